@@ -1,0 +1,48 @@
+//! The command line: one file per subcommand, each turning arguments into a call of the
+//! library and a result into an exit code.
+
+mod scan;
+mod secret_args;
+
+use clap::{Parser, Subcommand};
+
+use crate::verdict::EXIT_ERROR;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scour",
+    version,
+    about = "Prove a revoked secret is gone: find every copy and encoding of it, or show exactly what was covered.",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan paths for every encoding of revoked secrets and write a coverage-accounted report.
+    Scan(scan::ScanArgs),
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { EXIT_ERROR } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("scour: error: {error:#}");
+            EXIT_ERROR
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `scour scan`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::secret_args::SecretArgs;
+use crate::report::{self, Format};
+use crate::scan::{self, ScanOptions};
+use crate::secret::Salt;
+use crate::source::fs::WalkOptions;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    secrets: SecretArgs,
+
+    /// Directories or files to scan.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+
+    /// Skip paths matching this glob (relative to the PATH, or a file name); recorded in the report.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    /// Skip files ignored by .gitignore, .git/info/exclude and .ignore; recorded in the report.
+    #[arg(long)]
+    respect_gitignore: bool,
+
+    /// Report format [default: text on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// No progress and no summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Worker threads [default: number of CPUs].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+    let secrets = args.secrets.load()?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let options = ScanOptions {
+        paths: args.paths,
+        walk: WalkOptions {
+            excludes: args.exclude,
+            respect_gitignore: args.respect_gitignore,
+            threads,
+        },
+        progress: !args.quiet,
+    };
+    let report = scan::run(&options, &secrets, Salt::random())?;
+    drop(secrets);
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal {
+        Format::Text
+    } else {
+        Format::Json
+    });
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let rendered = report::render(&report, format, color)?;
+    match &args.output {
+        Some(path) => {
+            report::write_atomically(path, &rendered)?;
+            if !args.quiet {
+                eprintln!(
+                    "scour: {} — {} finding(s), {} gap(s), {} file(s) scanned; report written to {}",
+                    report.verdict.as_str(),
+                    report.summary.findings,
+                    report.summary.gaps,
+                    report.summary.files_scanned,
+                    path.display()
+                );
+            }
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&rendered)?;
+            stdout.flush()?;
+        }
+    }
+    Ok(report.verdict.exit_code())
+}

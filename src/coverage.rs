@@ -1,0 +1,143 @@
+//! Coverage: what a scan read, what it skipped by choice or by rule, and what it could not
+//! read (gaps). A gap is the difference between "absent" and "incomplete", so every place
+//! that should have been scanned but was not is recorded here with its reason.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Why something that should have been scanned was not. Stable names: policies list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GapKind {
+    /// The operating system refused to open or list it.
+    PermissionDenied,
+    /// Reading failed part way (I/O error).
+    ReadError,
+    /// It disappeared between being listed and being opened.
+    Vanished,
+    /// A directory could not be listed completely.
+    WalkError,
+    /// A compressed stream, archive or object was damaged or truncated.
+    Corrupt,
+    /// Content is encrypted (e.g. a password-protected zip member).
+    Encrypted,
+    /// A safety limit (nesting depth, expanded size, expansion ratio) stopped reading.
+    LimitExceeded,
+    /// A format scour recognises but cannot read (7z, rar, an unknown compression method).
+    Unsupported,
+    /// A shallow git clone: history before the shallow boundary is not in the repository.
+    ShallowHistory,
+    /// Git objects the repository refers to are not present (partial clone, broken repo).
+    MissingObjects,
+    /// A git object exists but could not be read or inflated.
+    UnreadableObject,
+    /// A git alternates entry points to an object store that does not exist.
+    MissingAlternate,
+    /// A git LFS pointer whose content is not in `.git/lfs/objects`.
+    LfsContentMissing,
+}
+
+/// Something that should have been scanned and was not, or not completely.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Gap {
+    pub kind: GapKind,
+    /// The same chain as a finding's location: a path, then members inside it.
+    pub chain: Vec<String>,
+    /// What went wrong and what was not covered, for a person.
+    pub reason: String,
+}
+
+/// Things deliberately not scanned, by rule or by the user's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Symbolic links are never followed (their targets are scanned where they live, if
+    /// inside a scanned root).
+    Symlink,
+    /// FIFOs, sockets and devices are never opened: reading them could hang or never end.
+    SpecialFile,
+    /// Matched an `--exclude` glob.
+    Excluded,
+}
+
+/// How many entries were skipped for one reason, with the first few paths as examples.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+/// Paths listed per skip reason; the count is always exact.
+pub const SKIP_EXAMPLES: usize = 20;
+
+impl Skipped {
+    pub fn add(&mut self, path: String) {
+        self.count += 1;
+        if self.examples.len() < SKIP_EXAMPLES {
+            self.examples.push(path);
+        }
+    }
+}
+
+/// Everything known about one PATH given on the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCoverage {
+    /// The path as given.
+    pub root: String,
+    /// `directory` or `file`.
+    pub kind: String,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped: BTreeMap<SkipReason, Skipped>,
+    pub gaps: Vec<Gap>,
+    /// Git repositories found at or under this root, with what of their history was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<crate::source::git::RepositoryCoverage>,
+    /// Top-level archives found under this root, with what of them was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub archives: Vec<crate::source::archive::ArchiveCoverage>,
+}
+
+impl std::fmt::Display for GapKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&kebab_name(self))
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&kebab_name(self))
+    }
+}
+
+/// The serialized (kebab-case) name of a unit enum variant.
+fn kebab_name(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub roots: Vec<RootCoverage>,
+}
+
+impl Coverage {
+    pub fn gaps(&self) -> impl Iterator<Item = &Gap> {
+        self.roots.iter().flat_map(|r| r.gaps.iter())
+    }
+
+    pub fn gap_count(&self) -> usize {
+        self.roots.iter().map(|r| r.gaps.len()).sum()
+    }
+
+    pub fn files_scanned(&self) -> u64 {
+        self.roots.iter().map(|r| r.files_scanned).sum()
+    }
+
+    pub fn bytes_scanned(&self) -> u64 {
+        self.roots.iter().map(|r| r.bytes_scanned).sum()
+    }
+}

@@ -1,0 +1,42 @@
+//! Findings: where a secret was seen, in which encoding. Never what it was.
+
+use serde::{Deserialize, Serialize};
+
+/// One occurrence of one secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Short id of the secret's salted fingerprint (see `secrets` in the report).
+    pub secret: String,
+    /// Which encoding matched, e.g. `raw`, `base64`, `percent`.
+    pub encoding: String,
+    /// Which form of that encoding, e.g. `standard alphabet, secret at byte offset 2 mod 3`.
+    pub encoding_detail: String,
+    pub location: Location,
+    /// For content found in a git object: which commits, paths and refs hold it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<crate::source::git::GitProvenance>,
+}
+
+/// Where a finding is: a chain of containers from the scanned root down to the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// The outermost element is a filesystem path; inner ones are members of archives,
+    /// git objects and the like, outermost first.
+    pub chain: Vec<String>,
+    /// Byte offset of the match within the innermost element.
+    pub offset: u64,
+    /// 1-based line and byte column within the innermost element.
+    pub line: u64,
+    pub column: u64,
+}
+
+impl Location {
+    /// The chain joined with `!`, as in `backups/2024-10.tar.gz!srv/app/.env`.
+    pub fn display_path(&self) -> String {
+        display_chain(&self.chain)
+    }
+}
+
+pub fn display_chain(chain: &[String]) -> String {
+    chain.join("!")
+}

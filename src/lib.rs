@@ -1,0 +1,24 @@
+//! scour proves a revoked secret is gone.
+//!
+//! The data flow, one module per stage:
+//!
+//! ```text
+//! secret ─► matcher (every encoding, one automaton)
+//!                 ▲
+//! source (fs) ────┘ byte streams with a location chain
+//!                 │
+//!                 ▼
+//!        scan::recorder ─► findings + coverage (gaps) ─► verdict ─► report (json, text)
+//! ```
+//!
+//! [`scan::run`] wires the stages together; [`cli`] is the command line over it.
+
+pub mod cli;
+pub mod coverage;
+pub mod findings;
+pub mod matcher;
+pub mod report;
+pub mod scan;
+pub mod secret;
+pub mod source;
+pub mod verdict;

@@ -1,0 +1,174 @@
+//! The report: verdict, findings, coverage with gaps, the secrets' salted fingerprints,
+//! the options that shaped the scan, and when it ran. Rendered as JSON (the stable,
+//! documented schema; what gets signed) or as text for a person.
+//!
+//! A report never holds a secret or any piece of one: findings carry locations and
+//! encodings, secrets are named by `SHA-256(salt || secret)`.
+
+pub mod json;
+pub mod text;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::coverage::Coverage;
+use crate::findings::Finding;
+use crate::secret::{Fingerprint, Salt};
+use crate::verdict::Verdict;
+
+/// Identifies the JSON layout; bumped only on incompatible changes.
+pub const SCHEMA: &str = "https://github.com/scour-dev/scour/schema/report/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub verdict: Verdict,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub fingerprints: FingerprintScheme,
+    pub secrets: Vec<SecretRecord>,
+    pub scan: ScanRecord,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub coverage: Coverage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn this() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// How the fingerprints in `secrets` were computed, with the salt needed to recompute them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FingerprintScheme {
+    pub algorithm: String,
+    pub salt: String,
+}
+
+/// One secret, as a report may name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRecord {
+    /// Short id used by findings: the first 16 hex digits of `fingerprint`.
+    pub id: String,
+    /// `SHA-256(salt || secret)` in hex.
+    pub fingerprint: String,
+}
+
+impl SecretRecord {
+    pub fn new(fingerprint: Fingerprint) -> SecretRecord {
+        SecretRecord {
+            id: fingerprint.id(),
+            fingerprint: fingerprint.0,
+        }
+    }
+}
+
+/// What the scan was asked to cover and how; every narrowing choice is visible here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRecord {
+    pub paths: Vec<String>,
+    pub excludes: Vec<String>,
+    pub respect_gitignore: bool,
+    pub follows_symlinks: bool,
+    pub opens_special_files: bool,
+    /// Encodings searched for, each at every variant its encoder defines.
+    pub encodings: Vec<String>,
+    /// Distinct byte patterns compiled from all secrets and encodings.
+    pub patterns: usize,
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub gaps: usize,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+}
+
+impl Report {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        verdict: Verdict,
+        started_at: DateTime<Utc>,
+        finished_at: DateTime<Utc>,
+        salt: Salt,
+        secrets: Vec<SecretRecord>,
+        scan: ScanRecord,
+        findings: Vec<Finding>,
+        coverage: Coverage,
+    ) -> Report {
+        let summary = Summary {
+            findings: findings.len(),
+            gaps: coverage.gap_count(),
+            files_scanned: coverage.files_scanned(),
+            bytes_scanned: coverage.bytes_scanned(),
+        };
+        Report {
+            schema: SCHEMA.to_string(),
+            tool: Tool::this(),
+            verdict,
+            started_at,
+            finished_at,
+            fingerprints: FingerprintScheme {
+                algorithm: "sha256(salt || secret)".to_string(),
+                salt: salt.to_hex(),
+            },
+            secrets,
+            scan,
+            summary,
+            findings,
+            coverage,
+        }
+    }
+}
+
+/// Output formats of `scour scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Renders a report in `format`; `color` only affects text.
+pub fn render(report: &Report, format: Format, color: bool) -> anyhow::Result<Vec<u8>> {
+    match format {
+        Format::Json => json::render(report),
+        Format::Text => Ok(text::render(report, color).into_bytes()),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a
+/// crash never leaves half a report where a whole one is expected.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".scour-report-")
+        .tempfile_in(dir)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "could not create a temporary file in {}: {e}",
+                dir.display()
+            )
+        })?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path)
+        .map_err(|e| anyhow::anyhow!("could not write {}: {}", path.display(), e.error))?;
+    Ok(())
+}

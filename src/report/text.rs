@@ -1,0 +1,109 @@
+//! The text report: a summary a person can act on, findings grouped by place.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::Report;
+use crate::findings::display_chain;
+use crate::verdict::Verdict;
+
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+pub fn render(report: &Report, color: bool) -> String {
+    let palette = Palette { color };
+    let mut out = String::new();
+    let verdict = match report.verdict {
+        Verdict::Found => palette.paint("1;31", "FOUND"),
+        Verdict::Incomplete => palette.paint("1;33", "INCOMPLETE"),
+        Verdict::Absent => palette.paint("1;32", "ABSENT"),
+    };
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "scour {}: {verdict} — {} finding(s), {} gap(s); {} file(s), {} byte(s) scanned",
+        report.tool.version, s.findings, s.gaps, s.files_scanned, s.bytes_scanned
+    );
+    let ids: Vec<&str> = report.secrets.iter().map(|r| r.id.as_str()).collect();
+    let _ = writeln!(out, "secrets (salted fingerprint ids): {}", ids.join(", "));
+
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "\nFindings");
+        let mut by_place: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for finding in &report.findings {
+            let place = finding.location.display_path();
+            let l = &finding.location;
+            by_place.entry(place).or_default().push(format!(
+                "line {}, column {} (byte {}): secret {} as {} ({})",
+                l.line,
+                l.column,
+                l.offset,
+                finding.secret,
+                finding.encoding,
+                finding.encoding_detail
+            ));
+        }
+        for (place, lines) in by_place {
+            let _ = writeln!(out, "  {}", palette.paint("1", &place));
+            for line in lines {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+
+    let gaps: Vec<_> = report.coverage.gaps().collect();
+    if !gaps.is_empty() {
+        let _ = writeln!(out, "\nGaps (not fully scanned, so absence is not proven)");
+        for gap in gaps {
+            let _ = writeln!(
+                out,
+                "  [{}] {}: {}",
+                gap.kind,
+                display_chain(&gap.chain),
+                gap.reason
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\nCoverage");
+    for root in &report.coverage.roots {
+        let _ = write!(
+            out,
+            "  {} ({}): {} file(s), {} byte(s)",
+            root.root, root.kind, root.files_scanned, root.bytes_scanned
+        );
+        for (reason, skipped) in &root.skipped {
+            let _ = write!(out, "; skipped {} {reason}", skipped.count);
+        }
+        let _ = writeln!(out);
+    }
+    let options = &report.scan;
+    if !options.excludes.is_empty() || options.respect_gitignore {
+        let _ = writeln!(
+            out,
+            "  narrowed by the user: excludes {:?}, respect gitignore: {}",
+            options.excludes, options.respect_gitignore
+        );
+    }
+    let _ = writeln!(out, "\n{}", meaning(report.verdict));
+    out
+}
+
+fn meaning(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Found => "The secret still lives in the places above: remove it there (and from history, backups and logs) and scan again.",
+        Verdict::Incomplete => "Nothing was found, but the gaps above were not scanned: absence is NOT proven. Fix the gaps and scan again.",
+        Verdict::Absent => "No encoding of any secret was found anywhere in the coverage above, and nothing in it was left unscanned.",
+    }
+}

@@ -1,0 +1,215 @@
+//! The filesystem source: every file under a root, walked in parallel.
+//!
+//! Thorough by default: hidden files, gitignored files and binary files are all scanned and
+//! there is no size cap. Symbolic links are never followed (so a link loop cannot trap the
+//! walk) and special files (FIFOs, sockets, devices) are never opened (so a scan cannot hang
+//! on them); both are counted as skipped. The user may narrow the scan with `--exclude`
+//! globs and `--respect-gitignore`; the report records both choices.
+//!
+//! Files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked again after opening, so a
+//! path swapped for a link or a FIFO between listing and opening is still never followed or
+//! blocked on.
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::{WalkBuilder, WalkState};
+
+use super::content::scan_stream;
+use super::Context;
+use crate::coverage::{GapKind, SkipReason};
+use crate::matcher::ScanBuffer;
+
+/// How a tree is walked; the choices that narrow the scan are recorded in the report.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub excludes: Vec<String>,
+    pub respect_gitignore: bool,
+    pub threads: usize,
+}
+
+/// Compiled `--exclude` globs. A glob matches a path relative to its root, or a file name.
+pub struct Excludes {
+    set: GlobSet,
+}
+
+impl Excludes {
+    pub fn new(globs: &[String]) -> anyhow::Result<Excludes> {
+        let mut builder = GlobSetBuilder::new();
+        for glob in globs {
+            let glob = Glob::new(glob)
+                .map_err(|e| anyhow::anyhow!("invalid --exclude glob {glob:?}: {e}"))?;
+            builder.add(glob);
+        }
+        Ok(Excludes {
+            set: builder.build()?,
+        })
+    }
+
+    fn matches(&self, root: &Path, path: &Path) -> bool {
+        if self.set.is_empty() {
+            return false;
+        }
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        self.set.is_match(relative) || path.file_name().is_some_and(|name| self.set.is_match(name))
+    }
+}
+
+/// Walks one root and scans every regular file in it.
+pub fn scan_root(ctx: Context, root: &Path, options: &WalkOptions, excludes: &Excludes) {
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(false)
+        .threads(options.threads);
+    if options.respect_gitignore {
+        builder
+            .ignore(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .parents(true);
+    }
+    builder.build_parallel().run(|| {
+        let mut buffer = ScanBuffer::new();
+        Box::new(move |entry| match entry {
+            Ok(entry) => visit(ctx, root, excludes, entry, &mut buffer),
+            Err(error) => {
+                record_walk_error(ctx, root, &error);
+                WalkState::Continue
+            }
+        })
+    });
+}
+
+fn visit(
+    ctx: Context,
+    root: &Path,
+    excludes: &Excludes,
+    entry: ignore::DirEntry,
+    buffer: &mut ScanBuffer,
+) -> WalkState {
+    let path = entry.path();
+    let Some(file_type) = entry.file_type() else {
+        return WalkState::Continue;
+    };
+    let recorder = ctx.recorder;
+    if entry.depth() > 0 && excludes.matches(root, path) {
+        recorder.skipped(ctx.root, SkipReason::Excluded, display(path));
+        return if file_type.is_dir() {
+            WalkState::Skip
+        } else {
+            WalkState::Continue
+        };
+    }
+    if file_type.is_dir() {
+        WalkState::Continue
+    } else if file_type.is_symlink() {
+        recorder.skipped(ctx.root, SkipReason::Symlink, display(path));
+        WalkState::Continue
+    } else if file_type.is_file() {
+        scan_file(ctx, path, buffer);
+        WalkState::Continue
+    } else {
+        recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));
+        WalkState::Continue
+    }
+}
+
+/// Opens and scans one regular file, recording why if it cannot.
+pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
+    let recorder = ctx.recorder;
+    let chain = vec![display(path)];
+    let file = match open_regular(path) {
+        Ok(Opened::Regular(file)) => file,
+        Ok(Opened::Special) => {
+            recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));
+            return;
+        }
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            recorder.skipped(ctx.root, SkipReason::Symlink, display(path));
+            return;
+        }
+        Err(error) => {
+            let (kind, what) = classify_io_error(&error);
+            recorder.gap(
+                ctx.root,
+                kind,
+                chain,
+                format!("could not open {}: {error} — {what}", display(path)),
+            );
+            return;
+        }
+    };
+    scan_stream(ctx, &chain, file, buffer);
+}
+
+enum Opened {
+    Regular(File),
+    Special,
+}
+
+fn open_regular(path: &Path) -> std::io::Result<Opened> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)?;
+    if file.metadata()?.file_type().is_file() {
+        Ok(Opened::Regular(file))
+    } else {
+        Ok(Opened::Special)
+    }
+}
+
+fn classify_io_error(error: &std::io::Error) -> (GapKind, &'static str) {
+    match error.kind() {
+        ErrorKind::PermissionDenied => (
+            GapKind::PermissionDenied,
+            "not scanned; run scour as a user who can read it",
+        ),
+        ErrorKind::NotFound => (
+            GapKind::Vanished,
+            "it disappeared during the scan; scan again once the tree is stable",
+        ),
+        _ => (GapKind::ReadError, "not scanned"),
+    }
+}
+
+fn record_walk_error(ctx: Context, root: &Path, error: &ignore::Error) {
+    let path = error_path(error).unwrap_or_else(|| root.to_path_buf());
+    let (kind, what) = match error.io_error() {
+        Some(io) => classify_io_error(io),
+        None => (GapKind::WalkError, "not scanned"),
+    };
+    let kind = if kind == GapKind::ReadError {
+        GapKind::WalkError
+    } else {
+        kind
+    };
+    ctx.recorder.gap(
+        ctx.root,
+        kind,
+        vec![display(&path)],
+        format!("could not list {}: {error} — {what}", display(&path)),
+    );
+}
+
+fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Partial(errors) => errors.iter().find_map(error_path),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// Paths in reports are shown lossily if they are not UTF-8.
+pub fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}

@@ -1,0 +1,24 @@
+//! Sources: where bytes come from, and under which name a finding in them is reported.
+//!
+//! A source enumerates its inputs, opens each one as a byte stream, and hands the stream
+//! with its location chain to [`content::scan_stream`], which decides how to read it (plain
+//! bytes today; archives and other containers plug in there). Sources report everything
+//! they scanned, skipped or could not read to the scan's [`Recorder`].
+//!
+//! - [`fs`]: directory trees and single files.
+//! - [`git`]: every object of a repository's history.
+//! - [`archive`]: compressed streams and archives, recursively.
+
+pub mod archive;
+pub mod content;
+pub mod fs;
+pub mod git;
+
+use crate::scan::recorder::Recorder;
+
+/// What a source needs to report into: the scan's recorder and which root it is walking.
+#[derive(Clone, Copy)]
+pub struct Context<'a, 'm> {
+    pub recorder: &'a Recorder<'m>,
+    pub root: usize,
+}

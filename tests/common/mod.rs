@@ -1,0 +1,139 @@
+//! Helpers shared by the integration tests: run the real binary, parse its report, and
+//! check that no piece of a secret leaked into anything it wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The environment variable tests pass secrets through.
+pub const SECRET_ENV: &str = "SCOUR_TEST_SECRET";
+
+pub fn scour() -> Command {
+    let mut cmd = Command::cargo_bin("scour").expect("binary built");
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// The result of one `scour scan` run with a JSON report.
+pub struct Scan {
+    pub output: Output,
+    pub report: Value,
+    pub report_bytes: Vec<u8>,
+}
+
+impl Scan {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().expect("exited normally")
+    }
+
+    pub fn verdict(&self) -> &str {
+        self.report["verdict"].as_str().expect("verdict")
+    }
+
+    pub fn findings(&self) -> &Vec<Value> {
+        self.report["findings"].as_array().expect("findings")
+    }
+
+    pub fn gaps(&self) -> Vec<Value> {
+        self.report["coverage"]["roots"]
+            .as_array()
+            .expect("roots")
+            .iter()
+            .flat_map(|r| r["gaps"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// Innermost element of each finding's location chain, with its line.
+    pub fn places(&self) -> Vec<(String, u64)> {
+        self.findings()
+            .iter()
+            .map(|f| {
+                let chain = f["location"]["chain"].as_array().expect("chain");
+                let joined = chain
+                    .iter()
+                    .map(|c| c.as_str().unwrap_or_default().to_string())
+                    .collect::<Vec<_>>()
+                    .join("!");
+                (joined, f["location"]["line"].as_u64().unwrap_or(0))
+            })
+            .collect()
+    }
+
+    pub fn encodings(&self) -> Vec<String> {
+        self.findings()
+            .iter()
+            .map(|f| f["encoding"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Fails if any 8-byte window of `secret` appears in stdout, stderr or the report.
+    pub fn assert_no_leak(&self, secret: &[u8]) {
+        assert_no_window(&self.output.stdout, secret, "stdout");
+        assert_no_window(&self.output.stderr, secret, "stderr");
+        assert_no_window(&self.report_bytes, secret, "report");
+    }
+}
+
+pub fn assert_no_window(haystack: &[u8], secret: &[u8], what: &str) {
+    for window in secret.windows(8.min(secret.len())) {
+        assert!(
+            memchr::memmem::find(haystack, window).is_none(),
+            "{what} contains an 8-byte piece of the secret"
+        );
+    }
+}
+
+/// Runs `scour scan --secret-file` with the given secrets over `paths`, JSON to a file.
+pub fn scan_with_secrets(secrets: &[&[u8]], paths: &[&Path], extra: &[&str]) -> Scan {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_file = dir.path().join("secrets");
+    let mut content = Vec::new();
+    for s in secrets {
+        content.extend_from_slice(s);
+        content.push(b'\n');
+    }
+    std::fs::write(&secret_file, content).expect("write secrets");
+    let report_path = dir.path().join("report.json");
+    let mut cmd = scour();
+    cmd.arg("scan")
+        .arg("--secret-file")
+        .arg(&secret_file)
+        .args(["--format", "json", "--output"])
+        .arg(&report_path)
+        .args(extra)
+        .args(paths);
+    let output = cmd.output().expect("run scour");
+    let report_bytes = std::fs::read(&report_path).unwrap_or_default();
+    let report = serde_json::from_slice(&report_bytes).unwrap_or(Value::Null);
+    Scan {
+        output,
+        report,
+        report_bytes,
+    }
+}
+
+pub fn scan(secret: &[u8], paths: &[&Path]) -> Scan {
+    scan_with_secrets(&[secret], paths, &[])
+}
+
+pub fn write(dir: &Path, relative: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(relative);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// A random secret of `len` printable, non-space ASCII bytes, different every run.
+pub fn random_token(len: usize) -> Vec<u8> {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())])
+        .collect()
+}
