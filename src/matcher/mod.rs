@@ -14,7 +14,7 @@ pub mod encodings;
 mod lines;
 mod stream;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
@@ -147,7 +147,44 @@ impl Matcher {
         self.for_each_match(bytes, 0..bytes.len(), |pattern, start| {
             located.push((start, pattern))
         });
-        lines::LineTracker::default().locate(bytes, 0, located, |p| self.patterns[p].len)
+        let mut hits =
+            lines::LineTracker::default().locate(bytes, 0, located, |p| self.patterns[p].len);
+        self.drop_utf16_shadows(&mut hits);
+        hits
+    }
+
+    /// ASCII text in UTF-16 matches both byte orders, one byte apart (`a\0b\0` holds
+    /// `\0b`...): keep one finding per occurrence, the one whose code units start at an even
+    /// offset, as they do in a UTF-16 file.
+    fn drop_utf16_shadows(&self, hits: &mut Vec<Hit>) {
+        let key = |hit: &Hit| {
+            let info = &self.patterns[hit.pattern];
+            (info.encoding, info.secret, hit.offset)
+        };
+        let little_endian: HashSet<(usize, u64)> = hits
+            .iter()
+            .map(key)
+            .filter(|(encoding, _, _)| *encoding == "utf16le")
+            .map(|(_, secret, offset)| (secret, offset))
+            .collect();
+        if little_endian.is_empty() {
+            return;
+        }
+        let shadowed: HashSet<(&str, usize, u64)> = hits
+            .iter()
+            .map(key)
+            .filter(|&(encoding, secret, offset)| {
+                encoding == "utf16be" && little_endian.contains(&(secret, offset + 1))
+            })
+            .map(|(_, secret, offset)| {
+                if offset % 2 == 0 {
+                    ("utf16le", secret, offset + 1)
+                } else {
+                    ("utf16be", secret, offset)
+                }
+            })
+            .collect();
+        hits.retain(|hit| !shadowed.contains(&key(hit)));
     }
 
     /// Scans a stream through `buffer`, calling `observe` once on every byte read (in order),
@@ -158,7 +195,9 @@ impl Matcher {
         buffer: &mut ScanBuffer,
         observe: &mut dyn FnMut(&[u8]),
     ) -> StreamOutcome {
-        stream::scan(self, reader, buffer, observe)
+        let mut outcome = stream::scan(self, reader, buffer, observe);
+        self.drop_utf16_shadows(&mut outcome.hits);
+        outcome
     }
 }
 
@@ -198,6 +237,25 @@ mod tests {
         assert_eq!(hits.len(), 2);
         assert_eq!((hits[0].line, hits[0].column), (3, 3));
         assert_eq!((hits[1].line, hits[1].column), (4, 1));
+    }
+
+    #[test]
+    fn utf16_text_is_one_finding_in_its_own_byte_order() {
+        let m = matcher(&[b"utf16-secret"]);
+        let text: Vec<u8> = "\u{feff}k=utf16-secret\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let hits = m.scan_slice(&text);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(m.pattern(hits[0].pattern).encoding, "utf16le");
+        let text: Vec<u8> = "k=utf16-secret\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let hits = m.scan_slice(&text);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(m.pattern(hits[0].pattern).encoding, "utf16be");
     }
 
     #[test]

@@ -8,9 +8,11 @@ use super::{Encoding, Variant};
 
 pub struct Percent;
 
-/// Characters a family of encoders leaves unescaped (besides ASCII letters and digits).
+/// Characters a family of encoders leaves unescaped.
 struct KeptSet {
     label: &'static str,
+    /// Whether ASCII letters and digits stay as they are (all but obfuscators keep them).
+    alphanumeric: bool,
     kept: &'static [u8],
     /// Whether this encoder ever writes a space as `+` (form encoding).
     plus_for_space: bool,
@@ -20,48 +22,55 @@ const KEPT_SETS: &[KeptSet] = &[
     // RFC 3986 unreserved: Python quote(safe=''), Go QueryEscape, curl, rawurlencode.
     KeptSet {
         label: "RFC 3986 unreserved kept",
+        alphanumeric: true,
         kept: b"-._~",
         plus_for_space: true,
     },
     // JavaScript encodeURIComponent.
     KeptSet {
         label: "encodeURIComponent",
+        alphanumeric: true,
         kept: b"-_.!~*'()",
         plus_for_space: true,
     },
     // Python quote() with its default safe='/'.
     KeptSet {
         label: "path segment ('/' kept)",
+        alphanumeric: true,
         kept: b"-._~/",
         plus_for_space: true,
     },
     // PHP urlencode, Java URLEncoder.
     KeptSet {
         label: "form encoding ('-_.*' kept)",
+        alphanumeric: true,
         kept: b"-_.*",
         plus_for_space: true,
     },
     // JavaScript encodeURI: reserved characters stay, so '+' is ambiguous for a space.
     KeptSet {
         label: "encodeURI",
+        alphanumeric: true,
         kept: b"-_.!~*'();,/?:@&=+$#",
         plus_for_space: false,
+    },
+    // Only letters and digits kept: Rust's percent-encoding NON_ALPHANUMERIC, Ruby, shells.
+    KeptSet {
+        label: "letters and digits kept",
+        alphanumeric: true,
+        kept: b"",
+        plus_for_space: true,
     },
     // Every byte escaped, as obfuscating tools do.
     KeptSet {
         label: "every byte escaped",
+        alphanumeric: false,
         kept: b"",
         plus_for_space: false,
     },
 ];
 
-fn encode(
-    secret: &[u8],
-    set: &KeptSet,
-    keep_alphanumeric: bool,
-    plus: bool,
-    upper: bool,
-) -> Vec<u8> {
+fn encode(secret: &[u8], set: &KeptSet, plus: bool, upper: bool) -> Vec<u8> {
     let digits: &[u8; 16] = if upper {
         b"0123456789ABCDEF"
     } else {
@@ -71,7 +80,7 @@ fn encode(
     for &b in secret {
         if plus && b == b' ' {
             out.push(b'+');
-        } else if (keep_alphanumeric && b.is_ascii_alphanumeric()) || set.kept.contains(&b) {
+        } else if (set.alphanumeric && b.is_ascii_alphanumeric()) || set.kept.contains(&b) {
             out.push(b);
         } else {
             out.extend_from_slice(&[
@@ -92,8 +101,6 @@ impl Encoding for Percent {
     fn variants(&self, secret: &[u8]) -> Vec<Variant> {
         let mut variants = Vec::new();
         for set in KEPT_SETS {
-            // Only the escape-everything style touches letters and digits.
-            let keep_alphanumeric = !set.kept.is_empty();
             for plus in [false, true] {
                 if plus && !set.plus_for_space {
                     continue;
@@ -110,7 +117,7 @@ impl Encoding for Percent {
                         "lower-case hex"
                     };
                     variants.push(Variant::exact(
-                        encode(secret, set, keep_alphanumeric, plus, upper),
+                        encode(secret, set, plus, upper),
                         format!("{}, {space}, {case}", set.label),
                     ));
                 }
