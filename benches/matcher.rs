@@ -27,7 +27,11 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
             state as u8
         })
         .collect();
-    vec![("text", text), ("random", random), ("zeros", vec![0u8; SIZE])]
+    vec![
+        ("text", text),
+        ("random", random),
+        ("zeros", vec![0u8; SIZE]),
+    ]
 }
 
 fn matcher() -> Matcher {
