@@ -59,7 +59,9 @@ fn clean_tree_is_absent_with_exit_zero() {
 fn usage_errors_exit_two_without_a_verdict() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", "x\n");
-    let cases: Vec<(Vec<&str>, Option<(&str, &str)>, &str)> = vec![
+    // (arguments, environment variable to set, what the error must say)
+    type Case<'a> = (Vec<&'a str>, Option<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec!["scan"], None, "no secret given"),
         (
             vec!["scan", "--secret-env", "SCOUR_SURELY_UNSET_VARIABLE"],
