@@ -51,6 +51,17 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
         };
         fs::scan_root(ctx, path, &options.walk, &excludes);
     }
+    // Every repository the walks met: its whole object database, after the walk.
+    let walk_outside = |root: usize, git_dir: &std::path::Path| {
+        if !is_inside(&options.paths[root], git_dir) {
+            let ctx = Context {
+                recorder: &recorder,
+                root,
+            };
+            fs::scan_root(ctx, git_dir, &options.walk, &excludes);
+        }
+    };
+    crate::source::git::scan_registered(&recorder, None, &walk_outside);
     let (findings, coverage) = recorder.finish();
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
     Ok(Report::new(
@@ -75,6 +86,14 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
         findings,
         coverage,
     ))
+}
+
+/// True if `path` lies under `root` (both resolved), so walking `root` already scanned it.
+fn is_inside(root: &std::path::Path, path: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => true,
+    }
 }
 
 fn describe_roots(paths: &[PathBuf]) -> anyhow::Result<Vec<RootCoverage>> {

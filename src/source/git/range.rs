@@ -1,0 +1,1 @@
+//! `--git-range`: objects introduced by a range of commits (being built).

@@ -1,0 +1,1 @@
+//! `--staged`: what the next commit would add (being built).
