@@ -43,6 +43,33 @@ pub use objects::ObjectFilter;
 pub use registry::Registry;
 pub use repository::scan_registered;
 
+/// Which part of git a scan covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum GitMode {
+    /// Files, plus every object of every repository met (the default).
+    #[default]
+    Everything,
+    /// Only what the next commit of the repository at each PATH would add (`--staged`).
+    Staged,
+    /// Only what the commits of a range `A..B` introduce (`--git-range`, `--since-commit`).
+    Range(String),
+}
+
+/// Scans the repository containing `path` in a narrow mode (`--staged`, `--git-range`).
+pub fn scan_mode(
+    recorder: &crate::scan::recorder::Recorder,
+    root: usize,
+    path: &std::path::Path,
+    mode: &GitMode,
+) -> anyhow::Result<()> {
+    let repo = staged::discover(path)?;
+    match mode {
+        GitMode::Staged => staged::scan_staged(recorder, root, &repo),
+        GitMode::Range(spec) => range::scan_range(recorder, root, &repo, spec),
+        GitMode::Everything => Ok(()),
+    }
+}
+
 /// Which commits, paths and refs hold a git object that matched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GitProvenance {

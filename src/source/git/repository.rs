@@ -220,7 +220,12 @@ fn read_store(
     Some(scan)
 }
 
-fn record_unreadable(recorder: &Recorder, root: usize, shown: &str, unreadable: &[(Oid, String)]) {
+pub(crate) fn record_unreadable(
+    recorder: &Recorder,
+    root: usize,
+    shown: &str,
+    unreadable: &[(Oid, String)],
+) {
     for (id, reason) in unreadable.iter().take(UNREADABLE_LISTED) {
         recorder.gap(
             root,
@@ -377,4 +382,13 @@ fn scan_orphan_store(
         }
     }
     recorder.with_root(root, |rc| rc.repositories.push(cov));
+}
+
+/// Scans a path name (a staged or committed file name) and records hits under
+/// `[repository, place]`.
+pub(crate) fn record_name_hits(recorder: &Recorder, shown: &str, place: &str, name: &[u8]) {
+    let hits = recorder.matcher().scan_slice(name);
+    if !hits.is_empty() {
+        recorder.hits(&[shown.to_string(), place.to_string()], &hits);
+    }
 }
