@@ -41,6 +41,27 @@ pub struct RepositoryCoverage {
     pub partial_clone: bool,
 }
 
+impl RepositoryCoverage {
+    /// One line for a person.
+    pub fn describe(&self) -> String {
+        format!(
+            "git {} ({}): {} commits, {} trees, {} blobs, {} tags, {} bytes inflated; {} refs, {} reflogs; {} packs, {} loose objects; {} unreachable commits",
+            self.path,
+            self.mode,
+            self.commits,
+            self.trees,
+            self.blobs,
+            self.tags,
+            self.bytes_inflated,
+            self.ref_tips.len(),
+            self.reflogs,
+            self.packs,
+            self.loose_objects,
+            self.unreachable_commits
+        )
+    }
+}
+
 /// A blind spot of a repository, to be recorded as a gap.
 pub(crate) struct Blind {
     pub kind: crate::coverage::GapKind,

@@ -104,6 +104,46 @@ pub struct GitProvenance {
     pub attribution_problem: Option<String>,
 }
 
+impl GitProvenance {
+    /// One line for a person: the object, where it was introduced, what reaches it.
+    pub fn describe(&self) -> String {
+        let mut text = format!("git {} {} ({})", self.kind, self.object, self.reachability);
+        let shown: Vec<String> = self
+            .commits
+            .iter()
+            .take(3)
+            .map(|c| {
+                if c.path.is_empty() {
+                    format!("commit {}", c.commit)
+                } else {
+                    format!("{}:{}", c.commit, c.path)
+                }
+            })
+            .collect();
+        if !shown.is_empty() {
+            text.push_str(&format!("; introduced in {}", shown.join(", ")));
+            if self.commits.len() > 3 {
+                text.push_str(&format!(" and {} more", self.commits.len() - 3));
+            }
+        }
+        for (label, names) in [
+            ("refs", &self.refs),
+            ("reflogs", &self.reflogs),
+            ("index", &self.index),
+        ] {
+            if !names.is_empty() {
+                let listed: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+                let more = names.len().saturating_sub(5);
+                text.push_str(&format!("; {label}: {}", listed.join(", ")));
+                if more > 0 {
+                    text.push_str(&format!(" (+{more})"));
+                }
+            }
+        }
+        text
+    }
+}
+
 /// One commit and the path of the object in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CommitPath {
