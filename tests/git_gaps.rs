@@ -107,3 +107,32 @@ fn a_corrupt_loose_object_is_a_gap() {
     assert_eq!(result.verdict(), "incomplete");
     assert!(gap_kinds(&result.report).contains(&"unreadable-object".to_string()));
 }
+
+#[test]
+fn a_loose_object_in_a_quarantine_directory_is_inflated_and_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    std::fs::write(
+        dir.path().join("f"),
+        [b"k=", secret.as_slice(), b"\n"].concat(),
+    )
+    .unwrap();
+    let id = git(dir.path(), &["hash-object", "-w", "f"]);
+    std::fs::remove_file(dir.path().join("f")).unwrap();
+    let objects = dir.path().join(".git/objects");
+    let quarantine = objects.join("tmp_objdir-incoming-x").join(&id[..2]);
+    std::fs::create_dir_all(&quarantine).unwrap();
+    std::fs::rename(
+        objects.join(&id[..2]).join(&id[2..]),
+        quarantine.join(&id[2..]),
+    )
+    .unwrap();
+    let result = scan(&secret, &[dir.path()]);
+    result.assert_no_leak(&secret);
+    assert_eq!(result.verdict(), "found");
+    assert!(result
+        .places()
+        .iter()
+        .any(|(place, _)| place.contains("tmp_objdir-incoming-x")));
+}

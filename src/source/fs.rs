@@ -112,7 +112,7 @@ fn visit(
         WalkState::Continue
     } else if file_type.is_file() {
         // Loose objects and indexed packs are read by the git object scan instead.
-        if !recorder.git.notice_file(ctx.root, path) {
+        if !crate::source::git::claim_file(ctx, path, buffer) {
             scan_file(ctx, path, buffer);
         }
         WalkState::Continue

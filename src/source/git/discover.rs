@@ -74,6 +74,26 @@ pub(crate) fn is_loose_object_path(path: &Path) -> bool {
         && is_hex(name)
 }
 
+/// True for a file shaped like a loose object (`ab/<38 hex>`) somewhere under an `objects`
+/// directory but not directly in it, where no object database will list it.
+pub(crate) fn looks_like_stray_loose_object(path: &Path) -> bool {
+    let shaped = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| (name.len() == 38 || name.len() == 62) && is_hex(name))
+        && path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() == 2 && is_hex(n));
+    shaped
+        && !is_loose_object_path(path)
+        && path
+            .ancestors()
+            .skip(2)
+            .any(|a| a.file_name().is_some_and(|n| n == "objects"))
+}
+
 /// True for an indexed pack (`objects/pack/pack-*.pack` with its `.idx` beside it): the
 /// object database reads it, so it need not be byte-scanned as a file.
 pub(crate) fn is_indexed_pack_path(path: &Path) -> bool {

@@ -29,6 +29,7 @@ pub(crate) mod coverage;
 pub(crate) mod discover;
 pub(crate) mod ledger;
 pub(crate) mod lfs;
+pub(crate) mod loose;
 pub(crate) mod objects;
 pub(crate) mod range;
 pub(crate) mod refs;
@@ -39,6 +40,7 @@ pub(crate) mod staged;
 use serde::{Deserialize, Serialize};
 
 pub use coverage::RepositoryCoverage;
+pub use loose::claim_file;
 pub use objects::ObjectFilter;
 pub use registry::Registry;
 pub use repository::scan_registered;
