@@ -3,18 +3,20 @@
 //!
 //! The ids are listed once (`Odb::foreach`), sorted and deduplicated (an object stored in two
 //! packs is listed twice), filtered (objects already read in this run, and an optional
-//! caller predicate, e.g. a shard of the id space), then read in parallel: each worker
-//! thread opens its own handle on the object database, because libgit2's shared handles
-//! serialise readers. Every object is inflated once and scanned in memory: blobs whole,
+//! caller predicate, e.g. a shard of the id space), then read in parallel, each worker
+//! thread with its own handle and delta-base cache on one shared store (gix-odb; it read
+//! every object about twice as fast as libgit2 in our measurements, and libgit2 serialises
+//! pack access across threads). Every object is inflated once and scanned in memory: blobs whole,
 //! commits and annotated tags raw (headers and message), trees raw (entry names). Commit
 //! headers are kept (tree and parents) so attribution can later walk history without
 //! reading commits again.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use git2::{ObjectType, Odb, Oid};
+use git2::{ObjectType, Oid};
+use gix_object::{Find, Kind};
 use rayon::prelude::*;
 
 use super::lfs::LfsPointer;
@@ -57,56 +59,77 @@ pub(crate) struct ObjectScan {
     pub commits: HashMap<Oid, CommitLinks>,
 }
 
-/// Opens an object database over one `objects` directory (and its alternates), with no
-/// repository configuration involved.
-pub(crate) fn open_odb(objects_dir: &Path) -> Result<Odb<'static>, git2::Error> {
-    let odb = Odb::new()?;
-    let path = objects_dir
-        .to_str()
-        .ok_or_else(|| git2::Error::from_str("object directory path is not UTF-8"))?;
-    odb.add_disk_alternate(path)?;
-    Ok(odb)
+/// Delta bases kept per reading thread, so a delta chain is not re-inflated for each object.
+const DELTA_CACHE_BYTES: usize = 64 << 20;
+
+/// An object database over one `objects` directory (and its alternates), opened with no
+/// repository around it: no configuration, no replace refs.
+pub(crate) type Store = Arc<gix_odb::Store>;
+
+/// Opens the object database of one `objects` directory.
+pub(crate) fn open_store(objects_dir: &Path) -> std::io::Result<Store> {
+    let store = gix_odb::Store::at_opts(
+        objects_dir.to_path_buf(),
+        &mut std::iter::empty(),
+        gix_odb::store::init::Options::default(),
+    )?;
+    Ok(Arc::new(store))
 }
 
-/// Every object id in the database (loose, packed, alternates), sorted and deduplicated.
-pub(crate) fn list_ids(odb: &Odb, filter: ObjectFilter) -> Result<Vec<Oid>, git2::Error> {
+/// Every object id in the database (packed, loose, alternates), sorted and deduplicated
+/// (an object in two packs is listed twice), and kept only if `filter` says so. Entries the
+/// listing could not read are returned as problems.
+pub(crate) fn list_ids(
+    store: &Store,
+    filter: ObjectFilter,
+) -> std::io::Result<(Vec<Oid>, Vec<String>)> {
     let mut ids = Vec::new();
-    odb.foreach(|id| {
-        if filter.is_none_or(|keep| keep(id)) {
-            ids.push(*id);
+    let mut problems = Vec::new();
+    let all = store
+        .iter()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    for id in all {
+        match id {
+            Ok(id) => {
+                let Ok(id) = Oid::from_bytes(id.as_bytes()) else {
+                    continue;
+                };
+                if filter.is_none_or(|keep| keep(&id)) {
+                    ids.push(id);
+                }
+            }
+            Err(error) => problems.push(error.to_string()),
         }
-        true
-    })?;
+    }
     ids.sort_unstable();
     ids.dedup();
-    Ok(ids)
+    Ok((ids, problems))
 }
 
 /// Reads and scans `ids` in parallel. `scanned` is told each object's size as it goes.
 pub(crate) fn scan_ids(
-    objects_dir: &Path,
+    store: &Store,
     ids: &[Oid],
     matcher: &Matcher,
     scanned: &(dyn Fn(u64) + Sync),
 ) -> ObjectScan {
     let result = Mutex::new(ObjectScan::default());
     ids.par_chunks(512).for_each_init(
-        || open_odb(objects_dir),
-        |odb, chunk| {
+        || {
+            let mut handle = store.to_cache_arc();
+            handle.set_pack_cache(|| {
+                Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(
+                    DELTA_CACHE_BYTES,
+                ))
+            });
+            (handle, Vec::new())
+        },
+        |(handle, buffer), chunk| {
             let mut local = ObjectScan::default();
-            match odb {
-                Ok(odb) => {
-                    for id in chunk {
-                        let before = local.tally.bytes;
-                        read_one(odb, *id, matcher, &mut local);
-                        scanned(local.tally.bytes - before);
-                    }
-                }
-                Err(error) => {
-                    for id in chunk {
-                        local.unreadable.push((*id, error.message().to_string()));
-                    }
-                }
+            for id in chunk {
+                let before = local.tally.bytes;
+                read_one(handle, buffer, *id, matcher, &mut local);
+                scanned(local.tally.bytes - before);
             }
             merge(&mut lock(&result), local);
         },
@@ -122,37 +145,70 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn read_one(odb: &Odb, id: Oid, matcher: &Matcher, out: &mut ObjectScan) {
-    let object = match odb.read(id) {
-        Ok(object) => object,
+fn read_one(
+    handle: &impl Find,
+    buffer: &mut Vec<u8>,
+    id: Oid,
+    matcher: &Matcher,
+    out: &mut ObjectScan,
+) {
+    let Ok(gix_id) = gix_hash::ObjectId::try_from(id.as_bytes()) else {
+        return;
+    };
+    let object = match handle.try_find(&gix_id, buffer) {
+        Ok(Some(object)) => object,
+        Ok(None) => {
+            out.unreadable
+                .push((id, "listed, but not found when read".to_string()));
+            return;
+        }
         Err(error) => {
-            out.unreadable.push((id, error.message().to_string()));
+            out.unreadable.push((id, with_causes(&*error)));
             return;
         }
     };
-    let data = object.data();
-    let kind = object.kind();
+    let data = object.data;
     out.tally.bytes += data.len() as u64;
-    match kind {
-        ObjectType::Commit => {
+    let kind = match object.kind {
+        Kind::Commit => {
             out.tally.commits += 1;
             if let Some(links) = parse_commit_links(data) {
                 out.commits.insert(id, links);
             }
+            ObjectType::Commit
         }
-        ObjectType::Tree => out.tally.trees += 1,
-        ObjectType::Tag => out.tally.tags += 1,
-        _ => {
+        Kind::Tree => {
+            out.tally.trees += 1;
+            ObjectType::Tree
+        }
+        Kind::Tag => {
+            out.tally.tags += 1;
+            ObjectType::Tag
+        }
+        Kind::Blob => {
             out.tally.blobs += 1;
             if let Some(pointer) = LfsPointer::parse(data) {
                 out.lfs_pointers.push((id, pointer));
             }
+            ObjectType::Blob
         }
-    }
+    };
     let hits = matcher.scan_slice(data);
     if !hits.is_empty() {
         out.matched.push(MatchedObject { id, kind, hits });
     }
+}
+
+/// An error and its causes, as one line (gix errors put the useful part in the causes).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 fn merge(into: &mut ObjectScan, from: ObjectScan) {

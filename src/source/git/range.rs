@@ -50,7 +50,10 @@ pub(crate) fn scan_range(
     ids.sort_unstable();
     ids.dedup();
     let objects_dir = repo.commondir().join("objects");
-    let scan = objects::scan_ids(&objects_dir, &ids, recorder.matcher(), &|bytes| {
+    let store = objects::open_store(&objects_dir).map_err(|error| {
+        anyhow::anyhow!("could not open the object database of {shown}: {error}")
+    })?;
+    let scan = objects::scan_ids(&store, &ids, recorder.matcher(), &|bytes| {
         recorder.scanned(root, bytes)
     });
     super::repository::record_unreadable(recorder, root, &shown, &scan.unreadable);

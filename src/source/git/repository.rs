@@ -164,24 +164,34 @@ fn read_store(
     filter: ObjectFilter,
     cov: &mut RepositoryCoverage,
 ) -> Option<ObjectScan> {
-    let listed = objects::open_odb(objects_dir).and_then(|odb| objects::list_ids(&odb, filter));
-    let ids = match listed {
-        Ok(ids) => ids,
+    let opened = objects::open_store(objects_dir)
+        .and_then(|store| objects::list_ids(&store, filter).map(|listed| (store, listed)));
+    let (store, ids) = match opened {
+        Ok((store, (ids, problems))) => {
+            for problem in problems.iter().take(UNREADABLE_LISTED) {
+                recorder.gap(
+                    root,
+                    GapKind::UnreadableObject,
+                    vec![shown.to_string()],
+                    format!("could not list every object of {shown}: {problem} — objects not listed were not scanned"),
+                );
+            }
+            (store, ids)
+        }
         Err(error) => {
             recorder.gap(
                 root,
                 GapKind::UnreadableObject,
                 vec![shown.to_string()],
                 format!(
-                    "could not open the object database of {shown}: {} — its history was not scanned",
-                    error.message()
+                    "could not open the object database of {shown}: {error} — its history was not scanned"
                 ),
             );
             return None;
         }
     };
     let (new, known) = recorder.git.ledger.partition(ids);
-    let mut scan = objects::scan_ids(objects_dir, &new, recorder.matcher(), &|bytes| {
+    let mut scan = objects::scan_ids(&store, &new, recorder.matcher(), &|bytes| {
         recorder.scanned(root, bytes)
     });
     let matched: HashSet<Oid> = scan.matched.iter().map(|m| m.id).collect();
