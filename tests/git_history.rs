@@ -441,3 +441,43 @@ fn a_clean_history_is_absent_and_lists_ref_tips() {
     assert_eq!(repos[0]["ref_tips"]["refs/heads/main"], head.as_str());
     assert_eq!(repos[0]["commits"], 1);
 }
+
+#[test]
+fn a_commit_kept_only_by_an_annotated_tag_is_reachable_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    git(dir.path(), &["checkout", "-qb", "temp"]);
+    commit_file(dir.path(), "release.env", &secret_line(&secret), "release");
+    git(dir.path(), &["tag", "-a", "r1", "-m", "release"]);
+    git(dir.path(), &["checkout", "-q", "main"]);
+    git(dir.path(), &["branch", "-qD", "temp"]);
+    let (findings, report) = found_in_git(&secret, dir.path());
+    let refs = strings(&blob_finding(&findings)["git"]["refs"]);
+    assert_eq!(refs, vec!["refs/tags/r1".to_string()]);
+    assert_eq!(repositories(&report)[0]["unreachable_commits"], 0);
+}
+
+#[test]
+fn a_commit_hidden_by_a_replace_ref_is_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    let message = format!("deploy {}", String::from_utf8_lossy(&secret));
+    let leaky = commit_file(dir.path(), "a.txt", b"a\n", &message);
+    git(
+        dir.path(),
+        &["commit", "-q", "--amend", "-m", "clean message"],
+    );
+    let clean = git(dir.path(), &["rev-parse", "HEAD"]);
+    git(dir.path(), &["reset", "-q", "--hard", &leaky]);
+    git(dir.path(), &["replace", &leaky, &clean]);
+    git(dir.path(), &["reflog", "expire", "--expire=now", "--all"]);
+    let (findings, _) = found_in_git(&secret, dir.path());
+    let commit = findings
+        .iter()
+        .find(|f| f["git"]["kind"] == "commit")
+        .expect("the replaced commit's own message");
+    assert_eq!(commit["git"]["object"], leaky.as_str());
+    assert!(strings(&commit["git"]["refs"]).contains(&"refs/heads/main".to_string()));
+}

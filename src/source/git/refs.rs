@@ -14,6 +14,8 @@ use git2::{Oid, Repository};
 pub(crate) struct Tip {
     pub name: String,
     pub id: Oid,
+    /// The commit an annotated tag (or chain of them) points to, if any.
+    pub commit: Option<Oid>,
 }
 
 /// One reflog file and the ids its entries name.
@@ -33,8 +35,9 @@ pub(crate) fn tips(repo: &Repository, git_dir: &Path) -> (Vec<Tip>, Vec<String>)
                 match reference {
                     Ok(reference) => {
                         let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+                        let commit = reference.peel_to_commit().ok().map(|c| c.id());
                         match reference.resolve().ok().and_then(|r| r.target()) {
-                            Some(id) => tips.push(Tip { name, id }),
+                            Some(id) => tips.push(Tip { name, id, commit }),
                             None => problems.push(format!("ref {name} does not resolve")),
                         }
                     }
@@ -48,6 +51,7 @@ pub(crate) fn tips(repo: &Repository, git_dir: &Path) -> (Vec<Tip>, Vec<String>)
         tips.push(Tip {
             name: "HEAD".into(),
             id,
+            commit: Some(id),
         });
     }
     for name in worktree_names(git_dir) {
@@ -55,6 +59,7 @@ pub(crate) fn tips(repo: &Repository, git_dir: &Path) -> (Vec<Tip>, Vec<String>)
             tips.push(Tip {
                 name: format!("worktrees/{name}/HEAD"),
                 id,
+                commit: Some(id),
             });
         }
     }

@@ -260,7 +260,7 @@ pub(crate) fn record_unreadable(
 /// Commits read from this store that no ref or reflog entry reaches.
 fn unreachable_commits(scan: &ObjectScan, tips: &[refs::Tip], reflogs: &[refs::Reflog]) -> u64 {
     let mut reached: HashSet<Oid> = HashSet::new();
-    let mut pending: Vec<Oid> = tips.iter().map(|t| t.id).collect();
+    let mut pending: Vec<Oid> = tips.iter().map(|t| t.commit.unwrap_or(t.id)).collect();
     pending.extend(reflogs.iter().flat_map(|r| r.ids.iter().copied()));
     while let Some(id) = pending.pop() {
         if let Some(links) = scan.commits.get(&id) {
