@@ -78,15 +78,26 @@ fn an_lfs_pointer_without_its_content_is_a_gap() {
 #[test]
 fn a_partial_clone_is_a_gap() {
     let dir = tempfile::tempdir().unwrap();
-    repo(dir.path());
-    git(dir.path(), &["config", "remote.origin.promisor", "true"]);
+    let origin = dir.path().join("origin");
+    repo(&origin);
+    commit_file(&origin, "b.txt", b"two\n", "two");
+    git(&origin, &["config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", origin.display());
     git(
         dir.path(),
-        &["config", "remote.origin.partialclonefilter", "blob:none"],
+        &[
+            "clone",
+            "-q",
+            "--no-checkout",
+            "--filter=blob:none",
+            &url,
+            "partial",
+        ],
     );
-    let result = scan(&random_token(32), &[dir.path()]);
+    let result = scan(&random_token(32), &[&dir.path().join("partial")]);
     assert_eq!(result.verdict(), "incomplete");
     assert!(gap_kinds(&result.report).contains(&"missing-objects".to_string()));
+    assert_eq!(repositories(&result.report)[0]["partial_clone"], true);
 }
 
 #[test]

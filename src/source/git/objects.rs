@@ -243,6 +243,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_filter_partitions_the_ids_for_shards() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        };
+        git(&["init", "-q"]);
+        for i in 0..20 {
+            std::fs::write(dir.path().join(format!("f{i}")), format!("{i}\n")).unwrap();
+        }
+        git(&["add", "."]);
+        git(&["commit", "-qm", "m"]);
+        let store = open_store(&dir.path().join(".git/objects")).unwrap();
+        let (all, problems) = list_ids(&store, None).unwrap();
+        assert!(problems.is_empty());
+        assert_eq!(all.len(), 22, "20 blobs, a tree, a commit");
+        let shard = |k: u8| move |id: &Oid| id.as_bytes()[0] % 2 == k;
+        let (even, _) = list_ids(&store, Some(&shard(0))).unwrap();
+        let (odd, _) = list_ids(&store, Some(&shard(1))).unwrap();
+        assert_eq!(even.len() + odd.len(), all.len());
+        assert!(even.iter().all(|id| id.as_bytes()[0] % 2 == 0));
+    }
+
+    #[test]
     fn commit_headers_give_tree_and_parents() {
         let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 1111111111111111111111111111111111111111\nparent 2222222222222222222222222222222222222222\nauthor a <a@a> 0 +0000\n\nmsg\n";
         let links = parse_commit_links(raw).unwrap();
