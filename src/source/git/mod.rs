@@ -131,7 +131,7 @@ impl GitProvenance {
         for (label, names) in [
             ("refs", &self.refs),
             ("reflogs", &self.reflogs),
-            ("index", &self.index),
+            ("held by", &self.index),
         ] {
             if !names.is_empty() {
                 let listed: Vec<&str> = names.iter().take(5).map(String::as_str).collect();

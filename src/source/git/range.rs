@@ -21,7 +21,7 @@ pub(crate) fn scan_range(
     repo: &Repository,
     spec: &str,
 ) -> anyhow::Result<()> {
-    let shown = display(repo.path());
+    let shown = display(repo.path()).trim_end_matches('/').to_string();
     let mut walk = repo.revwalk()?;
     if spec.contains("..") {
         walk.push_range(spec)

@@ -23,7 +23,7 @@ pub(crate) fn scan_staged(
     root: usize,
     repo: &Repository,
 ) -> anyhow::Result<()> {
-    let shown = display(repo.path());
+    let shown = display(repo.path()).trim_end_matches('/').to_string();
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree()?),
         // An unborn branch: the first commit adds everything in the index.
