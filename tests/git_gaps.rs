@@ -147,3 +147,15 @@ fn a_loose_object_in_a_quarantine_directory_is_inflated_and_scanned() {
         .iter()
         .any(|(place, _)| place.contains("tmp_objdir-incoming-x")));
 }
+
+#[test]
+fn a_sha256_repository_is_a_gap_not_a_silent_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "--object-format=sha256"]);
+    std::fs::write(dir.path().join("a"), "a\n").unwrap();
+    git(dir.path(), &["add", "a"]);
+    git(dir.path(), &["commit", "-qm", "a"]);
+    let result = scan(&random_token(32), &[dir.path()]);
+    assert_eq!(result.verdict(), "incomplete");
+    assert!(gap_kinds(&result.report).contains(&"unsupported".to_string()));
+}

@@ -130,6 +130,15 @@ pub(crate) fn blind_spots(git_dir: &Path, shown: &str, objects_dirs: &[PathBuf])
             ),
         });
     }
+    if uses_sha256(git_dir) {
+        blind.push(Blind {
+            kind: GapKind::Unsupported,
+            chain: chain.clone(),
+            reason: format!(
+                "{shown} uses SHA-256 object ids, which scour cannot read yet: its history was not scanned (its plain files were)"
+            ),
+        });
+    }
     if is_partial_clone(git_dir, objects_dirs) {
         blind.push(Blind {
             kind: GapKind::MissingObjects,
@@ -164,6 +173,14 @@ pub(crate) fn blind_spots(git_dir: &Path, shown: &str, objects_dirs: &[PathBuf])
         }
     }
     blind
+}
+
+fn uses_sha256(git_dir: &Path) -> bool {
+    let config = std::fs::read_to_string(git_dir.join("config")).unwrap_or_default();
+    config.lines().any(|line| {
+        let line = line.trim().to_ascii_lowercase().replace(' ', "");
+        line == "objectformat=sha256"
+    })
 }
 
 fn is_partial_clone(git_dir: &Path, objects_dirs: &[PathBuf]) -> bool {
