@@ -481,3 +481,18 @@ fn a_commit_hidden_by_a_replace_ref_is_still_found() {
     assert_eq!(commit["git"]["object"], leaky.as_str());
     assert!(strings(&commit["git"]["refs"]).contains(&"refs/heads/main".to_string()));
 }
+
+#[test]
+fn a_dangling_commit_is_named_for_its_blob_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    let dropped = commit_file(dir.path(), "gone.env", &secret_line(&secret), "dropped");
+    git(dir.path(), &["reset", "-q", "--hard", "HEAD~1"]);
+    git(dir.path(), &["reflog", "expire", "--expire=now", "--all"]);
+    let (findings, report) = found_in_git(&secret, dir.path());
+    let blob = blob_finding(&findings);
+    assert_eq!(blob["git"]["reachability"], "unreachable");
+    assert_eq!(commit_paths(&blob), vec![(dropped, "gone.env".to_string())]);
+    assert_eq!(repositories(&report)[0]["unreachable_commits"], 1);
+}
