@@ -159,3 +159,66 @@ fn git_range_includes_content_added_by_a_merge_commit_itself() {
         vec![(merge, "evil.env".to_string())]
     );
 }
+
+#[test]
+fn staged_reads_a_split_index_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    git(dir.path(), &["update-index", "--split-index"]);
+    std::fs::write(dir.path().join("split.env"), line(&secret)).unwrap();
+    git(dir.path(), &["add", "split.env"]);
+    let result = scan_in(&secret, dir.path(), &["--staged"]);
+    assert_eq!(result.verdict(), "found");
+}
+
+#[test]
+fn staged_honours_the_index_git_gives_hooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    std::fs::write(dir.path().join("hook.env"), line(&secret)).unwrap();
+    // `git commit -a` runs hooks against a temporary index named by GIT_INDEX_FILE.
+    let alternate = dir.path().join(".git/next-index.lock");
+    let status = std::process::Command::new("git")
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_INDEX_FILE", &alternate)
+        .args(["read-tree", "HEAD"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = std::process::Command::new("git")
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_INDEX_FILE", &alternate)
+        .args(["add", "hook.env"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let secret_file = dir.path().join("secret-input");
+    std::fs::write(&secret_file, [secret.as_slice(), b"\n"].concat()).unwrap();
+    let run = |with_env: bool| {
+        let mut cmd = common::scour();
+        cmd.current_dir(dir.path())
+            .args([
+                "scan",
+                "--staged",
+                "--quiet",
+                "--format",
+                "json",
+                "--secret-file",
+            ])
+            .arg(&secret_file);
+        if with_env {
+            cmd.env("GIT_INDEX_FILE", &alternate);
+        } else {
+            cmd.env_remove("GIT_INDEX_FILE");
+        }
+        cmd.output().unwrap().status.code()
+    };
+    assert_eq!(run(true), Some(1), "the hook's index holds the secret");
+    assert_eq!(run(false), Some(0), "the normal index does not");
+}

@@ -27,6 +27,7 @@
 pub(crate) mod attribution;
 pub(crate) mod coverage;
 pub(crate) mod discover;
+pub(crate) mod index_file;
 pub(crate) mod ledger;
 pub(crate) mod lfs;
 pub(crate) mod loose;

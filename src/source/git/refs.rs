@@ -148,15 +148,29 @@ fn reflog_ids(text: &[u8]) -> Vec<Oid> {
     ids
 }
 
-/// `(where, path, blob)` for every entry of the main index and each worktree's index.
+/// `(where, path, blob)` for every entry of the main index and each worktree's index
+/// (for a split index, its own entries and its shared base's).
 pub(crate) fn index_entries(git_dir: &Path) -> Vec<(String, String, Oid)> {
     let mut entries = Vec::new();
     let mut read = |label: &str, path: &Path| {
-        if let Ok(index) = git2::Index::open(path) {
-            for entry in index.iter() {
-                let name = String::from_utf8_lossy(&entry.path).into_owned();
-                entries.push((label.to_string(), name, entry.id));
+        let Some(parsed) = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| super::index_file::parse(&bytes))
+        else {
+            return;
+        };
+        let mut all = parsed.entries;
+        if let Some(shared) = parsed.shared {
+            if let Some(base) = std::fs::read(git_dir.join(format!("sharedindex.{shared}")))
+                .ok()
+                .and_then(|bytes| super::index_file::parse(&bytes))
+            {
+                all.extend(base.entries);
             }
+        }
+        for entry in all {
+            let name = String::from_utf8_lossy(&entry.path).into_owned();
+            entries.push((label.to_string(), name, entry.id));
         }
     };
     read("index", &git_dir.join("index"));

@@ -1,14 +1,17 @@
 //! `--staged`: exactly what the next commit would add — the blobs of index entries that
 //! differ from `HEAD` (modified, added, renamed, type-changed) and the new paths themselves.
 //!
-//! Made for a pre-commit hook on a large repository: it compares the index with `HEAD`'s
-//! tree (libgit2 walks both in order; nothing of the work tree is read or hashed) and then
-//! reads only the changed blobs.
+//! Made for a pre-commit hook on a large repository: the index file is read directly
+//! ([`index_file`]), `HEAD`'s tree is walked once, and only the blobs that differ are read.
+//! Nothing of the work tree is read or hashed. `$GIT_INDEX_FILE` is honoured, as git sets
+//! it for hooks of `git commit -a` and `git commit <paths>`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, Oid, Repository};
+use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
+
+use super::index_file;
 
 use super::coverage::RepositoryCoverage;
 use super::objects;
@@ -24,6 +27,7 @@ pub(crate) fn scan_staged(
     repo: &Repository,
 ) -> anyhow::Result<()> {
     let shown = display(repo.path()).trim_end_matches('/').to_string();
+    let index_path = index_path(repo);
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree()?),
         // An unborn branch: the first commit adds everything in the index.
@@ -31,29 +35,14 @@ pub(crate) fn scan_staged(
         Err(error) if error.code() == git2::ErrorCode::NotFound => None,
         Err(error) => return Err(error.into()),
     };
-    let index = repo.index()?;
-    let mut options = DiffOptions::new();
-    options
-        .include_typechange(true)
-        .ignore_submodules(true)
-        .skip_binary_check(true);
-    let diff = repo.diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))?;
+    let staged = match read_index_fast(repo, &index_path)? {
+        Some(entries) => changed_entries(entries, head_tree.as_ref())?,
+        None => changed_entries_libgit2(repo, &index_path, head_tree.as_ref())?,
+    };
     let mut paths: BTreeMap<Oid, Vec<String>> = BTreeMap::new();
-    for delta in diff.deltas() {
-        let adds = matches!(
-            delta.status(),
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-        );
-        let file = delta.new_file();
-        if !adds || file.id().is_zero() {
-            continue;
-        }
-        let path = file
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .unwrap_or_default();
+    for (path, id) in staged {
         record_name_hits(recorder, &shown, &format!("index:{path}"), path.as_bytes());
-        paths.entry(file.id()).or_default().push(path);
+        paths.entry(id).or_default().push(path);
     }
     let ids: Vec<Oid> = paths.keys().copied().collect();
     let objects_dir = repo.commondir().join("objects");
@@ -87,6 +76,134 @@ pub(crate) fn scan_staged(
     };
     recorder.with_root(root, |rc| rc.repositories.push(coverage));
     Ok(())
+}
+
+/// The index the next commit is made from: `$GIT_INDEX_FILE` if git set it (as it does for
+/// hooks run by `git commit -a` or `git commit <paths>`), else the repository's own.
+fn index_path(repo: &Repository) -> PathBuf {
+    match std::env::var_os("GIT_INDEX_FILE") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => repo.path().join("index"),
+    }
+}
+
+/// The index entries, if the index is in a form [`index_file`] reads (else None).
+///
+/// For a split index the entries of the shared base index are added to the split index's
+/// own: a superset of the final index (entries the split index deletes or replaces are
+/// scanned too), so nothing the next commit adds can be missed.
+fn read_index_fast(
+    repo: &Repository,
+    path: &Path,
+) -> anyhow::Result<Option<Vec<index_file::Entry>>> {
+    let read = |path: &Path| match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(anyhow::anyhow!(
+            "could not read the index {}: {error}",
+            path.display()
+        )),
+    };
+    let Some(bytes) = read(path)? else {
+        return Ok(Some(Vec::new()));
+    };
+    let Some(parsed) = index_file::parse(&bytes) else {
+        return Ok(None);
+    };
+    let mut entries = parsed.entries;
+    if let Some(shared) = parsed.shared {
+        let shared_path = repo.path().join(format!("sharedindex.{shared}"));
+        let base = read(&shared_path)?
+            .and_then(|bytes| index_file::parse(&bytes))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the split index's base {} is missing or unreadable",
+                    shared_path.display()
+                )
+            })?;
+        entries.extend(base.entries);
+    }
+    Ok(Some(entries))
+}
+
+const GITLINK: u32 = 0o160000;
+const SPARSE_DIRECTORY: u32 = 0o040000;
+
+/// `(path, blob)` of stage-0 entries whose blob differs from `HEAD`'s at that path.
+fn changed_entries(
+    entries: Vec<index_file::Entry>,
+    head: Option<&Tree>,
+) -> anyhow::Result<Vec<(String, Oid)>> {
+    let head = match head {
+        Some(tree) => head_blobs(tree)?,
+        None => HashMap::new(),
+    };
+    let mut changed = Vec::new();
+    for entry in entries {
+        if entry.stage != 0 || entry.mode == GITLINK {
+            continue;
+        }
+        if entry.mode == SPARSE_DIRECTORY {
+            anyhow::bail!(
+                "the index is sparse; --staged does not read sparse indexes yet (run `git sparse-checkout disable` or scan with --git-range)"
+            );
+        }
+        // A split index stores replaced entries without their path: scan them regardless.
+        if entry.path.is_empty() || head.get(&entry.path) != Some(&entry.id) {
+            let path = if entry.path.is_empty() {
+                "(replaced entry of a split index)".to_string()
+            } else {
+                String::from_utf8_lossy(&entry.path).into_owned()
+            };
+            changed.push((path, entry.id));
+        }
+    }
+    Ok(changed)
+}
+
+/// Every non-tree entry of `HEAD`'s tree, by full path.
+fn head_blobs(tree: &Tree) -> anyhow::Result<HashMap<Vec<u8>, Oid>> {
+    let mut blobs = HashMap::new();
+    tree.walk(TreeWalkMode::PreOrder, |directory, entry| {
+        if entry.kind() != Some(ObjectType::Tree) {
+            let mut path = directory.as_bytes().to_vec();
+            path.extend_from_slice(entry.name_bytes());
+            blobs.insert(path, entry.id());
+        }
+        TreeWalkResult::Ok
+    })?;
+    Ok(blobs)
+}
+
+/// The slow, general way (for index forms the fast reader declines).
+fn changed_entries_libgit2(
+    repo: &Repository,
+    index_path: &Path,
+    head: Option<&Tree>,
+) -> anyhow::Result<Vec<(String, Oid)>> {
+    let index = git2::Index::open(index_path)?;
+    let mut options = DiffOptions::new();
+    options
+        .include_typechange(true)
+        .ignore_submodules(true)
+        .skip_binary_check(true);
+    let diff = repo.diff_tree_to_index(head, Some(&index), Some(&mut options))?;
+    let mut changed = Vec::new();
+    for delta in diff.deltas() {
+        let adds = matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        );
+        let file = delta.new_file();
+        if adds && !file.id().is_zero() {
+            let path = file
+                .path_bytes()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default();
+            changed.push((path, file.id()));
+        }
+    }
+    Ok(changed)
 }
 
 /// The repository containing `path` (searching upwards, as git does), opened isolated.
