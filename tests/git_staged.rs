@@ -222,3 +222,39 @@ fn staged_honours_the_index_git_gives_hooks() {
     assert_eq!(run(true), Some(1), "the hook's index holds the secret");
     assert_eq!(run(false), Some(0), "the normal index does not");
 }
+
+#[test]
+fn staged_finds_changes_deep_in_unchanged_looking_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(32);
+    repo(dir.path());
+    for d in ["a/b", "a/c", "x/y/z"] {
+        commit_file(dir.path(), &format!("{d}/file.txt"), b"clean\n", d);
+    }
+    // Refresh the cache-tree, as git does on commit; then stage a deep change and a clean one.
+    std::fs::write(dir.path().join("a/b/file.txt"), line(&secret)).unwrap();
+    std::fs::write(dir.path().join("x/y/z/file.txt"), b"still clean\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("new/dir")).unwrap();
+    std::fs::write(dir.path().join("new/dir/more.env"), line(&secret)).unwrap();
+    git(dir.path(), &["add", "-A"]);
+    let result = scan_in(&secret, dir.path(), &["--staged"]);
+    assert_eq!(result.verdict(), "found");
+    let mut places: Vec<String> = git_findings(&result.report)
+        .iter()
+        .flat_map(|f| strings(&f["git"]["index"]))
+        .collect();
+    places.sort();
+    places.dedup();
+    assert_eq!(
+        places,
+        vec![
+            "index:a/b/file.txt".to_string(),
+            "index:new/dir/more.env".to_string()
+        ]
+    );
+    assert_eq!(
+        repositories(&result.report)[0]["blobs"],
+        2,
+        "one blob for both secret paths, one for the clean change"
+    );
+}

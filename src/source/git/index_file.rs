@@ -6,6 +6,8 @@
 //! extension: entries in the index plus a shared base index), which libgit2 cannot read.
 //! Anything unexpected returns `None`.
 
+use std::collections::HashMap;
+
 use git2::Oid;
 
 /// One index entry.
@@ -26,6 +28,9 @@ pub(crate) struct Parsed {
     pub entries: Vec<Entry>,
     /// `sharedindex.<id>` in the git directory, for a split index.
     pub shared: Option<Oid>,
+    /// The cache-tree extension: the tree id of each directory (`""`, `"a/"`, `"a/b/"`)
+    /// whose entries have not changed since it was last written as a tree.
+    pub trees: HashMap<Vec<u8>, Oid>,
 }
 
 /// The entries of an index file, or `None` if it is not one this reader handles.
@@ -75,17 +80,63 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<Parsed> {
     let shared = extension(bytes, at, b"link")
         .map(|link| link.get(0..20).and_then(|id| Oid::from_bytes(id).ok()))
         .map(|id| id.ok_or(()));
+    let mut trees = HashMap::new();
+    if let Some(data) = extension(bytes, at, b"TREE") {
+        // A damaged cache-tree only costs speed: the caller then compares every entry.
+        if cache_tree(data, 0, b"", &mut trees).is_none() {
+            trees.clear();
+        }
+    }
     match shared {
         Some(Err(())) => None,
         Some(Ok(id)) => Some(Parsed {
             entries,
             shared: Some(id),
+            trees,
         }),
         None => Some(Parsed {
             entries,
             shared: None,
+            trees,
         }),
     }
+}
+
+/// Reads one cache-tree node (`name NUL count SP subtrees LF [id]`) and its subtrees.
+fn cache_tree(
+    data: &[u8],
+    mut at: usize,
+    parent: &[u8],
+    out: &mut HashMap<Vec<u8>, Oid>,
+) -> Option<usize> {
+    let nul = memchr::memchr(0, data.get(at..)?)?;
+    let name = &data[at..at + nul];
+    at += nul + 1;
+    let space = memchr::memchr(b' ', data.get(at..)?)?;
+    let count: i64 = std::str::from_utf8(&data[at..at + space])
+        .ok()?
+        .parse()
+        .ok()?;
+    at += space + 1;
+    let newline = memchr::memchr(b'\n', data.get(at..)?)?;
+    let subtrees: usize = std::str::from_utf8(&data[at..at + newline])
+        .ok()?
+        .parse()
+        .ok()?;
+    at += newline + 1;
+    let mut path = parent.to_vec();
+    if !name.is_empty() {
+        path.extend_from_slice(name);
+        path.push(b'/');
+    }
+    if count >= 0 {
+        out.insert(path.clone(), Oid::from_bytes(data.get(at..at + 20)?).ok()?);
+        at += 20;
+    }
+    for _ in 0..subtrees {
+        at = cache_tree(data, at, &path, out)?;
+    }
+    Some(at)
 }
 
 /// The payload of one extension, if present.
@@ -164,6 +215,22 @@ mod tests {
             let ours: Vec<(Vec<u8>, Oid)> = ours.into_iter().map(|e| (e.path, e.id)).collect();
             assert_eq!(ours, theirs, "index version {version}");
         }
+    }
+
+    #[test]
+    fn the_cache_tree_names_each_directory_tree() {
+        let (dir, _) = index_of("2");
+        let output = std::process::Command::new("git")
+            .current_dir(dir.path())
+            .args(["write-tree"])
+            .output()
+            .unwrap();
+        let root = Oid::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+        let bytes = std::fs::read(dir.path().join(".git/index")).unwrap();
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.trees.get(b"".as_slice()), Some(&root));
+        assert!(parsed.trees.contains_key(b"dir/sub/".as_slice()));
+        assert_eq!(parsed.trees.len(), 3);
     }
 
     #[test]

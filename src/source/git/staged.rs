@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
+use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Tree};
 
 use super::index_file;
 
@@ -36,7 +36,16 @@ pub(crate) fn scan_staged(
         Err(error) => return Err(error.into()),
     };
     let staged = match read_index_fast(repo, &index_path)? {
-        Some(entries) => changed_entries(entries, head_tree.as_ref())?,
+        Some(index) => {
+            let mut changed = Vec::new();
+            let mut compare = Compare {
+                repo,
+                trees: &index.trees,
+                changed: &mut changed,
+            };
+            compare.directory(b"", head_tree.as_ref().map(Tree::id), &index.entries)?;
+            changed
+        }
         None => changed_entries_libgit2(repo, &index_path, head_tree.as_ref())?,
     };
     let mut paths: BTreeMap<Oid, Vec<String>> = BTreeMap::new();
@@ -92,10 +101,7 @@ fn index_path(repo: &Repository) -> PathBuf {
 /// For a split index the entries of the shared base index are added to the split index's
 /// own: a superset of the final index (entries the split index deletes or replaces are
 /// scanned too), so nothing the next commit adds can be missed.
-fn read_index_fast(
-    repo: &Repository,
-    path: &Path,
-) -> anyhow::Result<Option<Vec<index_file::Entry>>> {
+fn read_index_fast(repo: &Repository, path: &Path) -> anyhow::Result<Option<index_file::Parsed>> {
     let read = |path: &Path| match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -105,12 +111,11 @@ fn read_index_fast(
         )),
     };
     let Some(bytes) = read(path)? else {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(index_file::Parsed::default()));
     };
-    let Some(parsed) = index_file::parse(&bytes) else {
+    let Some(mut parsed) = index_file::parse(&bytes) else {
         return Ok(None);
     };
-    let mut entries = parsed.entries;
     if let Some(shared) = parsed.shared {
         let shared_path = repo.path().join(format!("sharedindex.{shared}"));
         let base = read(&shared_path)?
@@ -121,27 +126,77 @@ fn read_index_fast(
                     shared_path.display()
                 )
             })?;
-        entries.extend(base.entries);
+        parsed.entries.extend(base.entries);
+        // The union is not one sorted index, so every entry is compared.
+        parsed.trees.clear();
+        parsed.entries.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    Ok(Some(entries))
+    Ok(Some(parsed))
 }
 
 const GITLINK: u32 = 0o160000;
 const SPARSE_DIRECTORY: u32 = 0o040000;
 
-/// `(path, blob)` of stage-0 entries whose blob differs from `HEAD`'s at that path.
-fn changed_entries(
-    entries: Vec<index_file::Entry>,
-    head: Option<&Tree>,
-) -> anyhow::Result<Vec<(String, Oid)>> {
-    let head = match head {
-        Some(tree) => head_blobs(tree)?,
-        None => HashMap::new(),
-    };
-    let mut changed = Vec::new();
-    for entry in entries {
+/// Compares index entries with `HEAD`, one directory at a time, skipping every directory
+/// whose cache-tree id equals `HEAD`'s tree there (nothing in it changed).
+struct Compare<'a> {
+    repo: &'a Repository,
+    trees: &'a HashMap<Vec<u8>, Oid>,
+    changed: &'a mut Vec<(String, Oid)>,
+}
+
+impl Compare<'_> {
+    /// `entries`: the index entries under `dir` (a contiguous run: the index is sorted).
+    fn directory(
+        &mut self,
+        dir: &[u8],
+        head: Option<Oid>,
+        entries: &[index_file::Entry],
+    ) -> anyhow::Result<()> {
+        if head.is_some() && self.trees.get(dir) == head.as_ref() {
+            return Ok(());
+        }
+        let head_entries: HashMap<Vec<u8>, (Oid, bool)> = match head {
+            Some(id) => self
+                .repo
+                .find_tree(id)?
+                .iter()
+                .map(|e| {
+                    let is_tree = e.kind() == Some(ObjectType::Tree);
+                    (e.name_bytes().to_vec(), (e.id(), is_tree))
+                })
+                .collect(),
+            None => HashMap::new(),
+        };
+        let mut at = 0;
+        while at < entries.len() {
+            let rest = &entries[at].path[dir.len()..];
+            match memchr::memchr(b'/', rest) {
+                Some(slash) => {
+                    let name = &rest[..slash];
+                    let mut sub = dir.to_vec();
+                    sub.extend_from_slice(name);
+                    sub.push(b'/');
+                    let end = at + entries[at..].partition_point(|e| e.path.starts_with(&sub));
+                    let head_sub = head_entries
+                        .get(name)
+                        .filter(|(_, is_tree)| *is_tree)
+                        .map(|(id, _)| *id);
+                    self.directory(&sub, head_sub, &entries[at..end])?;
+                    at = end.max(at + 1);
+                }
+                None => {
+                    self.file(&entries[at], head_entries.get(rest).map(|(id, _)| *id))?;
+                    at += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn file(&mut self, entry: &index_file::Entry, head: Option<Oid>) -> anyhow::Result<()> {
         if entry.stage != 0 || entry.mode == GITLINK {
-            continue;
+            return Ok(());
         }
         if entry.mode == SPARSE_DIRECTORY {
             anyhow::bail!(
@@ -149,30 +204,16 @@ fn changed_entries(
             );
         }
         // A split index stores replaced entries without their path: scan them regardless.
-        if entry.path.is_empty() || head.get(&entry.path) != Some(&entry.id) {
+        if entry.path.is_empty() || head != Some(entry.id) {
             let path = if entry.path.is_empty() {
                 "(replaced entry of a split index)".to_string()
             } else {
                 String::from_utf8_lossy(&entry.path).into_owned()
             };
-            changed.push((path, entry.id));
+            self.changed.push((path, entry.id));
         }
+        Ok(())
     }
-    Ok(changed)
-}
-
-/// Every non-tree entry of `HEAD`'s tree, by full path.
-fn head_blobs(tree: &Tree) -> anyhow::Result<HashMap<Vec<u8>, Oid>> {
-    let mut blobs = HashMap::new();
-    tree.walk(TreeWalkMode::PreOrder, |directory, entry| {
-        if entry.kind() != Some(ObjectType::Tree) {
-            let mut path = directory.as_bytes().to_vec();
-            path.extend_from_slice(entry.name_bytes());
-            blobs.insert(path, entry.id());
-        }
-        TreeWalkResult::Ok
-    })?;
-    Ok(blobs)
 }
 
 /// The slow, general way (for index forms the fast reader declines).
