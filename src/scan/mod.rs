@@ -95,7 +95,16 @@ fn scan_everything(options: &ScanOptions, recorder: &Recorder, excludes: &Exclud
             fs::scan_root(ctx, git_dir, &options.walk, excludes);
         }
     };
-    crate::source::git::scan_registered(recorder, None, &walk_outside);
+    // Objects are read on a pool of --threads workers, not on every core of the machine.
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.walk.threads)
+        .build()
+    {
+        Ok(pool) => {
+            pool.install(|| crate::source::git::scan_registered(recorder, None, &walk_outside))
+        }
+        Err(_) => crate::source::git::scan_registered(recorder, None, &walk_outside),
+    }
 }
 
 /// True if `path` lies under `root` (both resolved), so walking `root` already scanned it.
