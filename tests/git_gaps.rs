@@ -159,3 +159,17 @@ fn a_sha256_repository_is_a_gap_not_a_silent_skip() {
     assert_eq!(result.verdict(), "incomplete");
     assert!(gap_kinds(&result.report).contains(&"unsupported".to_string()));
 }
+
+#[test]
+fn a_worktree_whose_repository_is_gone_is_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write(
+        dir.path(),
+        ".git",
+        "gitdir: /nonexistent/repo/.git/worktrees/wt\n",
+    );
+    common::write(dir.path(), "src/main.rs", "fn main() {}\n");
+    let result = scan(&random_token(32), &[dir.path()]);
+    assert_eq!(result.verdict(), "incomplete");
+    assert!(gap_kinds(&result.report).contains(&"missing-objects".to_string()));
+}

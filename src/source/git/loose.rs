@@ -1,4 +1,4 @@
-//! Loose objects outside an object database's usual place (a quarantine directory such as
+//! Files the walk hands to the git source first. Loose objects outside an object database's usual place (a quarantine directory such as
 //! `objects/tmp_objdir-incoming-*/ab/<id>`, a copied-out fan-out directory): no object
 //! database lists them, and their bytes are zlib-compressed, so scanning the file as it is
 //! would find nothing. They are inflated and scanned here instead.
@@ -20,6 +20,9 @@ pub fn claim_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) -> bool {
     if ctx.recorder.git.notice_file(ctx.root, path) {
         return true;
     }
+    if path.file_name().is_some_and(|n| n == ".git") {
+        record_broken_link(ctx, path);
+    }
     if !discover::looks_like_stray_loose_object(path) {
         return false;
     }
@@ -37,6 +40,25 @@ pub fn claim_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) -> bool {
         None => scan_file(ctx, path, buffer),
     }
     true
+}
+
+/// A `.git` file whose git directory is gone: the work tree's history cannot be scanned.
+fn record_broken_link(ctx: Context, path: &Path) {
+    let Some(target) = discover::gitdir_file_target(path) else {
+        return;
+    };
+    if discover::object_git_dir(&target).is_none() {
+        ctx.recorder.gap(
+            ctx.root,
+            crate::coverage::GapKind::MissingObjects,
+            vec![display(path)],
+            format!(
+                "{} points to the git directory {}, which does not exist: this work tree's history was not scanned; scan the repository it belongs to",
+                display(path),
+                target.display()
+            ),
+        );
+    }
 }
 
 /// The inflated object (`<type> <size>\0<content>`), or None if this is not one.
