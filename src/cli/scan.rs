@@ -10,15 +10,31 @@ use crate::report::{self, Format};
 use crate::scan::{self, ScanOptions};
 use crate::secret::Salt;
 use crate::source::fs::WalkOptions;
+use crate::source::git::GitMode;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
     secrets: SecretArgs,
 
-    /// Directories or files to scan.
-    #[arg(value_name = "PATH", required = true)]
+    /// Directories or files to scan (with --staged or --git-range: a path inside the
+    /// repository; default: the current directory).
+    #[arg(value_name = "PATH", required_unless_present_any = ["staged", "git_range", "since_commit"])]
     paths: Vec<PathBuf>,
+
+    /// Scan only what the next commit would add (staged changes against HEAD): for a
+    /// pre-commit hook. Reads no work-tree file.
+    #[arg(long, conflicts_with_all = ["git_range", "since_commit"])]
+    staged: bool,
+
+    /// Scan only what the commits in A..B introduce (their messages and new blobs): for CI
+    /// and pre-receive checks.
+    #[arg(long, value_name = "A..B", conflicts_with = "since_commit")]
+    git_range: Option<String>,
+
+    /// Scan only what the commits after COMMIT up to HEAD introduce (COMMIT..HEAD).
+    #[arg(long, value_name = "COMMIT")]
+    since_commit: Option<String>,
 
     /// Skip paths matching this glob (relative to the PATH, or a file name); recorded in the report.
     #[arg(long, value_name = "GLOB")]
@@ -51,8 +67,23 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    let git = if args.staged {
+        GitMode::Staged
+    } else if let Some(range) = args.git_range {
+        GitMode::Range(range)
+    } else if let Some(commit) = args.since_commit {
+        GitMode::Range(format!("{commit}..HEAD"))
+    } else {
+        GitMode::Everything
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
     let options = ScanOptions {
-        paths: args.paths,
+        paths,
+        git,
         walk: WalkOptions {
             excludes: args.exclude,
             respect_gitignore: args.respect_gitignore,

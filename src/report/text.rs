@@ -44,7 +44,7 @@ pub fn render(report: &Report, color: bool) -> String {
         for finding in &report.findings {
             let place = finding.location.display_path();
             let l = &finding.location;
-            by_place.entry(place).or_default().push(format!(
+            let mut line = format!(
                 "line {}, column {} (byte {}): secret {} as {} ({})",
                 l.line,
                 l.column,
@@ -52,7 +52,11 @@ pub fn render(report: &Report, color: bool) -> String {
                 finding.secret,
                 finding.encoding,
                 finding.encoding_detail
-            ));
+            );
+            if let Some(git) = &finding.git {
+                line.push_str(&format!("\n      {}", git.describe()));
+            }
+            by_place.entry(place).or_default().push(line);
         }
         for (place, lines) in by_place {
             let _ = writeln!(out, "  {}", palette.paint("1", &place));
@@ -87,6 +91,9 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = write!(out, "; skipped {} {reason}", skipped.count);
         }
         let _ = writeln!(out);
+        for repository in &root.repositories {
+            let _ = writeln!(out, "    {}", repository.describe());
+        }
     }
     let options = &report.scan;
     if !options.excludes.is_empty() || options.respect_gitignore {

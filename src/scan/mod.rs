@@ -28,6 +28,8 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     /// Show progress on stderr (only ever on a terminal).
     pub progress: bool,
+    /// Everything (files and whole histories), or only staged changes or a commit range.
+    pub git: crate::source::git::GitMode,
 }
 
 /// Runs a scan. Fails only before scanning starts (a missing root, a bad glob); everything
@@ -44,12 +46,12 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
     let secret_ids = secret_records.iter().map(|s| s.id.clone()).collect();
     let progress = progress::Progress::new(options.progress);
     let recorder = Recorder::new(&matcher, secret_ids, roots, progress);
-    for (index, path) in options.paths.iter().enumerate() {
-        let ctx = Context {
-            recorder: &recorder,
-            root: index,
-        };
-        fs::scan_root(ctx, path, &options.walk, &excludes);
+    if options.git == crate::source::git::GitMode::Everything {
+        scan_everything(options, &recorder, &excludes);
+    } else {
+        for (index, path) in options.paths.iter().enumerate() {
+            crate::source::git::scan_mode(&recorder, index, path, &options.git)?;
+        }
     }
     let (findings, coverage) = recorder.finish();
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
@@ -75,6 +77,42 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
         findings,
         coverage,
     ))
+}
+
+/// Walks every root, then reads every object of every repository the walks met.
+fn scan_everything(options: &ScanOptions, recorder: &Recorder, excludes: &Excludes) {
+    for (index, path) in options.paths.iter().enumerate() {
+        let ctx = Context {
+            recorder,
+            root: index,
+        };
+        fs::scan_root(ctx, path, &options.walk, excludes);
+    }
+    // Every repository the walks met: its whole object database, after the walk.
+    let walk_outside = |root: usize, git_dir: &std::path::Path| {
+        if !is_inside(&options.paths[root], git_dir) {
+            let ctx = Context { recorder, root };
+            fs::scan_root(ctx, git_dir, &options.walk, excludes);
+        }
+    };
+    // Objects are read on a pool of --threads workers, not on every core of the machine.
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.walk.threads)
+        .build()
+    {
+        Ok(pool) => {
+            pool.install(|| crate::source::git::scan_registered(recorder, None, &walk_outside))
+        }
+        Err(_) => crate::source::git::scan_registered(recorder, None, &walk_outside),
+    }
+}
+
+/// True if `path` lies under `root` (both resolved), so walking `root` already scanned it.
+fn is_inside(root: &std::path::Path, path: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(root), std::fs::canonicalize(path)) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => true,
+    }
 }
 
 fn describe_roots(paths: &[PathBuf]) -> anyhow::Result<Vec<RootCoverage>> {

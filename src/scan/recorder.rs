@@ -33,6 +33,8 @@ pub struct Recorder<'m> {
     findings: Mutex<Vec<Finding>>,
     pub totals: Totals,
     progress: Progress,
+    /// Repositories met by the walk, and object files left to the git object scan.
+    pub git: crate::source::git::Registry,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -63,6 +65,7 @@ impl<'m> Recorder<'m> {
             findings: Mutex::new(Vec::new()),
             totals: Totals::default(),
             progress,
+            git: crate::source::git::Registry::default(),
         }
     }
 

@@ -111,7 +111,10 @@ fn visit(
         recorder.skipped(ctx.root, SkipReason::Symlink, display(path));
         WalkState::Continue
     } else if file_type.is_file() {
-        scan_file(ctx, path, buffer);
+        // Loose objects and indexed packs are read by the git object scan instead.
+        if !crate::source::git::claim_file(ctx, path, buffer) {
+            scan_file(ctx, path, buffer);
+        }
         WalkState::Continue
     } else {
         recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));

@@ -1,0 +1,54 @@
+//! The ledger: every object id read in this run, so an object shared by several
+//! repositories (mirrors, forks, alternates) is inflated and scanned once.
+//!
+//! An object that matched keeps its hits, so each further repository holding it still gets
+//! findings attributed to its own commits and refs, without reading the object again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use git2::{ObjectType, Oid};
+
+use crate::matcher::Hit;
+
+/// What reading an object showed.
+#[derive(Debug, Clone)]
+pub(crate) enum Seen {
+    Clean,
+    Matched {
+        kind: ObjectType,
+        hits: Arc<Vec<Hit>>,
+    },
+}
+
+#[derive(Default)]
+pub(crate) struct Ledger {
+    seen: Mutex<HashMap<Oid, Seen>>,
+}
+
+impl Ledger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Oid, Seen>> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Splits `ids` into those never read in this run and those already read (with what
+    /// reading them showed).
+    pub(crate) fn partition(&self, ids: Vec<Oid>) -> (Vec<Oid>, Vec<(Oid, Seen)>) {
+        let seen = self.lock();
+        let mut new = Vec::with_capacity(ids.len());
+        let mut known = Vec::new();
+        for id in ids {
+            match seen.get(&id) {
+                Some(state) => known.push((id, state.clone())),
+                None => new.push(id),
+            }
+        }
+        (new, known)
+    }
+
+    pub(crate) fn record(&self, id: Oid, state: Seen) {
+        self.lock().insert(id, state);
+    }
+}
