@@ -12,6 +12,7 @@
 
 pub mod encodings;
 mod lines;
+mod prefilter;
 mod stream;
 
 use std::collections::{HashMap, HashSet};
@@ -58,6 +59,8 @@ pub struct Hit {
 
 pub struct Matcher {
     automaton: AhoCorasick,
+    /// When present, the automaton runs only where the prefilter points.
+    prefilter: Option<prefilter::Prefilter>,
     patterns: Vec<PatternInfo>,
     longest: usize,
 }
@@ -100,6 +103,7 @@ impl Matcher {
         }
         let total: usize = bytes.iter().map(|p| p.len()).sum();
         let kind = (total <= DFA_PATTERN_BYTES).then_some(AhoCorasickKind::DFA);
+        let prefilter = prefilter::Prefilter::new(bytes.iter().map(|p| &p[..]));
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .kind(kind)
@@ -108,6 +112,7 @@ impl Matcher {
         let longest = patterns.iter().map(|p| p.len).max().unwrap_or(0);
         Ok(Matcher {
             automaton,
+            prefilter,
             patterns,
             longest,
         })
@@ -139,15 +144,34 @@ impl Matcher {
             return;
         }
         let search_end = window.len().min(starts.end + self.longest);
-        let input = Input::new(window).span(starts.start..search_end);
-        for found in self.automaton.find_overlapping_iter(input) {
-            if found.start() >= starts.end {
-                continue;
+        let mut confirm = |pattern: usize, start: usize, end: usize| {
+            let info = &self.patterns[pattern];
+            if info.edges.is_none() || info.edges.hold(window, start, end) {
+                on_match(pattern, start);
             }
-            let info = &self.patterns[found.pattern().as_usize()];
-            if info.edges.is_none() || info.edges.hold(window, found.start(), found.end()) {
-                on_match(found.pattern().as_usize(), found.start());
+        };
+        let Some(prefilter) = &self.prefilter else {
+            let input = Input::new(window).span(starts.start..search_end);
+            for found in self.automaton.find_overlapping_iter(input) {
+                if found.start() < starts.end {
+                    confirm(found.pattern().as_usize(), found.start(), found.end());
+                }
             }
+            return;
+        };
+        // Overlapping searches cannot be anchored, so each candidate gets an unanchored walk
+        // over the span its longest pattern could cover, keeping matches that start there;
+        // later starts are candidates of their own.
+        let mut from = starts.start;
+        while let Some(candidate) = prefilter.next_candidate(window, from, starts.end) {
+            let span_end = search_end.min(candidate + self.longest);
+            let input = Input::new(window).span(candidate..span_end);
+            for found in self.automaton.find_overlapping_iter(input) {
+                if found.start() == candidate {
+                    confirm(found.pattern().as_usize(), found.start(), found.end());
+                }
+            }
+            from = candidate + 1;
         }
     }
 
