@@ -1,0 +1,335 @@
+//! Token-format rules: how to recognise a secret by its shape, without knowing it.
+//!
+//! A rule (one `[[rule]]` table in a `rules/*.toml` file, one file per provider family) has
+//! an id, a description, a regex whose `secret` capture group is the secret, cheap literal
+//! keywords of which one must occur near a match, examples that must and must not match,
+//! and, when the format defines one, the public prefix (`ghp_`, `xoxb-`) that says what
+//! kind of secret it is without saying which.
+//!
+//! All rules are compiled once into a [`RuleSet`]: two keyword automata (case-sensitive and,
+//! for rules whose regex starts with `(?i)`, case-insensitive) find keyword occurrences in
+//! one pass, and a rule's regex runs only on the region just around its own keywords. The
+//! keyword prefilter is what keeps rules cheap on ordinary data.
+//!
+//! Rules are embedded in the binary ([`embedded`]), so `scour` finds them from any
+//! directory; `rules/` stays the source of truth.
+
+mod check;
+mod embedded;
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+pub use check::{check, CheckFailure};
+
+/// How far before a keyword a rule's match may begin (e.g. `abc8Q~...`: three bytes).
+pub(crate) const KEYWORD_BACK: usize = 64;
+/// A match longer than this is not looked for unless the rule sets `max_len`.
+const DEFAULT_MAX_LEN: usize = 512;
+
+/// One rule, compiled.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub regex: Regex,
+    pub keywords: Vec<String>,
+    /// The non-secret prefix the format defines, if any (e.g. `ghp_`).
+    pub prefix: Option<String>,
+    /// Longest match the rule looks for, in bytes.
+    pub max_len: usize,
+    /// Fake examples that must produce a `secret` capture.
+    pub matches: Vec<String>,
+    /// Fake examples that must not.
+    pub no_match: Vec<String>,
+    /// Which file the rule came from, for messages.
+    pub file: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<RuleSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSource {
+    id: String,
+    description: String,
+    regex: String,
+    keywords: Vec<String>,
+    prefix: Option<String>,
+    max_len: Option<usize>,
+    matches: Vec<String>,
+    no_match: Vec<String>,
+}
+
+/// Every rule, with the keyword automata that decide where each rule's regex runs.
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    exact: Option<AhoCorasick>,
+    exact_owner: Vec<usize>,
+    folded: Option<AhoCorasick>,
+    folded_owner: Vec<usize>,
+    longest: usize,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl RuleSet {
+    /// The rules shipped in `rules/`, embedded in the binary.
+    pub fn builtin() -> anyhow::Result<RuleSet> {
+        let mut rules = Vec::new();
+        for (file, text) in embedded::FILES {
+            rules.extend(parse(file, text)?);
+        }
+        RuleSet::compile(rules)
+    }
+
+    /// Parses rule files from `(name, contents)` pairs (tests and future `--rules DIR`).
+    pub fn from_sources(files: &[(&str, &str)]) -> anyhow::Result<RuleSet> {
+        let mut rules = Vec::new();
+        for (file, text) in files {
+            rules.extend(parse(file, text)?);
+        }
+        RuleSet::compile(rules)
+    }
+
+    fn compile(rules: Vec<Rule>) -> anyhow::Result<RuleSet> {
+        let mut seen = std::collections::HashSet::new();
+        for rule in &rules {
+            if !seen.insert(rule.id.as_str()) {
+                anyhow::bail!("rule id {} is defined twice (in {})", rule.id, rule.file);
+            }
+        }
+        let mut exact = (Vec::new(), Vec::new());
+        let mut folded = (Vec::new(), Vec::new());
+        for (index, rule) in rules.iter().enumerate() {
+            let target = if rule.regex.as_str().starts_with("(?i)") {
+                &mut folded
+            } else {
+                &mut exact
+            };
+            for keyword in &rule.keywords {
+                target.0.push(keyword.clone());
+                target.1.push(index);
+            }
+        }
+        let build = |keywords: &[String], fold: bool| -> anyhow::Result<Option<AhoCorasick>> {
+            if keywords.is_empty() {
+                return Ok(None);
+            }
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(fold)
+                .build(keywords)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("could not compile the rules' keywords: {e}"))
+        };
+        let longest = rules.iter().map(|r| r.max_len).max().unwrap_or(0);
+        Ok(RuleSet {
+            exact: build(&exact.0, false)?,
+            exact_owner: exact.1,
+            folded: build(&folded.0, true)?,
+            folded_owner: folded.1,
+            rules,
+            longest,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    /// Bytes around a capture start that must be in view for no match to be missed.
+    pub fn span_needed(&self) -> usize {
+        self.longest + KEYWORD_BACK
+    }
+
+    /// Every `secret` capture in `haystack` that starts inside `starts`, as
+    /// `(rule index, capture range)`. Bytes outside `starts` are context only.
+    pub fn for_each_capture(
+        &self,
+        haystack: &[u8],
+        starts: Range<usize>,
+        on_capture: &mut dyn FnMut(usize, Range<usize>),
+    ) {
+        if starts.start >= starts.end {
+            return;
+        }
+        // Keywords may sit a little before the capture; the match may run max_len past it.
+        let from = starts.start.saturating_sub(KEYWORD_BACK);
+        let to = haystack.len().min(starts.end + KEYWORD_BACK);
+        let mut regions: Vec<(usize, usize, usize)> = Vec::new();
+        for (automaton, owner) in [
+            (&self.exact, &self.exact_owner),
+            (&self.folded, &self.folded_owner),
+        ] {
+            let Some(automaton) = automaton else { continue };
+            let input = aho_corasick::Input::new(haystack).span(from..to);
+            for found in automaton.find_overlapping_iter(input) {
+                let rule = owner[found.pattern().as_usize()];
+                let start = found.start().saturating_sub(KEYWORD_BACK);
+                let end = haystack
+                    .len()
+                    .min(found.end() + self.rules[rule].max_len + KEYWORD_BACK);
+                regions.push((rule, start, end));
+            }
+        }
+        regions.sort_unstable();
+        let mut index = 0;
+        while index < regions.len() {
+            let (rule, start, mut end) = regions[index];
+            index += 1;
+            while index < regions.len() && regions[index].0 == rule && regions[index].1 <= end {
+                end = end.max(regions[index].2);
+                index += 1;
+            }
+            self.captures_in(rule, haystack, start..end, &starts, on_capture);
+        }
+    }
+
+    fn captures_in(
+        &self,
+        rule: usize,
+        haystack: &[u8],
+        region: Range<usize>,
+        starts: &Range<usize>,
+        on_capture: &mut dyn FnMut(usize, Range<usize>),
+    ) {
+        let regex = &self.rules[rule].regex;
+        let text = &haystack[region.clone()];
+        let mut at = 0;
+        while at <= text.len() {
+            let Some(captures) = regex.captures_at(text, at) else {
+                break;
+            };
+            let whole = captures.get(0).map_or(at..at, |m| m.range());
+            if let Some(secret) = captures.name("secret") {
+                let absolute = region.start + secret.start()..region.start + secret.end();
+                if starts.contains(&absolute.start) && !absolute.is_empty() {
+                    on_capture(rule, absolute);
+                }
+            }
+            // Resume just after the match start, so a match hiding inside a longer
+            // false start (e.g. `password=password=...`) is still seen.
+            at = if whole.is_empty() {
+                whole.end + 1
+            } else {
+                next_char(text, whole.start).max(whole.start + 1)
+            };
+            if whole.end > text.len() {
+                break;
+            }
+        }
+    }
+
+    /// The rule that recognises `secret` on its own (its capture is the whole secret), if any.
+    pub fn recognise(&self, secret: &[u8]) -> Option<usize> {
+        let mut found = None;
+        self.for_each_capture(secret, 0..secret.len(), &mut |rule, range| {
+            if found.is_none() && range == (0..secret.len()) {
+                found = Some(rule);
+            }
+        });
+        found
+    }
+}
+
+fn next_char(text: &[u8], at: usize) -> usize {
+    let mut next = at + 1;
+    while next < text.len() && (text[next] & 0xC0) == 0x80 {
+        next += 1;
+    }
+    next
+}
+
+fn parse(file: &str, text: &str) -> anyhow::Result<Vec<Rule>> {
+    let parsed: RuleFile =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("rule file {file} is not valid: {e}"))?;
+    parsed
+        .rule
+        .into_iter()
+        .map(|source| {
+            let regex = Regex::new(&source.regex).map_err(|e| {
+                anyhow::anyhow!("rule {} in {file} has an invalid regex: {e}", source.id)
+            })?;
+            if !regex.capture_names().any(|name| name == Some("secret")) {
+                anyhow::bail!(
+                    "rule {} in {file} has no (?P<secret>...) capture group around the secret",
+                    source.id
+                );
+            }
+            if source.keywords.is_empty() || source.keywords.iter().any(String::is_empty) {
+                anyhow::bail!(
+                    "rule {} in {file} needs at least one non-empty keyword",
+                    source.id
+                );
+            }
+            Ok(Rule {
+                id: source.id,
+                description: source.description,
+                regex,
+                keywords: source.keywords,
+                prefix: source.prefix,
+                max_len: source.max_len.unwrap_or(DEFAULT_MAX_LEN),
+                matches: source.matches,
+                no_match: source.no_match,
+                file: file.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load_and_are_many() {
+        let rules = RuleSet::builtin().unwrap();
+        assert!(rules.rules().len() >= 40, "{} rules", rules.rules().len());
+    }
+
+    #[test]
+    fn recognises_a_bare_token_and_not_a_context_rule() {
+        let rules = RuleSet::builtin().unwrap();
+        let token = b"ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+        let rule = rules.recognise(token).map(|r| rules.get(r).id.clone());
+        assert_eq!(rule.as_deref(), Some("github-pat-classic"));
+        assert_eq!(rules.recognise(b"just-a-password-123"), None);
+    }
+
+    #[test]
+    fn captures_only_start_inside_the_given_range() {
+        let rules = RuleSet::builtin().unwrap();
+        let hay = b"x ghp_abcdefghijklmnopqrstuvwxyz0123456789 y";
+        let mut seen = Vec::new();
+        rules.for_each_capture(hay, 0..hay.len(), &mut |_, r| seen.push(r));
+        assert_eq!(seen, vec![2..42]);
+        seen.clear();
+        rules.for_each_capture(hay, 3..hay.len(), &mut |_, r| seen.push(r));
+        assert!(seen.is_empty());
+    }
+
+    #[test]
+    fn a_rule_without_secret_group_is_refused() {
+        let bad = "[[rule]]\nid='x'\ndescription='d'\nregex='abc'\nkeywords=['abc']\nmatches=[]\nno_match=[]\n";
+        let error = RuleSet::from_sources(&[("bad.toml", bad)]).unwrap_err();
+        assert!(error.to_string().contains("secret"), "{error}");
+    }
+}
