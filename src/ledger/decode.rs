@@ -100,7 +100,7 @@ pub struct Run {
     pub truncated: bool,
 }
 
-/// Every encoded run of at least `min_run` bytes that starts inside `starts`.
+/// Every encoded run that starts inside `starts` and could decode to `min_run` bytes.
 /// `complete` says the haystack ends where the stream ends.
 pub fn for_each_run(
     bytes: &[u8],
@@ -175,7 +175,12 @@ fn base64_and_hex_runs(
         }
         let line_end = at;
         let mut end = padded_end(bytes, at);
-        if start < starts.start || end - start < min_run {
+        let long_enough = if all_hex {
+            line_end - start >= min_run * 2
+        } else {
+            end - start >= (min_run * 4).div_ceil(3)
+        };
+        if start < starts.start || !long_enough {
             at = end;
             continue;
         }

@@ -61,8 +61,7 @@ impl Extractor {
             .iter()
             .map(|plan| TokenClass::new(plan.class, plan.lengths.clone()))
             .collect();
-        // The shortest encoded run that could hold the shortest entry (base64: 4/3 longer).
-        let min_run = (index.shortest() * 4 / 3).max(8);
+        let min_run = index.shortest().max(crate::secret::MIN_SECRET_LEN);
         Extractor {
             rules,
             index,
