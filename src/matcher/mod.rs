@@ -44,7 +44,8 @@ pub struct PatternInfo {
 }
 
 /// How a secret is looked for: by its plaintext patterns, or by hash through a ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     #[default]
     Plaintext,
