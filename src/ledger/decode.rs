@@ -210,7 +210,7 @@ fn padded_end(bytes: &[u8], mut at: usize) -> usize {
 /// the last as long as the first, a multiple of 4), the end of the whole block.
 fn wrapped_end(bytes: &[u8], start: usize, line_end: usize) -> usize {
     let width = line_end - start;
-    if width < 16 || width % 4 != 0 {
+    if width < 16 || !width.is_multiple_of(4) {
         return line_end;
     }
     let mut end = line_end;
