@@ -79,8 +79,37 @@ impl DecodePath {
     }
 }
 
+const BASE64_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+        byte += 1;
+    }
+    table
+};
+
+#[inline]
 fn is_base64(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_')
+    BASE64_BYTES[byte as usize]
+}
+
+/// Whether decoded bytes hold a run of `len` bytes that could be text: decoding garbage
+/// (an identifier that happened to look like base64) almost never does, so its content
+/// need not be searched.
+pub fn has_text_run(bytes: &[u8], len: usize, non_ascii: bool) -> bool {
+    let mut run = 0;
+    for &byte in bytes {
+        let text = byte.is_ascii_graphic()
+            || matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+            || (non_ascii && byte >= 0x80);
+        run = if text { run + 1 } else { 0 };
+        if run >= len {
+            return true;
+        }
+    }
+    false
 }
 
 fn is_url_byte(byte: u8) -> bool {

@@ -42,6 +42,8 @@ pub struct Extractor {
     index: Index,
     classes: Vec<TokenClass>,
     min_run: usize,
+    /// Some entry has bytes outside printable ASCII, so decoded non-ASCII may be text.
+    non_ascii: bool,
     truncated_runs: AtomicU64,
 }
 
@@ -63,6 +65,7 @@ impl Extractor {
             .collect();
         let min_run = index.shortest().max(crate::secret::MIN_SECRET_LEN);
         Extractor {
+            non_ascii: index.has_non_ascii(),
             rules,
             index,
             classes,
@@ -154,7 +157,7 @@ impl Extractor {
                 self.truncated_runs.fetch_add(1, Ordering::Relaxed);
             }
             decode::decode(run.layer, &bytes[run.range.clone()], &mut decoded);
-            if decoded.len() < self.index.shortest() {
+            if !decode::has_text_run(&decoded, self.index.shortest(), self.non_ascii) {
                 return;
             }
             let place = outer.cloned().unwrap_or(run.range);

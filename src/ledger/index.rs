@@ -28,6 +28,7 @@ pub struct Index {
     lengths: Vec<bool>,
     min_len: usize,
     generic: Vec<GenericPlan>,
+    non_ascii: bool,
 }
 
 impl Index {
@@ -62,6 +63,7 @@ impl Index {
             lengths,
             min_len: ledger.entries.iter().map(|e| e.length).min().unwrap_or(0),
             generic,
+            non_ascii: ledger.entries.iter().any(|e| e.class == CharClass::Any),
         })
     }
 
@@ -88,6 +90,11 @@ impl Index {
 
     pub fn generic(&self) -> &[GenericPlan] {
         &self.generic
+    }
+
+    /// Whether some entry has bytes outside printable ASCII (class `any`).
+    pub fn has_non_ascii(&self) -> bool {
+        self.non_ascii
     }
 
     pub fn is_empty(&self) -> bool {

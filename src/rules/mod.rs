@@ -27,8 +27,9 @@ pub use check::{check, CheckFailure};
 
 /// How far before a keyword a rule's match may begin (e.g. `abc8Q~...`: three bytes).
 pub(crate) const KEYWORD_BACK: usize = 64;
-/// A match longer than this is not looked for unless the rule sets `max_len`.
-const DEFAULT_MAX_LEN: usize = 512;
+/// How far past a keyword a match may end unless the rule sets `max_len`. A rule whose
+/// regex can match more must set it, or longer matches are cut short.
+const DEFAULT_MAX_LEN: usize = 256;
 
 /// One rule, compiled.
 #[derive(Debug, Clone)]
@@ -115,7 +116,7 @@ impl RuleSet {
         let mut exact = (Vec::new(), Vec::new());
         let mut folded = (Vec::new(), Vec::new());
         for (index, rule) in rules.iter().enumerate() {
-            let target = if rule.regex.as_str().starts_with("(?i)") {
+            let target = if rule.regex.as_str().starts_with("(?i") {
                 &mut folded
             } else {
                 &mut exact
@@ -131,6 +132,7 @@ impl RuleSet {
             }
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .ascii_case_insensitive(fold)
                 .build(keywords)
                 .map(Some)
@@ -274,6 +276,22 @@ fn parse(file: &str, text: &str) -> anyhow::Result<Vec<Rule>> {
                     source.id
                 );
             }
+            let max_len = source.max_len.unwrap_or(DEFAULT_MAX_LEN);
+            // Byte regexes may match non-UTF-8, so parse the way `regex::bytes` does.
+            let longest = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(&source.regex)
+                .ok()
+                .and_then(|hir| hir.properties().maximum_len());
+            if longest.is_none_or(|longest| longest > max_len) {
+                anyhow::bail!(
+                    "rule {} in {file} can match {} bytes but max_len is {max_len}: bound the \
+                     regex's repetitions or raise max_len, or long matches would be cut short",
+                    source.id,
+                    longest.map_or("unboundedly many".to_string(), |n| n.to_string())
+                );
+            }
             if source.keywords.is_empty() || source.keywords.iter().any(String::is_empty) {
                 anyhow::bail!(
                     "rule {} in {file} needs at least one non-empty keyword",
@@ -286,7 +304,7 @@ fn parse(file: &str, text: &str) -> anyhow::Result<Vec<Rule>> {
                 regex,
                 keywords: source.keywords,
                 prefix: source.prefix,
-                max_len: source.max_len.unwrap_or(DEFAULT_MAX_LEN),
+                max_len,
                 matches: source.matches,
                 no_match: source.no_match,
                 file: file.to_string(),
