@@ -81,6 +81,39 @@ fn ledger(count: usize) -> Ledger {
     }
 }
 
+/// Up to `limit` bytes of real files: the crate sources cargo has unpacked on this machine
+/// (a tree of code, docs, JSON and test data), one buffer per file.
+fn real_tree(limit: usize) -> Vec<Vec<u8>> {
+    let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))
+    else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    let mut total = 0;
+    let mut stack = vec![home.join("registry").join("src")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                total += bytes.len();
+                files.push(bytes);
+                if total >= limit {
+                    return files;
+                }
+            }
+        }
+    }
+    files
+}
+
 fn scan(matcher: &Matcher, data: &[u8], buffer: &mut ScanBuffer) -> usize {
     matcher.scan_reader(data, buffer, &mut |_| {}).hits.len()
 }
@@ -103,6 +136,34 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("ledger, 100k entries", |b| {
         b.iter(|| scan(&many, &data, &mut buffer))
+    });
+    group.finish();
+
+    let tree = real_tree(32 << 20);
+    let tree_bytes: usize = tree.iter().map(Vec::len).sum();
+    if tree_bytes == 0 {
+        return;
+    }
+    let mut group = c.benchmark_group(format!(
+        "cargo registry sources, {} files, {} MiB",
+        tree.len(),
+        tree_bytes >> 20
+    ));
+    group.throughput(Throughput::Bytes(tree_bytes as u64));
+    group.sample_size(10);
+    let scan_tree = |matcher: &Matcher, buffer: &mut ScanBuffer| {
+        tree.iter()
+            .map(|file| scan(matcher, file, buffer))
+            .sum::<usize>()
+    };
+    group.bench_function("plaintext, 1 secret", |b| {
+        b.iter(|| scan_tree(&plaintext, &mut buffer))
+    });
+    group.bench_function("ledger, 2 entries", |b| {
+        b.iter(|| scan_tree(&one, &mut buffer))
+    });
+    group.bench_function("ledger, 100k entries", |b| {
+        b.iter(|| scan_tree(&many, &mut buffer))
     });
     group.finish();
 }

@@ -6,9 +6,10 @@
 //! and, when the format defines one, the public prefix (`ghp_`, `xoxb-`) that says what
 //! kind of secret it is without saying which.
 //!
-//! All rules are compiled once into a [`RuleSet`]: two keyword automata (case-sensitive and,
-//! for rules whose regex starts with `(?i)`, case-insensitive) find keyword occurrences in
-//! one pass, and a rule's regex runs only on the region just around its own keywords. The
+//! All rules are compiled once into a [`RuleSet`]: one keyword automaton finds the keywords
+//! of every rule in one pass (case-insensitively for rules whose regex starts with `(?i`,
+//! exactly for the others), and a rule's regex runs only on the region just around its own
+//! keywords. The
 //! keyword prefilter is what keeps rules cheap on ordinary data.
 //!
 //! Rules are embedded in the binary ([`embedded`]), so `scour` finds them from any
@@ -69,13 +70,19 @@ struct RuleSource {
     no_match: Vec<String>,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct KeywordOwner {
+    rule: usize,
+    /// The rule is case-sensitive: the keyword must match exactly.
+    exact: bool,
+}
+
 /// Every rule, with the keyword automata that decide where each rule's regex runs.
 pub struct RuleSet {
     rules: Vec<Rule>,
-    exact: Option<AhoCorasick>,
-    exact_owner: Vec<usize>,
-    folded: Option<AhoCorasick>,
-    folded_owner: Vec<usize>,
+    keywords_automaton: AhoCorasick,
+    keywords: Vec<String>,
+    owners: Vec<KeywordOwner>,
     longest: usize,
 }
 
@@ -113,37 +120,31 @@ impl RuleSet {
                 anyhow::bail!("rule id {} is defined twice (in {})", rule.id, rule.file);
             }
         }
-        let mut exact = (Vec::new(), Vec::new());
-        let mut folded = (Vec::new(), Vec::new());
+        // One case-insensitive automaton for every keyword, so a window is searched once;
+        // keywords of case-sensitive rules are confirmed byte for byte after a match.
+        let mut keywords = Vec::new();
+        let mut owners = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
-            let target = if rule.regex.as_str().starts_with("(?i") {
-                &mut folded
-            } else {
-                &mut exact
-            };
+            let fold = rule.regex.as_str().starts_with("(?i");
             for keyword in &rule.keywords {
-                target.0.push(keyword.clone());
-                target.1.push(index);
+                keywords.push(keyword.clone());
+                owners.push(KeywordOwner {
+                    rule: index,
+                    exact: !fold,
+                });
             }
         }
-        let build = |keywords: &[String], fold: bool| -> anyhow::Result<Option<AhoCorasick>> {
-            if keywords.is_empty() {
-                return Ok(None);
-            }
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .ascii_case_insensitive(fold)
-                .build(keywords)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("could not compile the rules' keywords: {e}"))
-        };
+        let keywords_automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&keywords)
+            .map_err(|e| anyhow::anyhow!("could not compile the rules' keywords: {e}"))?;
         let longest = rules.iter().map(|r| r.max_len).max().unwrap_or(0);
         Ok(RuleSet {
-            exact: build(&exact.0, false)?,
-            exact_owner: exact.1,
-            folded: build(&folded.0, true)?,
-            folded_owner: folded.1,
+            keywords_automaton,
+            keywords,
+            owners,
             rules,
             longest,
         })
@@ -177,20 +178,18 @@ impl RuleSet {
         let from = starts.start.saturating_sub(KEYWORD_BACK);
         let to = haystack.len().min(starts.end + KEYWORD_BACK);
         let mut regions: Vec<(usize, usize, usize)> = Vec::new();
-        for (automaton, owner) in [
-            (&self.exact, &self.exact_owner),
-            (&self.folded, &self.folded_owner),
-        ] {
-            let Some(automaton) = automaton else { continue };
-            let input = aho_corasick::Input::new(haystack).span(from..to);
-            for found in automaton.find_overlapping_iter(input) {
-                let rule = owner[found.pattern().as_usize()];
-                let start = found.start().saturating_sub(KEYWORD_BACK);
-                let end = haystack
-                    .len()
-                    .min(found.end() + self.rules[rule].max_len + KEYWORD_BACK);
-                regions.push((rule, start, end));
+        let input = aho_corasick::Input::new(haystack).span(from..to);
+        for found in self.keywords_automaton.find_overlapping_iter(input) {
+            let keyword = found.pattern().as_usize();
+            let owner = self.owners[keyword];
+            if owner.exact && &haystack[found.range()] != self.keywords[keyword].as_bytes() {
+                continue;
             }
+            let start = found.start().saturating_sub(KEYWORD_BACK);
+            let end = haystack
+                .len()
+                .min(found.end() + self.rules[owner.rule].max_len + KEYWORD_BACK);
+            regions.push((owner.rule, start, end));
         }
         regions.sort_unstable();
         let mut index = 0;
