@@ -191,18 +191,21 @@ fn base64_and_hex_runs(
     while at > 0 && is_base64(bytes[at - 1]) {
         at -= 1;
     }
-    while at < starts.end.min(bytes.len()) {
-        if !is_base64(bytes[at]) {
-            at += 1;
+    let limit = starts.end.min(bytes.len());
+    while at < limit {
+        let Some(skip) = bytes[at..limit].iter().position(|&b| is_base64(b)) else {
+            return;
+        };
+        let start = at + skip;
+        let line_end = bytes[start..]
+            .iter()
+            .position(|&b| !is_base64(b))
+            .map_or(bytes.len(), |n| start + n);
+        at = line_end;
+        if line_end - start < min_run {
             continue;
         }
-        let start = at;
-        let mut all_hex = true;
-        while at < bytes.len() && is_base64(bytes[at]) {
-            all_hex &= bytes[at].is_ascii_hexdigit();
-            at += 1;
-        }
-        let line_end = at;
+        let all_hex = bytes[start..line_end].iter().all(u8::is_ascii_hexdigit);
         let mut end = padded_end(bytes, at);
         let long_enough = if all_hex {
             line_end - start >= min_run * 2

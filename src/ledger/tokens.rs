@@ -51,16 +51,19 @@ impl TokenClass {
             at -= 1;
         }
         let limit = starts.end.min(bytes.len());
+        let table = &self.member;
         while at < limit {
-            if !member(at) {
-                at += 1;
-                continue;
-            }
-            let run_start = at;
-            while at < bytes.len() && member(at) {
-                at += 1;
-            }
-            let run = run_start..at;
+            // Slice scans without per-byte bounds checks: this loop sees every byte.
+            let Some(skip) = bytes[at..limit].iter().position(|&b| table[b as usize]) else {
+                return;
+            };
+            let run_start = at + skip;
+            let run_end = bytes[run_start..]
+                .iter()
+                .position(|&b| !table[b as usize])
+                .map_or(bytes.len(), |n| run_start + n);
+            at = run_end;
+            let run = run_start..run_end;
             if run.len() >= shortest {
                 self.candidates_in_run(bytes, run, &starts, complete, on_token);
             }

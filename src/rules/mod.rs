@@ -7,8 +7,8 @@
 //! kind of secret it is without saying which.
 //!
 //! All rules are compiled once into a [`RuleSet`]: one keyword automaton finds the keywords
-//! of every rule in one pass (case-insensitively for rules whose regex starts with `(?i`,
-//! exactly for the others), and a rule's regex runs only on the region just around its own
+//! of every rule in one pass (for rules whose regex starts with `(?i`, in lower, UPPER and
+//! Capitalized form), and a rule's regex runs only on the region just around its own
 //! keywords. The
 //! keyword prefilter is what keeps rules cheap on ordinary data.
 //!
@@ -73,15 +73,12 @@ struct RuleSource {
 #[derive(Debug, Clone, Copy)]
 struct KeywordOwner {
     rule: usize,
-    /// The rule is case-sensitive: the keyword must match exactly.
-    exact: bool,
 }
 
 /// Every rule, with the keyword automata that decide where each rule's regex runs.
 pub struct RuleSet {
     rules: Vec<Rule>,
     keywords_automaton: AhoCorasick,
-    keywords: Vec<String>,
     owners: Vec<KeywordOwner>,
     longest: usize,
 }
@@ -120,30 +117,40 @@ impl RuleSet {
                 anyhow::bail!("rule id {} is defined twice (in {})", rule.id, rule.file);
             }
         }
-        // One case-insensitive automaton for every keyword, so a window is searched once;
-        // keywords of case-sensitive rules are confirmed byte for byte after a match.
-        let mut keywords = Vec::new();
+        // One case-sensitive automaton for every keyword, so a window is searched once.
+        // Case-insensitive rules get their keywords as written in lower, UPPER and
+        // Capitalized form (`password`, `PASSWORD`, `Password`): folding every keyword
+        // would make short ones (`SK`) match all over ordinary text.
+        let mut keywords: Vec<String> = Vec::new();
         let mut owners = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             let fold = rule.regex.as_str().starts_with("(?i");
             for keyword in &rule.keywords {
-                keywords.push(keyword.clone());
-                owners.push(KeywordOwner {
-                    rule: index,
-                    exact: !fold,
-                });
+                let mut forms = vec![keyword.clone()];
+                if fold {
+                    let lower = keyword.to_ascii_lowercase();
+                    let mut capitalized = lower.clone();
+                    if let Some(first) = capitalized.get_mut(0..1) {
+                        first.make_ascii_uppercase();
+                    }
+                    forms.extend([keyword.to_ascii_uppercase(), capitalized, lower]);
+                }
+                forms.sort();
+                forms.dedup();
+                for form in forms {
+                    keywords.push(form);
+                    owners.push(KeywordOwner { rule: index });
+                }
             }
         }
         let keywords_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&keywords)
             .map_err(|e| anyhow::anyhow!("could not compile the rules' keywords: {e}"))?;
         let longest = rules.iter().map(|r| r.max_len).max().unwrap_or(0);
         Ok(RuleSet {
             keywords_automaton,
-            keywords,
             owners,
             rules,
             longest,
@@ -182,9 +189,6 @@ impl RuleSet {
         for found in self.keywords_automaton.find_overlapping_iter(input) {
             let keyword = found.pattern().as_usize();
             let owner = self.owners[keyword];
-            if owner.exact && &haystack[found.range()] != self.keywords[keyword].as_bytes() {
-                continue;
-            }
             let start = found.start().saturating_sub(KEYWORD_BACK);
             let end = haystack
                 .len()
