@@ -186,47 +186,41 @@ fn base64_and_hex_runs(
     min_run: usize,
     on_run: &mut dyn FnMut(Layer, Range<usize>),
 ) {
-    // Back up to the true start of a run that straddles `starts.start`.
-    let mut at = starts.start;
-    while at > 0 && is_base64(bytes[at - 1]) {
-        at -= 1;
-    }
-    let limit = starts.end.min(bytes.len());
-    while at < limit {
-        let Some(skip) = bytes[at..limit].iter().position(|&b| is_base64(b)) else {
-            return;
-        };
-        let start = at + skip;
-        let line_end = bytes[start..]
-            .iter()
-            .position(|&b| !is_base64(b))
-            .map_or(bytes.len(), |n| start + n);
-        at = line_end;
-        if line_end - start < min_run {
-            continue;
-        }
-        let all_hex = bytes[start..line_end].iter().all(u8::is_ascii_hexdigit);
-        let mut end = padded_end(bytes, at);
-        let long_enough = if all_hex {
-            line_end - start >= min_run * 2
-        } else {
-            end - start >= (min_run * 4).div_ceil(3)
-        };
-        if start < starts.start || !long_enough {
-            at = end;
-            continue;
-        }
-        if all_hex {
-            on_run(Layer::Hex, start..line_end);
-        } else {
-            let wrapped = wrapped_end(bytes, start, line_end);
-            if wrapped > end {
-                end = wrapped;
+    let mut resume = 0;
+    super::runs::for_each_long_run(
+        bytes,
+        starts.start,
+        starts.end.min(bytes.len()),
+        min_run,
+        &BASE64_BYTES,
+        &mut |line| {
+            // A wrapped block already covered this line.
+            if line.start < resume || line.start < starts.start {
+                return;
             }
-            on_run(Layer::Base64, start..end);
-        }
-        at = end;
-    }
+            let (start, line_end) = (line.start, line.end);
+            let mut end = padded_end(bytes, line_end);
+            let all_hex = bytes[start..line_end].iter().all(u8::is_ascii_hexdigit);
+            let long_enough = if all_hex {
+                line_end - start >= min_run * 2
+            } else {
+                end - start >= (min_run * 4).div_ceil(3)
+            };
+            if !long_enough {
+                return;
+            }
+            if all_hex {
+                on_run(Layer::Hex, start..line_end);
+            } else {
+                let wrapped = wrapped_end(bytes, start, line_end);
+                if wrapped > end {
+                    end = wrapped;
+                }
+                on_run(Layer::Base64, start..end);
+            }
+            resume = end;
+        },
+    );
 }
 
 fn padded_end(bytes: &[u8], mut at: usize) -> usize {

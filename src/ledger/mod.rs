@@ -20,6 +20,7 @@ pub mod entry;
 pub mod extract;
 pub mod file;
 pub mod index;
+mod runs;
 pub mod tokens;
 
 pub use entry::{CharClass, Entry};

@@ -44,30 +44,16 @@ impl TokenClass {
         let Some(&shortest) = self.lengths.first() else {
             return;
         };
-        let member = |at: usize| self.member[bytes[at] as usize];
-        let mut at = starts.start.min(bytes.len());
-        // A run that straddles `starts.start` may still hold candidates starting inside.
-        while at > 0 && member(at - 1) {
-            at -= 1;
-        }
         let limit = starts.end.min(bytes.len());
-        let table = &self.member;
-        while at < limit {
-            // Slice scans without per-byte bounds checks: this loop sees every byte.
-            let Some(skip) = bytes[at..limit].iter().position(|&b| table[b as usize]) else {
-                return;
-            };
-            let run_start = at + skip;
-            let run_end = bytes[run_start..]
-                .iter()
-                .position(|&b| !table[b as usize])
-                .map_or(bytes.len(), |n| run_start + n);
-            at = run_end;
-            let run = run_start..run_end;
-            if run.len() >= shortest {
-                self.candidates_in_run(bytes, run, &starts, complete, on_token);
-            }
-        }
+        // A run that straddles `starts.start` may still hold candidates starting inside.
+        super::runs::for_each_long_run(
+            bytes,
+            starts.start,
+            limit,
+            shortest,
+            &self.member,
+            &mut |run| self.candidates_in_run(bytes, run, &starts, complete, on_token),
+        );
     }
 
     fn candidates_in_run(
