@@ -75,11 +75,99 @@ struct KeywordOwner {
     rule: usize,
 }
 
+/// The keyword search: SIMD "Teddy" searchers over groups of keywords when they can be
+/// built (several times faster than an automaton on ordinary text), else one automaton.
+/// Both report leftmost, non-overlapping occurrences per group; [`expand_owners`] makes up
+/// for the occurrences that hides.
+enum KeywordSearch {
+    Packed(Vec<(aho_corasick::packed::Searcher, usize)>),
+    Automaton(AhoCorasick),
+}
+
+/// Keywords per packed searcher; Teddy is fast up to a few dozen patterns.
+const PACKED_GROUP: usize = 40;
+
+impl KeywordSearch {
+    fn new(keywords: &[String]) -> anyhow::Result<KeywordSearch> {
+        let packed: Option<Vec<_>> = keywords
+            .chunks(PACKED_GROUP)
+            .enumerate()
+            .map(|(group, chunk)| {
+                aho_corasick::packed::Config::new()
+                    .builder()
+                    .extend(chunk)
+                    .build()
+                    .map(|searcher| (searcher, group * PACKED_GROUP))
+            })
+            .collect();
+        if let Some(packed) = packed {
+            return Ok(KeywordSearch::Packed(packed));
+        }
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(keywords)
+            .map(KeywordSearch::Automaton)
+            .map_err(|e| anyhow::anyhow!("could not compile the rules' keywords: {e}"))
+    }
+
+    /// Calls `on_keyword(keyword index, start, end)` for occurrences in `haystack`.
+    fn for_each(&self, haystack: &[u8], on_keyword: &mut dyn FnMut(usize, usize, usize)) {
+        match self {
+            KeywordSearch::Packed(searchers) => {
+                for (searcher, first) in searchers {
+                    for found in searcher.find_iter(haystack) {
+                        on_keyword(
+                            first + found.pattern().as_usize(),
+                            found.start(),
+                            found.end(),
+                        );
+                    }
+                }
+            }
+            KeywordSearch::Automaton(automaton) => {
+                for found in automaton.find_iter(haystack) {
+                    on_keyword(found.pattern().as_usize(), found.start(), found.end());
+                }
+            }
+        }
+    }
+}
+
+/// For each keyword, its own rule plus the rules of every keyword an occurrence of it could
+/// hide from a non-overlapping search: keywords inside it, and keywords that could overlap
+/// its start or end. Regions around the found keyword are wide enough for those.
+fn expand_owners(keywords: &[String], owners: &[KeywordOwner]) -> Vec<Vec<usize>> {
+    let overlaps = |a: &str, b: &str| {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        a.windows(b.len()).any(|w| w == b)
+            || (1..a.len().min(b.len())).any(|n| a.ends_with(&b[..n]) || b.ends_with(&a[..n]))
+    };
+    keywords
+        .iter()
+        .enumerate()
+        .map(|(index, keyword)| {
+            let mut rules = vec![owners[index].rule];
+            for (other, candidate) in keywords.iter().enumerate() {
+                if other != index && overlaps(keyword, candidate) {
+                    rules.push(owners[other].rule);
+                }
+            }
+            rules.sort_unstable();
+            rules.dedup();
+            rules
+        })
+        .collect()
+}
+
 /// Every rule, with the keyword automata that decide where each rule's regex runs.
 pub struct RuleSet {
     rules: Vec<Rule>,
-    keywords_automaton: AhoCorasick,
-    owners: Vec<KeywordOwner>,
+    keywords: KeywordSearch,
+    /// Per keyword: the rules to try where it occurs (its own, and those of keywords an
+    /// occurrence of it could hide, see [`expand_owners`]).
+    owners: Vec<Vec<usize>>,
+    longest_keyword: usize,
     longest: usize,
 }
 
@@ -143,15 +231,13 @@ impl RuleSet {
                 }
             }
         }
-        let keywords_automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| anyhow::anyhow!("could not compile the rules' keywords: {e}"))?;
+        let owners = expand_owners(&keywords, &owners);
+        let longest_keyword = keywords.iter().map(String::len).max().unwrap_or(0);
         let longest = rules.iter().map(|r| r.max_len).max().unwrap_or(0);
         Ok(RuleSet {
-            keywords_automaton,
+            keywords: KeywordSearch::new(&keywords)?,
             owners,
+            longest_keyword,
             rules,
             longest,
         })
@@ -183,18 +269,22 @@ impl RuleSet {
         }
         // Keywords may sit a little before the capture; the match may run max_len past it.
         let from = starts.start.saturating_sub(KEYWORD_BACK);
-        let to = haystack.len().min(starts.end + KEYWORD_BACK);
+        let to = haystack
+            .len()
+            .min(starts.end + KEYWORD_BACK + self.longest_keyword);
         let mut regions: Vec<(usize, usize, usize)> = Vec::new();
-        let input = aho_corasick::Input::new(haystack).span(from..to);
-        for found in self.keywords_automaton.find_overlapping_iter(input) {
-            let keyword = found.pattern().as_usize();
-            let owner = self.owners[keyword];
-            let start = found.start().saturating_sub(KEYWORD_BACK);
-            let end = haystack
-                .len()
-                .min(found.end() + self.rules[owner.rule].max_len + KEYWORD_BACK);
-            regions.push((owner.rule, start, end));
-        }
+        // A hidden keyword may begin up to one keyword length before the one found.
+        let back = KEYWORD_BACK + self.longest_keyword;
+        self.keywords
+            .for_each(&haystack[from..to], &mut |keyword, at, end| {
+                for &rule in &self.owners[keyword] {
+                    let start = (from + at).saturating_sub(back);
+                    let end = haystack
+                        .len()
+                        .min(from + end + self.rules[rule].max_len + back);
+                    regions.push((rule, start, end));
+                }
+            });
         regions.sort_unstable();
         let mut index = 0;
         while index < regions.len() {
@@ -345,6 +435,32 @@ mod tests {
         seen.clear();
         rules.for_each_capture(hay, 3..hay.len(), &mut |_, r| seen.push(r));
         assert!(seen.is_empty());
+    }
+
+    #[test]
+    fn keywords_hidden_by_an_overlapping_keyword_still_trigger_their_rule() {
+        let rule = |id: &str, regex: &str, keyword: &str| {
+            format!("[[rule]]\nid='{id}'\ndescription='d'\nregex='{regex}'\nkeywords=['{keyword}']\nmatches=[]\nno_match=[]\n")
+        };
+        let text = rule("a", "(?P<secret>abcxyz_[0-9]{8})", "abcxyz")
+            + &rule("b", "(?P<secret>xyzq_[0-9]{8})", "xyzq")
+            + &rule("c", "(?P<secret>cx[0-9]{8})", "cx");
+        let rules = RuleSet::from_sources(&[("t.toml", &text)]).unwrap();
+        // `abcxyz` is found first and hides both `xyzq` (overlapping its end) and `cx`
+        // (inside it) from a leftmost search.
+        let hay = b"abcxyzq_12345678";
+        let mut seen = Vec::new();
+        rules.for_each_capture(hay, 0..hay.len(), &mut |rule, _| {
+            seen.push(rules.get(rule).id.clone())
+        });
+        seen.sort();
+        assert_eq!(seen, ["b"]);
+        let hay = b"abcx12345678";
+        let mut seen = Vec::new();
+        rules.for_each_capture(hay, 0..hay.len(), &mut |rule, _| {
+            seen.push(rules.get(rule).id.clone())
+        });
+        assert_eq!(seen, ["c"]);
     }
 
     #[test]
