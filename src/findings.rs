@@ -12,6 +12,10 @@ pub struct Finding {
     /// Which form of that encoding, e.g. `standard alphabet, secret at byte offset 2 mod 3`.
     pub encoding_detail: String,
     pub location: Location,
+    /// `plaintext` (a secret given to the scan) or `ledger` (found by hash; `secret` is then
+    /// the ledger entry's id).
+    #[serde(default)]
+    pub mode: crate::matcher::Mode,
     /// For content found in a git object: which commits, paths and refs hold it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<crate::source::git::GitProvenance>,

@@ -16,8 +16,10 @@
 pub mod cli;
 pub mod coverage;
 pub mod findings;
+pub mod ledger;
 pub mod matcher;
 pub mod report;
+pub mod rules;
 pub mod scan;
 pub mod secret;
 pub mod source;

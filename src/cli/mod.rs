@@ -1,6 +1,8 @@
 //! The command line: one file per subcommand, each turning arguments into a call of the
 //! library and a result into an exit code.
 
+mod ledger;
+mod rules;
 mod scan;
 mod secret_args;
 
@@ -24,6 +26,12 @@ struct Cli {
 enum Command {
     /// Scan paths for every encoding of revoked secrets and write a coverage-accounted report.
     Scan(scan::ScanArgs),
+    /// Keep a revocation ledger: fingerprints of revoked secrets, never the secrets.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// Show and test the token-format rules that hash mode extracts candidates with.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -37,6 +45,8 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Ledger(command) => ledger::run(command),
+        Command::Rules(command) => rules::run(command),
     };
     match result {
         Ok(code) => code,

@@ -17,6 +17,11 @@ pub struct ScanArgs {
     #[command(flatten)]
     secrets: SecretArgs,
 
+    /// Also look, by hash, for every secret in this revocation ledger (see `scour ledger`).
+    /// With a ledger and no --secret-env/--secret-file, no plaintext secret is asked for.
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+
     /// Directories or files to scan (with --staged or --git-range: a path inside the
     /// repository; default: the current directory).
     #[arg(value_name = "PATH", required_unless_present_any = ["staged", "git_range", "since_commit"])]
@@ -62,7 +67,17 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
-    let secrets = args.secrets.load()?;
+    // A wrong ledger is an error before anything is scanned, never an "absent".
+    let ledger = args
+        .ledger
+        .as_deref()
+        .map(crate::ledger::Ledger::load)
+        .transpose()?;
+    let secrets = if ledger.is_some() && args.secrets.sources().is_empty() {
+        Vec::new()
+    } else {
+        args.secrets.load()?
+    };
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -91,7 +106,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         },
         progress: !args.quiet,
     };
-    let report = scan::run(&options, &secrets, Salt::random())?;
+    let report = scan::run_with_ledger(&options, &secrets, Salt::random(), ledger.as_ref())?;
     drop(secrets);
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

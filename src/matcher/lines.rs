@@ -25,26 +25,37 @@ impl LineTracker {
         &self,
         window: &[u8],
         at: u64,
-        mut located: Vec<(usize, usize)>,
+        located: Vec<(usize, usize)>,
         pattern_len: impl Fn(usize) -> usize,
     ) -> Vec<Hit> {
-        located.sort_unstable();
+        let pending = located
+            .into_iter()
+            .map(|(start, pattern)| Hit {
+                pattern,
+                offset: start as u64,
+                len: pattern_len(pattern) as u64,
+                line: 0,
+                column: 0,
+                ledger: None,
+            })
+            .collect();
+        self.locate_hits(window, at, pending)
+    }
+
+    /// Fills in stream offset, line and column of hits whose `offset` is still the start in
+    /// `window`.
+    pub(crate) fn locate_hits(&self, window: &[u8], at: u64, mut pending: Vec<Hit>) -> Vec<Hit> {
+        pending.sort_by_key(|hit| (hit.offset, hit.pattern));
         let mut running = *self;
         let mut counted_to = 0;
-        located
-            .into_iter()
-            .map(|(start, pattern)| {
-                running.advance(&window[counted_to..start], at + counted_to as u64);
-                counted_to = start;
-                let offset = at + start as u64;
-                Hit {
-                    pattern,
-                    offset,
-                    len: pattern_len(pattern) as u64,
-                    line: running.newlines + 1,
-                    column: offset - running.last_newline.map_or(0, |n| n + 1) + 1,
-                }
-            })
-            .collect()
+        for hit in &mut pending {
+            let start = hit.offset as usize;
+            running.advance(&window[counted_to..start], at + counted_to as u64);
+            counted_to = start;
+            hit.offset = at + start as u64;
+            hit.line = running.newlines + 1;
+            hit.column = hit.offset - running.last_newline.map_or(0, |n| n + 1) + 1;
+        }
+        pending
     }
 }

@@ -9,8 +9,12 @@
 //!
 //! Streams are scanned through a fixed-size window ([`stream`]), so memory stays bounded for
 //! files of any size and matches that straddle two reads are still found exactly once.
+//!
+//! A matcher built [`Matcher::with_ledger`] also extracts hash-mode candidates from the same
+//! windows ([`hash_mode`]), so a ledger scan still reads every byte once.
 
 pub mod encodings;
+mod hash_mode;
 mod lines;
 mod prefilter;
 mod stream;
@@ -43,6 +47,17 @@ pub struct PatternInfo {
     pub detail: String,
     edges: Edges,
     len: usize,
+    /// Whether this pattern is a plaintext secret's encoding or a ledger entry.
+    pub mode: Mode,
+}
+
+/// How a secret is looked for: by its plaintext patterns, or by hash through a ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Plaintext,
+    Ledger,
 }
 
 /// One confirmed occurrence of a pattern in a stream.
@@ -55,6 +70,8 @@ pub struct Hit {
     /// 1-based line (counting `\n`) and 1-based byte column of `offset`.
     pub line: u64,
     pub column: u64,
+    /// For a ledger hit: which entry, through which rule and decoding layers.
+    pub ledger: Option<crate::ledger::LedgerVia>,
 }
 
 pub struct Matcher {
@@ -63,6 +80,10 @@ pub struct Matcher {
     prefilter: Option<prefilter::Prefilter>,
     patterns: Vec<PatternInfo>,
     longest: usize,
+    /// Patterns `0..plaintext_patterns` are in the automaton; the rest stand for ledger
+    /// entries (see [`hash_mode`]).
+    plaintext_patterns: usize,
+    extractor: Option<crate::ledger::Extractor>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -96,6 +117,7 @@ impl Matcher {
                         detail: variant.detail,
                         edges: variant.edges,
                         len: variant.pattern.len(),
+                        mode: Mode::Plaintext,
                     });
                     bytes.push(variant.pattern);
                 }
@@ -113,8 +135,10 @@ impl Matcher {
         Ok(Matcher {
             automaton,
             prefilter,
+            plaintext_patterns: patterns.len(),
             patterns,
             longest,
+            extractor: None,
         })
     }
 
@@ -129,7 +153,8 @@ impl Matcher {
     /// Bytes of a stream that must be seen together for no match to be missed: the longest
     /// pattern plus the context its edge checks look at on either side.
     pub fn span_needed(&self) -> usize {
-        self.longest + 2 * Edges::CONTEXT
+        let candidates = self.extractor.as_ref().map_or(0, |e| e.span_needed());
+        self.longest.max(candidates) + 2 * Edges::CONTEXT
     }
 
     /// Every confirmed match of `window` that starts inside `starts`, in no particular order.
@@ -140,7 +165,7 @@ impl Matcher {
         starts: Range<usize>,
         mut on_match: impl FnMut(usize, usize),
     ) {
-        if starts.start >= starts.end {
+        if starts.start >= starts.end || self.plaintext_patterns == 0 {
             return;
         }
         let search_end = window.len().min(starts.end + self.longest);
@@ -181,8 +206,13 @@ impl Matcher {
         self.for_each_match(bytes, 0..bytes.len(), |pattern, start| {
             located.push((start, pattern))
         });
-        let mut hits =
-            lines::LineTracker::default().locate(bytes, 0, located, |p| self.patterns[p].len);
+        let tracker = lines::LineTracker::default();
+        let mut hits = tracker.locate(bytes, 0, located, |p| self.patterns[p].len);
+        let candidates = self.candidate_hits(bytes, 0..bytes.len(), true);
+        if !candidates.is_empty() {
+            hits.extend(tracker.locate_hits(bytes, 0, candidates));
+            hits.sort_by_key(|hit| (hit.offset, hit.pattern));
+        }
         self.drop_utf16_shadows(&mut hits);
         hits
     }

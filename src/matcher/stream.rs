@@ -94,6 +94,12 @@ pub(super) fn scan(
             let hits = lines.locate(window, window_offset, located, |p| matcher.pattern(p).len);
             outcome.hits.extend(hits);
         }
+        let candidates = matcher.candidate_hits(window, floor..cut, ended);
+        if !candidates.is_empty() {
+            outcome
+                .hits
+                .extend(lines.locate_hits(window, window_offset, candidates));
+        }
         if ended {
             return outcome;
         }

@@ -32,6 +32,28 @@ pub struct Report {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub coverage: Coverage,
+    /// The revocation ledger a scan used, and what hash mode cannot see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerRecord>,
+}
+
+/// Which ledger a scan looked for, exactly, and the limits of looking by hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRecord {
+    pub path: String,
+    pub entries: usize,
+    /// SHA-256 of the ledger file as read.
+    pub sha256: String,
+    /// How entries are hashed (the salt is in the ledger file).
+    pub hash: String,
+    /// Token-format rules used to extract candidates.
+    pub rules: usize,
+    /// Layers decoded before extraction.
+    pub decoded_layers: Vec<String>,
+    /// Encoded runs so long they ran past a read window and were decoded only in part.
+    pub encoded_runs_partly_decoded: u64,
+    /// What hash mode cannot see; "absent" means absent within these limits.
+    pub cannot_see: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +152,7 @@ impl Report {
             summary,
             findings,
             coverage,
+            ledger: None,
         }
     }
 }

@@ -36,7 +36,9 @@ pub fn render(report: &Report, color: bool) -> String {
         report.tool.version, s.findings, s.gaps, s.files_scanned, s.bytes_scanned
     );
     let ids: Vec<&str> = report.secrets.iter().map(|r| r.id.as_str()).collect();
-    let _ = writeln!(out, "secrets (salted fingerprint ids): {}", ids.join(", "));
+    if !ids.is_empty() || report.ledger.is_none() {
+        let _ = writeln!(out, "secrets (salted fingerprint ids): {}", ids.join(", "));
+    }
 
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\nFindings");
@@ -103,7 +105,31 @@ pub fn render(report: &Report, color: bool) -> String {
             options.excludes, options.respect_gitignore
         );
     }
+    if let Some(ledger) = &report.ledger {
+        let _ = writeln!(
+            out,
+            "\nLedger {} ({} entries, sha256 {}; {} rules)",
+            ledger.path, ledger.entries, ledger.sha256, ledger.rules
+        );
+        if ledger.encoded_runs_partly_decoded > 0 {
+            let _ = writeln!(
+                out,
+                "  {} encoded run(s) ran past a read window and were decoded only in part",
+                ledger.encoded_runs_partly_decoded
+            );
+        }
+        let _ = writeln!(out, "  hash mode cannot see:");
+        for limit in &ledger.cannot_see {
+            let _ = writeln!(out, "  - {limit}");
+        }
+    }
     let _ = writeln!(out, "\n{}", meaning(report.verdict));
+    if report.ledger.is_some() && report.verdict == Verdict::Absent {
+        let _ = writeln!(
+            out,
+            "Ledger entries were looked for by hash: absent within the limits listed under Ledger."
+        );
+    }
     out
 }
 

@@ -13,8 +13,10 @@ use anyhow::Context as _;
 use chrono::Utc;
 
 use crate::coverage::RootCoverage;
+use crate::ledger::Ledger;
 use crate::matcher::{encodings, Matcher};
-use crate::report::{Report, ScanRecord, SecretRecord};
+use crate::report::{LedgerRecord, Report, ScanRecord, SecretRecord};
+use crate::rules::RuleSet;
 use crate::secret::{Salt, Secret};
 use crate::source::fs::{self, Excludes, WalkOptions};
 use crate::source::Context;
@@ -35,15 +37,32 @@ pub struct ScanOptions {
 /// Runs a scan. Fails only before scanning starts (a missing root, a bad glob); everything
 /// that goes wrong during the scan becomes a gap in the report instead.
 pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Result<Report> {
+    run_with_ledger(options, secrets, salt, None)
+}
+
+/// Runs a scan for plaintext `secrets` (possibly none) and, by hash, for every entry of
+/// `ledger`. Findings from the ledger name the entry's id and say `mode: ledger`.
+pub fn run_with_ledger(
+    options: &ScanOptions,
+    secrets: &[Secret],
+    salt: Salt,
+    ledger: Option<&Ledger>,
+) -> anyhow::Result<Report> {
     let started_at = Utc::now();
     let roots = describe_roots(&options.paths)?;
     let excludes = Excludes::new(&options.walk.excludes)?;
-    let matcher = Matcher::new(secrets)?;
+    let matcher = match ledger {
+        Some(ledger) => Matcher::with_ledger(secrets, ledger, RuleSet::builtin()?)?,
+        None => Matcher::new(secrets)?,
+    };
     let secret_records: Vec<SecretRecord> = secrets
         .iter()
         .map(|secret| SecretRecord::new(secret.fingerprint(&salt)))
         .collect();
-    let secret_ids = secret_records.iter().map(|s| s.id.clone()).collect();
+    let mut secret_ids: Vec<String> = secret_records.iter().map(|s| s.id.clone()).collect();
+    if let Some(ledger) = ledger {
+        secret_ids.extend(ledger.entries.iter().map(|e| e.id.clone()));
+    }
     let progress = progress::Progress::new(options.progress);
     let recorder = Recorder::new(&matcher, secret_ids, roots, progress);
     if options.git == crate::source::git::GitMode::Everything {
@@ -55,7 +74,8 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
     }
     let (findings, coverage) = recorder.finish();
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
-    Ok(Report::new(
+    let ledger_record = ledger.map(|ledger| ledger_record(ledger, &matcher));
+    let mut report = Report::new(
         verdict,
         started_at,
         Utc::now(),
@@ -76,7 +96,26 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
         },
         findings,
         coverage,
-    ))
+    );
+    report.ledger = ledger_record;
+    Ok(report)
+}
+
+fn ledger_record(ledger: &Ledger, matcher: &Matcher) -> LedgerRecord {
+    let extractor = matcher.extractor();
+    LedgerRecord {
+        path: ledger.path.display().to_string(),
+        entries: ledger.entries.len(),
+        sha256: ledger.file_sha256.clone(),
+        hash: "sha256(salt || secret), salt in the ledger header".to_string(),
+        rules: extractor.map_or(0, |e| e.rules().rules().len()),
+        decoded_layers: crate::ledger::decode::Layer::ALL
+            .iter()
+            .map(|l| l.name().to_string())
+            .collect(),
+        encoded_runs_partly_decoded: extractor.map_or(0, |e| e.truncated_runs()),
+        cannot_see: crate::ledger::limitations(),
+    }
 }
 
 /// Walks every root, then reads every object of every repository the walks met.

@@ -88,10 +88,15 @@ impl<'m> Recorder<'m> {
     /// Turns a hit into a finding; sources that attach more context start from this.
     pub fn finding(&self, chain: &[String], hit: &Hit) -> Finding {
         let pattern = self.matcher.pattern(hit.pattern);
+        let (encoding, encoding_detail) = match &hit.ledger {
+            None => (pattern.encoding.to_string(), pattern.detail.clone()),
+            Some(via) => self.describe_ledger_hit(via, &pattern.detail),
+        };
         Finding {
             secret: self.secret_ids[pattern.secret].clone(),
-            encoding: pattern.encoding.to_string(),
-            encoding_detail: pattern.detail.clone(),
+            encoding,
+            encoding_detail,
+            mode: pattern.mode,
             location: Location {
                 chain: chain.to_vec(),
                 offset: hit.offset,
@@ -100,6 +105,26 @@ impl<'m> Recorder<'m> {
             },
             git: None,
         }
+    }
+
+    /// A ledger hit's encoding (its outermost decoded layer, or `raw`) and how it was seen.
+    fn describe_ledger_hit(&self, via: &crate::ledger::LedgerVia, entry: &str) -> (String, String) {
+        let encoding = via.path.layers().next().map_or("raw", |l| l.name());
+        let rule = match (via.rule, self.matcher.extractor()) {
+            (Some(rule), Some(extractor)) => {
+                format!("rule {}", extractor.rules().get(rule as usize).id)
+            }
+            _ => "generic token".to_string(),
+        };
+        let how = if via.path.depth() == 0 {
+            "raw".to_string()
+        } else {
+            format!("decoded {}", via.path.describe())
+        };
+        (
+            encoding.to_string(),
+            format!("{entry}: {how}, candidate from {rule}"),
+        )
     }
 
     /// Records a finding a source built itself.

@@ -1,0 +1,145 @@
+//! `scour ledger add` and `scour ledger list`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::secret_args::SecretArgs;
+use crate::ledger::{index::hash_hex, CharClass, Entry, Ledger};
+use crate::rules::RuleSet;
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Add revoked secrets to a ledger (created if missing). The secret is read from a
+    /// no-echo prompt, --secret-env or --secret-file; only its salted hash, length,
+    /// character class, recognising rule and public prefix are written.
+    Add(AddArgs),
+    /// List a ledger's entries (there are no secrets in a ledger to show).
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    secrets: SecretArgs,
+    /// The ledger file (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    ledger: PathBuf,
+    /// A note for people, e.g. where the secret was used. Must not contain the secret.
+    #[arg(long, value_name = "TEXT")]
+    label: Option<String>,
+    /// The entry's id, e.g. the remediation ticket [default: L- and 12 hex digits of the hash].
+    #[arg(long, value_name = "TICKET")]
+    id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The ledger file (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    ledger: PathBuf,
+}
+
+pub fn run(command: LedgerCommand) -> anyhow::Result<i32> {
+    match command {
+        LedgerCommand::Add(args) => add(args),
+        LedgerCommand::List(args) => list(args),
+    }
+}
+
+fn add(args: AddArgs) -> anyhow::Result<i32> {
+    let secrets = args.secrets.load()?;
+    if args.id.is_some() && secrets.len() > 1 {
+        anyhow::bail!(
+            "--id names one entry, but {} secrets were given; add them one at a time, or \
+             leave out --id to get an id derived from each hash",
+            secrets.len()
+        );
+    }
+    let rules = RuleSet::builtin()?;
+    let mut ledger = Ledger::open_or_create(&args.ledger)?;
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    for secret in &secrets {
+        let bytes = secret.expose();
+        if let Some(label) = &args.label {
+            let window = bytes.len().min(8);
+            if bytes
+                .windows(window)
+                .any(|w| label.as_bytes().windows(window).any(|l| l == w))
+            {
+                anyhow::bail!("the --label contains part of the secret; choose a label without it");
+            }
+        }
+        let sha256 = hash_hex(&ledger.salt, bytes);
+        if let Some(existing) = ledger.entries.iter().find(|e| e.sha256 == sha256) {
+            eprintln!(
+                "scour: this secret is already in {} as {}; not added again",
+                args.ledger.display(),
+                existing.id
+            );
+            continue;
+        }
+        let id = args
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("L-{}", &sha256[..12]));
+        if ledger.entries.iter().any(|e| e.id == id) {
+            anyhow::bail!(
+                "{} already has an entry with id {id}; choose another --id",
+                args.ledger.display()
+            );
+        }
+        let rule = rules.recognise(bytes).map(|r| rules.get(r));
+        // Only a prefix the rule's format defines, and only if the secret really has it.
+        let prefix = rule
+            .and_then(|r| r.prefix.clone())
+            .filter(|p| bytes.starts_with(p.as_bytes()) && p.len() < bytes.len());
+        let entry = Entry {
+            id: id.clone(),
+            label: args.label.clone(),
+            date: date.clone(),
+            sha256,
+            length: bytes.len(),
+            class: CharClass::of(bytes),
+            rule: rule.map(|r| r.id.clone()),
+            prefix,
+        };
+        let described = describe(&entry);
+        ledger.append(entry)?;
+        eprintln!("scour: added {described}");
+    }
+    Ok(0)
+}
+
+fn list(args: ListArgs) -> anyhow::Result<i32> {
+    let ledger = Ledger::load(&args.ledger)?;
+    for entry in &ledger.entries {
+        println!("{}", describe(entry));
+    }
+    println!(
+        "{} entries; ledger sha256 {}",
+        ledger.entries.len(),
+        ledger.file_sha256
+    );
+    Ok(0)
+}
+
+fn describe(entry: &Entry) -> String {
+    let mut text = format!(
+        "{}  {}  {} bytes, {}",
+        entry.id,
+        entry.date,
+        entry.length,
+        entry.class.name()
+    );
+    if let Some(rule) = &entry.rule {
+        text.push_str(&format!(", rule {rule}"));
+    }
+    if let Some(prefix) = &entry.prefix {
+        text.push_str(&format!(", prefix {prefix}"));
+    }
+    if let Some(label) = &entry.label {
+        text.push_str(&format!("  \"{label}\""));
+    }
+    text
+}

@@ -1,0 +1,193 @@
+//! Hash mode inside the matcher: ledger entries as patterns, candidates from the same
+//! windows as plaintext matches.
+//!
+//! Each ledger entry gets a [`PatternInfo`] after the plaintext patterns (its `secret` index
+//! continues after the plaintext secrets), so sources and the recorder handle ledger hits
+//! like any other [`Hit`]; `Hit::ledger` says how the entry was seen.
+
+use std::ops::Range;
+
+use super::{Edges, Hit, Matcher, Mode, PatternInfo};
+use crate::ledger::{Extractor, Index, Ledger};
+use crate::rules::RuleSet;
+use crate::secret::Secret;
+
+impl Matcher {
+    /// A matcher for plaintext `secrets` (possibly none) and for every entry of `ledger`,
+    /// found by hash through candidates that `rules` and the entries' classes define.
+    pub fn with_ledger(
+        secrets: &[Secret],
+        ledger: &Ledger,
+        rules: RuleSet,
+    ) -> anyhow::Result<Matcher> {
+        let mut matcher = Matcher::new(secrets)?;
+        let index = Index::new(ledger)?;
+        for (number, entry) in ledger.entries.iter().enumerate() {
+            matcher.patterns.push(PatternInfo {
+                secret: secrets.len() + number,
+                encoding: "ledger",
+                detail: format!("ledger entry {}", entry.id),
+                edges: Edges::default(),
+                len: entry.length,
+                mode: Mode::Ledger,
+            });
+        }
+        matcher.extractor = Some(Extractor::new(rules, index));
+        Ok(matcher)
+    }
+
+    /// The hash-mode extractor, when the matcher was built with a ledger.
+    pub fn extractor(&self) -> Option<&Extractor> {
+        self.extractor.as_ref()
+    }
+
+    /// Ledger hits starting inside `starts`, one per (start, entry), with `offset` still the
+    /// start in `window` (the caller adds lines and columns).
+    pub(crate) fn candidate_hits(
+        &self,
+        window: &[u8],
+        starts: Range<usize>,
+        complete: bool,
+    ) -> Vec<Hit> {
+        let Some(extractor) = &self.extractor else {
+            return Vec::new();
+        };
+        let mut hits: Vec<Hit> = Vec::new();
+        extractor.for_each_hit(window, starts, complete, &mut |found| {
+            hits.push(Hit {
+                pattern: self.plaintext_patterns + found.via.entry as usize,
+                offset: found.start as u64,
+                len: found.len as u64,
+                line: 0,
+                column: 0,
+                ledger: Some(found.via),
+            })
+        });
+        // The same entry at the same place through several paths (a rule and a generic
+        // token, two layers) is one finding; the first path found (rules, then raw) wins.
+        hits.sort_by_key(|hit| (hit.offset, hit.pattern));
+        hits.dedup_by_key(|hit| (hit.offset, hit.pattern));
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{CharClass, Entry};
+    use crate::secret::Salt;
+
+    fn ledger_of(secrets: &[&[u8]]) -> Ledger {
+        let salt = Salt([7; 16]);
+        let rules = RuleSet::builtin().unwrap();
+        let entries = secrets
+            .iter()
+            .enumerate()
+            .map(|(n, s)| Entry {
+                id: format!("E{n}"),
+                label: None,
+                date: "2026-01-01".into(),
+                sha256: crate::ledger::index::hash_hex(&salt, s),
+                length: s.len(),
+                class: CharClass::of(s),
+                rule: rules.recognise(s).map(|r| rules.get(r).id.clone()),
+                prefix: None,
+            })
+            .collect();
+        Ledger {
+            path: "test".into(),
+            salt,
+            entries,
+            file_sha256: String::new(),
+        }
+    }
+
+    fn matcher(secrets: &[&[u8]]) -> Matcher {
+        Matcher::with_ledger(&[], &ledger_of(secrets), RuleSet::builtin().unwrap()).unwrap()
+    }
+
+    fn paths(m: &Matcher, hay: &[u8]) -> Vec<String> {
+        m.scan_slice(hay)
+            .iter()
+            .map(|h| h.ledger.unwrap().path.describe())
+            .collect()
+    }
+
+    #[test]
+    fn finds_a_rule_token_raw_and_encoded() {
+        // 36 characters after the prefix: the github-pat-classic rule recognises it.
+        assert_encodings_found(b"ghp_R4nd0mT0kenR4nd0mT0kenR4nd0mT0ken123");
+        // 35: no rule does, so the generic token path must.
+        assert_encodings_found(b"ghp_R4nd0mT0kenR4nd0mT0kenR4nd0mT0ken12");
+    }
+
+    fn assert_encodings_found(token: &[u8]) {
+        let m = matcher(&[token]);
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, token);
+        let hay = format!(
+            "raw {} b64 {b64} pct tok%3D{} json \"{{\\\"t\\\":\\\"{}\\\"}}\"\n",
+            String::from_utf8_lossy(token),
+            String::from_utf8_lossy(token),
+            String::from_utf8_lossy(token)
+        );
+        let found = paths(&m, hay.as_bytes());
+        assert!(found.contains(&"raw".to_string()), "{found:?}");
+        for expected in ["base64", "percent", "json"] {
+            assert!(
+                found.contains(&expected.to_string()),
+                "{expected}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_generic_password_is_found_when_delimited_only() {
+        let m = matcher(&[b"Tr0ub4dor&3x"]);
+        assert_eq!(paths(&m, b"DB_PASSWORD=Tr0ub4dor&3x\n"), ["raw"]);
+        assert!(paths(&m, b"xTr0ub4dor&3xy").is_empty());
+    }
+
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn candidates_straddling_windows_are_found_once() {
+        let token = b"npm_R4nd0mT0kenR4nd0mT0kenR4nd0mT0ken123";
+        let password = b"plain+pass/word99";
+        let m = matcher(&[token, password]);
+        let mut data = vec![b' '; (1 << 20) * 2 + 12345];
+        let mut expected = Vec::new();
+        for (n, at) in [
+            5usize,
+            (1 << 20) - 20,
+            (1 << 20) + 40,
+            (2 << 20) - 30,
+            2 << 20,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let secret: &[u8] = if n % 2 == 0 { token } else { password };
+            data[at..at + secret.len()].copy_from_slice(secret);
+            expected.push(at as u64);
+        }
+        for step in [1 << 20, 4093] {
+            let reader = Trickle { data: &data, step };
+            let outcome = m.scan_reader(reader, &mut super::super::ScanBuffer::new(), &mut |_| {});
+            let mut offsets: Vec<u64> = outcome.hits.iter().map(|h| h.offset).collect();
+            offsets.sort_unstable();
+            assert_eq!(offsets, expected, "step {step}");
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! Scans with a revocation ledger only: secrets found by hash, never needed in plaintext.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use common::{random_token, scour, write, Scan, SECRET_ENV};
+use serde_json::Value;
+
+/// Builds a ledger of `secrets` through `scour ledger add`.
+fn ledger_of(dir: &Path, secrets: &[&[u8]]) -> PathBuf {
+    let ledger = dir.join("revoked.jsonl");
+    for secret in secrets {
+        let output = scour()
+            .args(["ledger", "add", "--ledger"])
+            .arg(&ledger)
+            .args(["--secret-env", SECRET_ENV])
+            .env(SECRET_ENV, std::str::from_utf8(secret).unwrap())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    ledger
+}
+
+fn ledger_scan(ledger: &Path, paths: &[&Path]) -> Scan {
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("report.json");
+    let output = scour()
+        .arg("scan")
+        .arg("--ledger")
+        .arg(ledger)
+        .args(["--format", "json", "--output"])
+        .arg(&report_path)
+        .args(paths)
+        .output()
+        .unwrap();
+    let report_bytes = std::fs::read(&report_path).unwrap_or_default();
+    let report = serde_json::from_slice(&report_bytes).unwrap_or(Value::Null);
+    Scan {
+        output,
+        report,
+        report_bytes,
+    }
+}
+
+fn token(prefix: &str, len: usize) -> Vec<u8> {
+    [prefix.as_bytes(), &random_token(len)].concat()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn percent_all(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// The encoding recorded for each finding in `file`, with its secret id.
+fn found_in(scan: &Scan, file: &str) -> Vec<(String, String)> {
+    scan.findings()
+        .iter()
+        .filter(|f| {
+            f["location"]["chain"][0]
+                .as_str()
+                .is_some_and(|p| p.ends_with(file))
+        })
+        .map(|f| {
+            assert_eq!(f["mode"], "ledger");
+            (
+                f["secret"].as_str().unwrap().to_string(),
+                f["encoding"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ledger_only_scan_finds_tokens_raw_and_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let github = token("ghp_", 36);
+    let slack = [
+        b"xoxb-".as_slice(),
+        b"12345678901-",
+        b"123456789012-",
+        &random_token(24),
+    ]
+    .concat();
+    let plain = random_token(40);
+    let ledger = ledger_of(dir.path(), &[&github, &slack, &plain]);
+    let tree = dir.path().join("tree");
+    let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    for (name, secret) in [("github", &github), ("slack", &slack), ("plain", &plain)] {
+        write(
+            &tree,
+            &format!("{name}/raw.env"),
+            format!("TOKEN={}\n", s(secret)),
+        );
+        write(
+            &tree,
+            &format!("{name}/b64.yaml"),
+            format!("data:\n  token: {}\n", b64(secret)),
+        );
+        write(
+            &tree,
+            &format!("{name}/pct.log"),
+            format!("GET /hook?t={} 200\n", percent_all(secret)),
+        );
+        let json = serde_json::json!({ "config": { "token": s(secret), "nested": format!("{{\"t\":\"{}\"}}", s(secret)) } });
+        write(&tree, &format!("{name}/doc.json"), json.to_string());
+        // Base64 of a JSON document holding the token: two layers.
+        write(
+            &tree,
+            &format!("{name}/k8s.yaml"),
+            format!("stringData: {}\n", b64(json.to_string().as_bytes())),
+        );
+    }
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(
+        scan.code(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&scan.output.stderr)
+    );
+    assert_eq!(scan.verdict(), "found");
+    let ids: Vec<String> = std::fs::read_to_string(&ledger)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for (index, name) in ["github", "slack", "plain"].iter().enumerate() {
+        let id = &ids[index];
+        for (file, encoding) in [
+            ("raw.env", "raw"),
+            ("b64.yaml", "base64"),
+            ("pct.log", "percent"),
+            ("doc.json", "raw"),
+            ("k8s.yaml", "base64"),
+        ] {
+            let found = found_in(&scan, &format!("{name}/{file}"));
+            assert!(
+                found.contains(&(id.clone(), encoding.to_string())),
+                "{name}/{file}: expected {encoding}, got {found:?}"
+            );
+        }
+    }
+    for secret in [&github, &slack, &plain] {
+        scan.assert_no_leak(secret);
+    }
+    let ledger_record = &scan.report["ledger"];
+    assert_eq!(ledger_record["entries"], 3);
+    assert_eq!(ledger_record["sha256"].as_str().unwrap().len(), 64);
+    assert!(!ledger_record["cannot_see"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn json_escaped_and_utf16_tokens_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = token("glpat-", 20);
+    let ledger = ledger_of(dir.path(), &[&secret]);
+    let tree = dir.path().join("tree");
+    let escaped: String = secret.iter().map(|b| format!("\\u{:04x}", b)).collect();
+    write(&tree, "escaped.json", format!("{{\"k\":\"{escaped}\"}}"));
+    let wide: Vec<u8> = format!("key={}\r\n", String::from_utf8_lossy(&secret))
+        .bytes()
+        .flat_map(|b| [b, 0])
+        .collect();
+    write(&tree, "wide.reg", wide);
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found");
+    let encodings: Vec<String> = scan.encodings();
+    assert!(encodings.contains(&"json".to_string()), "{encodings:?}");
+    assert!(encodings.contains(&"utf16".to_string()), "{encodings:?}");
+}
+
+#[test]
+fn a_password_without_rule_is_found_when_delimited_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = [random_token(10), b"&!x".to_vec(), random_token(5)].concat();
+    let ledger = ledger_of(dir.path(), &[&password]);
+    let entry: Value = serde_json::from_str(
+        std::fs::read_to_string(&ledger)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        entry.get("rule").is_none(),
+        "no rule should recognise a password"
+    );
+    let p = String::from_utf8(password.clone()).unwrap();
+    let tree = dir.path().join("tree");
+    write(&tree, "app.ini", format!("[db]\npassword = {p}\nhost=x\n"));
+    write(&tree, "url.txt", format!("mysql://app:{p}@db:3306/x\n"));
+    write(&tree, "glued.txt", format!("prefix{p}suffix\n"));
+    let scan = ledger_scan(&ledger, &[&tree]);
+    let places: Vec<String> = scan.places().into_iter().map(|(p, _)| p).collect();
+    assert!(places.iter().any(|p| p.ends_with("app.ini")), "{places:?}");
+    assert!(places.iter().any(|p| p.ends_with("url.txt")), "{places:?}");
+    // Glued to bytes of its own class: hash mode cannot see it, and the report says so.
+    assert!(
+        !places.iter().any(|p| p.ends_with("glued.txt")),
+        "{places:?}"
+    );
+    let limits = scan.report["ledger"]["cannot_see"].to_string();
+    assert!(limits.contains("delimited"), "{limits}");
+    scan.assert_no_leak(&password);
+}
+
+#[test]
+fn absent_with_a_ledger_lists_it_and_its_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_of(dir.path(), &[&token("npm_", 36)]);
+    let tree = dir.path().join("tree");
+    write(
+        &tree,
+        "a.txt",
+        format!("npm_{}\n", String::from_utf8(random_token(36)).unwrap()),
+    );
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "absent");
+    assert_eq!(scan.code(), 0);
+    assert_eq!(scan.report["ledger"]["entries"], 1);
+}
+
+#[test]
+fn a_ledger_of_100k_random_entries_works() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let salt = [0x5a_u8; 16];
+    let mut text = format!(
+        "{{\"scour_ledger\":1,\"hash\":\"sha256(salt || secret)\",\"salt\":\"{}\"}}\n",
+        hex::encode(salt)
+    );
+    let needle = random_token(32);
+    let mut add = |id: String, secret: &[u8]| {
+        let hash = hex::encode(
+            Sha256::new()
+                .chain_update(salt)
+                .chain_update(secret)
+                .finalize(),
+        );
+        text.push_str(&format!(
+            "{{\"id\":\"{id}\",\"date\":\"2026-11-30\",\"sha256\":\"{hash}\",\"length\":{},\"class\":\"alnum\"}}\n",
+            secret.len()
+        ));
+    };
+    for n in 0..100_000 {
+        add(format!("R{n}"), &random_token(32));
+    }
+    add("NEEDLE".into(), &needle);
+    let ledger = dir.path().join("big.jsonl");
+    std::fs::write(&ledger, text).unwrap();
+    let tree = dir.path().join("tree");
+    write(
+        &tree,
+        "x.env",
+        format!("A={}\n", String::from_utf8(needle.clone()).unwrap()),
+    );
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found");
+    let secrets: Vec<&str> = scan
+        .findings()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert_eq!(secrets, ["NEEDLE"]);
+    assert_eq!(scan.report["ledger"]["entries"], 100_001);
+}
+
+#[test]
+fn a_wrong_ledger_is_an_error_never_a_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    write(&tree, "a.txt", "nothing here\n");
+    let good = ledger_of(dir.path(), &[&random_token(30)]);
+    let good_text = std::fs::read_to_string(&good).unwrap();
+    let cases = [
+        (
+            "malformed.jsonl",
+            format!("{good_text}{{\"id\": \"broken\"\n"),
+            "line 3",
+        ),
+        (
+            "v9.jsonl",
+            good_text.replacen("\"scour_ledger\":1", "\"scour_ledger\":9", 1),
+            "format version 9",
+        ),
+        (
+            "headless.jsonl",
+            good_text.lines().skip(1).collect::<Vec<_>>().join("\n"),
+            "not a scour ledger",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let path = write(dir.path(), name, text);
+        let scan = ledger_scan(&path, &[&tree]);
+        assert_eq!(scan.code(), 2, "{name}");
+        assert!(
+            scan.report_bytes.is_empty(),
+            "{name}: no report may be written"
+        );
+        let stderr = String::from_utf8_lossy(&scan.output.stderr);
+        assert!(stderr.contains(message), "{name}: {stderr}");
+    }
+    let missing = ledger_scan(&dir.path().join("nope.jsonl"), &[&tree]);
+    assert_eq!(missing.code(), 2);
+}
+
+#[test]
+fn ledger_and_plaintext_secrets_combine() {
+    let dir = tempfile::tempdir().unwrap();
+    let by_hash = token("dckr_pat_", 27);
+    let by_plain = random_token(24);
+    let ledger = ledger_of(dir.path(), &[&by_hash]);
+    let tree = dir.path().join("tree");
+    write(
+        &tree,
+        "both.txt",
+        format!(
+            "a={}\nb={}\n",
+            String::from_utf8(by_hash.clone()).unwrap(),
+            String::from_utf8(by_plain.clone()).unwrap()
+        ),
+    );
+    let scan = common::scan_with_secrets(
+        &[&by_plain],
+        &[&tree],
+        &["--ledger", ledger.to_str().unwrap()],
+    );
+    assert_eq!(scan.verdict(), "found");
+    let mut modes: Vec<String> = scan
+        .findings()
+        .iter()
+        .map(|f| f["mode"].as_str().unwrap().to_string())
+        .collect();
+    modes.sort();
+    assert_eq!(modes, ["ledger", "plaintext"]);
+    scan.assert_no_leak(&by_hash);
+    scan.assert_no_leak(&by_plain);
+}
