@@ -12,6 +12,7 @@
 
 pub mod encodings;
 mod lines;
+pub mod normalise;
 mod stream;
 
 use std::collections::HashMap;

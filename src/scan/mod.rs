@@ -16,6 +16,7 @@ use crate::coverage::RootCoverage;
 use crate::matcher::{encodings, Matcher};
 use crate::report::{Report, ScanRecord, SecretRecord};
 use crate::secret::{Salt, Secret};
+use crate::source::archive::ArchiveLimits;
 use crate::source::fs::{self, Excludes, WalkOptions};
 use crate::source::Context;
 use crate::verdict::Verdict;
@@ -26,6 +27,8 @@ use recorder::Recorder;
 pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     pub walk: WalkOptions,
+    /// How far archives are followed (depth, expansion, memory).
+    pub archive_limits: ArchiveLimits,
     /// Show progress on stderr (only ever on a terminal).
     pub progress: bool,
 }
@@ -48,6 +51,7 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
         let ctx = Context {
             recorder: &recorder,
             root: index,
+            archive_limits: &options.archive_limits,
         };
         fs::scan_root(ctx, path, &options.walk, &excludes);
     }

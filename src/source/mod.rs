@@ -21,4 +21,6 @@ use crate::scan::recorder::Recorder;
 pub struct Context<'a, 'm> {
     pub recorder: &'a Recorder<'m>,
     pub root: usize,
+    /// How far archives are followed.
+    pub archive_limits: &'a archive::ArchiveLimits,
 }
