@@ -12,7 +12,9 @@
 //! removal made visible are added. Memory is one window, as for the raw scan; a window with
 //! nothing removed is not matched at all, so plain files cost a byte search and a copy.
 //! Escape sequences never swallow a newline and are capped in length, so a stray `ESC`
-//! cannot hide the rest of a line or a file.
+//! cannot hide the rest of a line or a file. Binary content (a NUL byte in the first
+//! 8 KiB, as ripgrep decides) is not terminal output: the view turns itself off there, so
+//! the `ESC` and `\r` bytes of executables and images cost nothing.
 
 use super::encodings::Edges;
 use super::{Hit, Matcher};
@@ -22,6 +24,8 @@ const ESC: u8 = 0x1B;
 const CHUNK: usize = 256 << 10;
 const MAX_CSI: usize = 64;
 const MAX_STRING: usize = 4096;
+/// Bytes looked at for a NUL before a stream is taken for text.
+const BINARY_PROBE: u64 = 8 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -51,6 +55,7 @@ pub struct TerminalView<'m> {
     newlines: u64,
     last_newline: Option<u64>,
     hits: Vec<Hit>,
+    binary: bool,
 }
 
 impl<'m> TerminalView<'m> {
@@ -68,11 +73,24 @@ impl<'m> TerminalView<'m> {
             newlines: 0,
             last_newline: None,
             hits: Vec::new(),
+            binary: false,
         }
     }
 
     /// Takes the next raw bytes of the stream.
     pub fn feed(&mut self, bytes: &[u8]) {
+        if self.binary {
+            return;
+        }
+        if self.raw < BINARY_PROBE {
+            let probe = &bytes[..bytes.len().min((BINARY_PROBE - self.raw) as usize)];
+            if memchr::memchr(0, probe).is_some() {
+                self.binary = true;
+                self.window = Vec::new();
+                self.runs = Vec::new();
+                return;
+            }
+        }
         let mut i = 0;
         while i < bytes.len() {
             let at = self.raw + i as u64;
@@ -148,6 +166,9 @@ impl<'m> TerminalView<'m> {
 
     /// Matches what is left and returns the hits only this view found.
     pub fn finish(mut self) -> Vec<Hit> {
+        if self.binary {
+            return Vec::new();
+        }
         self.search(self.window.len());
         self.hits
     }
@@ -313,6 +334,13 @@ mod tests {
             assert_eq!(hits[0].offset, at + 2);
             assert_eq!((hits[0].line, hits[0].column), (60_001, 3));
         }
+    }
+
+    #[test]
+    fn binary_content_is_not_terminal_output() {
+        let mut bytes = b"\x7fELF\x02\x01\x01\x00".to_vec();
+        bytes.extend_from_slice(b"glpat-Zq8VtR\x1b[0m3mXc1LwB7");
+        assert!(hits_in(SECRET, &bytes, 3).is_empty());
     }
 
     #[test]

@@ -31,20 +31,23 @@ pub fn scan_stream(ctx: Context, chain: &[String], reader: impl Read, buffer: &m
     }
 }
 
-/// Scans an opened file: like [`scan_stream`], but a zip is read in place with random access.
+/// Scans an opened file: like [`scan_stream`], but a zip is read in place with random
+/// access, and a compressed file is decoded on a second thread while this one scans.
 pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut ScanBuffer) {
-    let mut magic = [0u8; 4];
-    let is_zip = read_up_to(&mut file, &mut magic)
-        .map(|n| sniff(&magic[..n], false) == Kind::Zip)
-        .unwrap_or(false);
+    let mut magic = [0u8; 16];
+    let kind = read_up_to(&mut file, &mut magic)
+        .map(|n| sniff(&magic[..n], false))
+        .unwrap_or(Kind::Plain);
     if file.seek(SeekFrom::Start(0)).is_err() {
         record_read_error(ctx, chain, &io::Error::other("cannot rewind the file"));
         return;
     }
-    if is_zip {
-        archive::scan_zip_file(ctx, chain, file, buffer);
-    } else {
-        scan_stream(ctx, chain, file, buffer);
+    match kind {
+        Kind::Zip => archive::scan_zip_file(ctx, chain, file, buffer),
+        Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
+            archive::scan_compressed_file(ctx, chain, kind, file, buffer)
+        }
+        _ => scan_stream(ctx, chain, file, buffer),
     }
 }
 

@@ -130,7 +130,12 @@ impl<R: Read> Read for Decoded<'_, '_, '_, R> {
             }
             Err(error) => {
                 self.failed = true;
-                let kind = if describe_error(&error).to_lowercase().contains("memory") {
+                let from_file = error
+                    .get_ref()
+                    .is_some_and(|e| e.is::<super::compressed::InputError>());
+                let kind = if from_file {
+                    GapKind::ReadError
+                } else if describe_error(&error).to_lowercase().contains("memory") {
                     GapKind::LimitExceeded
                 } else {
                     GapKind::Corrupt

@@ -252,6 +252,19 @@ pub(crate) fn scan_top_level(
     walk.finish();
 }
 
+/// Reads a compressed file on disk, decoding on a helper thread.
+pub(crate) fn scan_compressed_file(
+    ctx: Context,
+    chain: &[String],
+    kind: Kind,
+    file: File,
+    buffer: &mut ScanBuffer,
+) {
+    let walk = Walk::new(ctx, chain, kind, None);
+    compressed::scan_file(&walk, chain, kind, file, buffer);
+    walk.finish();
+}
+
 /// Reads a zip file on disk in place (random access, nothing held in memory).
 pub(crate) fn scan_zip_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBuffer) {
     let size = file.metadata().map(|m| m.len()).ok();

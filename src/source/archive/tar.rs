@@ -13,7 +13,7 @@ use std::io::{self, Read};
 
 use tar::EntryType;
 
-use super::{drain, scan_member, Walk};
+use super::{drain, image, scan_member, Walk};
 use crate::coverage::{GapKind, SkipReason};
 use crate::findings::display_chain;
 use crate::matcher::ScanBuffer;
@@ -53,6 +53,7 @@ fn scan_one(
         }
     };
     let mut last = String::new();
+    let mut image = image::Metadata::default();
     for entry in entries {
         let mut entry = match entry {
             Ok(entry) => entry,
@@ -95,7 +96,15 @@ fn scan_one(
             inner: &mut entry,
             count: 0,
         };
-        scan_member(walk, &member, &mut counted, depth + 1, buffer);
+        let keep = image::is_metadata_candidate(&last, size);
+        let mut kept = Kept {
+            inner: &mut counted,
+            bytes: keep.then(Vec::new),
+        };
+        scan_member(walk, &member, &mut kept, depth + 1, buffer);
+        if let Some(bytes) = kept.bytes.take() {
+            image.note(&last, &bytes);
+        }
         let rest = drain(&mut counted);
         if walk.check_running().is_err() {
             return false;
@@ -118,6 +127,15 @@ fn scan_one(
                 return false;
             }
             Ok(_) => {}
+        }
+    }
+    let layers = image.layers(chain);
+    if !layers.is_empty() {
+        let mut coverage = walk.coverage.borrow_mut();
+        for layer in layers {
+            if !coverage.layers.iter().any(|known| known.member == layer.member) {
+                coverage.layers.push(layer);
+            }
         }
     }
     if input.ended {
@@ -192,6 +210,26 @@ impl Read for Tracked<'_> {
         let n = self.inner.read(out)?;
         if n == 0 && !out.is_empty() {
             self.ended = true;
+        }
+        Ok(n)
+    }
+}
+
+/// A member's bytes as they are scanned, kept when they may be image metadata.
+struct Kept<'r> {
+    inner: &'r mut dyn Read,
+    bytes: Option<Vec<u8>>,
+}
+
+impl Read for Kept<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        if let Some(bytes) = &mut self.bytes {
+            if (bytes.len() + n) as u64 <= image::MAX_METADATA {
+                bytes.extend_from_slice(&out[..n]);
+            } else {
+                self.bytes = None;
+            }
         }
         Ok(n)
     }
