@@ -18,7 +18,10 @@ fn assert_found(scan: &common::Scan, secret: &[u8], chain_end: &str, line: u64) 
     assert_eq!(scan.code(), 1);
     assert!(scan.gaps().is_empty(), "gaps: {:?}", scan.gaps());
     let (place, found_line) = only_place(scan);
-    assert!(place.ends_with(chain_end), "{place} should end with {chain_end}");
+    assert!(
+        place.ends_with(chain_end),
+        "{place} should end with {chain_end}"
+    );
     assert_eq!(found_line, line);
     scan.assert_no_leak(secret);
 }
@@ -27,7 +30,11 @@ fn assert_found(scan: &common::Scan, secret: &[u8], chain_end: &str, line: u64) 
 fn rotated_log_gz() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "logs/app.log.1.gz", gzip(&text_with(&secret, 3, "token=")));
+    write(
+        dir.path(),
+        "logs/app.log.1.gz",
+        gzip(&text_with(&secret, 3, "token=")),
+    );
     let result = scan(&secret, &[dir.path()]);
     assert_found(&result, &secret, "logs/app.log.1.gz", 3);
     let archives = archives(&result.report);
@@ -60,7 +67,10 @@ fn tar_gz_member_names_the_chain() {
     let path = write(dir.path(), "backups/2024-10.tar.gz", gzip(&tar));
     let result = scan(&secret, &[dir.path()]);
     assert_found(&result, &secret, "backups/2024-10.tar.gz!srv/app/.env", 3);
-    let chain = result.findings()[0]["location"]["chain"].as_array().unwrap().clone();
+    let chain = result.findings()[0]["location"]["chain"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(chain.len(), 2, "compression adds no element: {chain:?}");
     assert_eq!(chain[0], path.to_string_lossy().as_ref());
     let archives = archives(&result.report);
@@ -88,7 +98,13 @@ fn each_compression_of_a_tar() {
         .collect();
     assert_eq!(
         names,
-        ["a.tar.zst!etc", "b.tar.xz!etc", "c.tar.bz2!etc", "d.tar!etc"].map(|n| (n.to_string(), 5))
+        [
+            "a.tar.zst!etc",
+            "b.tar.xz!etc",
+            "c.tar.bz2!etc",
+            "d.tar!etc"
+        ]
+        .map(|n| (n.to_string(), 5))
     );
     for (place, _) in &places {
         assert!(place.ends_with("!etc/conf.ini"), "{place}");
@@ -107,13 +123,23 @@ fn each_compression_of_a_tar() {
 fn zip_and_jar_members() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "bundle.zip", zip(&[("docs/a.txt", b"x"), ("conf/db.yml", &text_with(&secret, 2, "pw: "))]));
+    write(
+        dir.path(),
+        "bundle.zip",
+        zip(&[
+            ("docs/a.txt", b"x"),
+            ("conf/db.yml", &text_with(&secret, 2, "pw: ")),
+        ]),
+    );
     write(
         dir.path(),
         "app.jar",
         zip(&[
             ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
-            ("BOOT-INF/classes/application.properties", &text_with(&secret, 4, "spring.datasource.password=")),
+            (
+                "BOOT-INF/classes/application.properties",
+                &text_with(&secret, 4, "spring.datasource.password="),
+            ),
         ]),
     );
     let result = scan(&secret, &[dir.path()]);
@@ -122,7 +148,9 @@ fn zip_and_jar_members() {
     let mut places = result.places();
     places.sort();
     assert_eq!(places.len(), 2);
-    assert!(places[0].0.ends_with("app.jar!BOOT-INF/classes/application.properties"));
+    assert!(places[0]
+        .0
+        .ends_with("app.jar!BOOT-INF/classes/application.properties"));
     assert_eq!(places[0].1, 4);
     assert!(places[1].0.ends_with("bundle.zip!conf/db.yml"));
     assert_eq!(places[1].1, 2);
@@ -133,8 +161,14 @@ fn zip_and_jar_members() {
 fn zip_inside_tar_gz_inside_a_folder() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    let jar = zip(&[("config/secrets.json", &text_with(&secret, 2, "{\"key\": \""))]);
-    let tar = tar(&[("opt/app/lib/service.jar", &jar), ("opt/app/run.sh", b"#!/bin/sh\n")]);
+    let jar = zip(&[(
+        "config/secrets.json",
+        &text_with(&secret, 2, "{\"key\": \""),
+    )]);
+    let tar = tar(&[
+        ("opt/app/lib/service.jar", &jar),
+        ("opt/app/run.sh", b"#!/bin/sh\n"),
+    ]);
     write(dir.path(), "backups/nightly/full.tar.gz", gzip(&tar));
     let result = scan(&secret, &[dir.path()]);
     assert_found(
@@ -184,8 +218,12 @@ fn long_pax_and_concatenated_tar_members() {
     let mut places = result.places();
     places.sort();
     assert_eq!(places.len(), 2);
-    assert!(places.iter().any(|(p, l)| p.ends_with(&format!("joined.tar!{long_name}")) && *l == 1));
-    assert!(places.iter().any(|(p, l)| p.ends_with("/pax.env") && *l == 2));
+    assert!(places
+        .iter()
+        .any(|(p, l)| p.ends_with(&format!("joined.tar!{long_name}")) && *l == 1));
+    assert!(places
+        .iter()
+        .any(|(p, l)| p.ends_with("/pax.env") && *l == 2));
     result.assert_no_leak(&secret);
     result.assert_no_leak(&other);
 }
@@ -197,7 +235,18 @@ fn debian_package_data_tar() {
     let data = xz(&tar(&[("./etc/app/key", &text_with(&secret, 1, ""))]));
     let mut deb = b"!<arch>\n".to_vec();
     for (name, content) in [("debian-binary", &b"2.0\n"[..]), ("data.tar.xz", &data[..])] {
-        deb.extend(format!("{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n", name, 0, 0, 0, 100644, content.len()).as_bytes());
+        deb.extend(
+            format!(
+                "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+                name,
+                0,
+                0,
+                0,
+                100644,
+                content.len()
+            )
+            .as_bytes(),
+        );
         deb.extend_from_slice(content);
         if content.len() % 2 == 1 {
             deb.push(b'\n');
@@ -205,7 +254,12 @@ fn debian_package_data_tar() {
     }
     write(dir.path(), "app_1.0_amd64.deb", deb);
     let result = scan(&secret, &[dir.path()]);
-    assert_found(&result, &secret, "app_1.0_amd64.deb!data.tar.xz!etc/app/key", 1);
+    assert_found(
+        &result,
+        &secret,
+        "app_1.0_amd64.deb!data.tar.xz!etc/app/key",
+        1,
+    );
 }
 
 #[test]
@@ -220,7 +274,10 @@ fn clean_archives_are_absent_with_coverage() {
     assert_eq!(result.code(), 0);
     let archives = archives(&result.report);
     assert_eq!(archives.len(), 2);
-    let members: u64 = archives.iter().map(|a| a["members_scanned"].as_u64().unwrap()).sum();
+    let members: u64 = archives
+        .iter()
+        .map(|a| a["members_scanned"].as_u64().unwrap())
+        .sum();
     assert_eq!(members, 3);
     assert!(archives.iter().all(|a| a["gaps"] == 0));
 }

@@ -13,12 +13,23 @@ use sha2::{Digest, Sha256};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -38,39 +49,83 @@ fn tarred_repository_history_in_loose_objects_and_packs() {
     git(repo, &["init", "-q"]);
     // A large file that first holds the packed secret, then loses it: after repacking, the
     // old version is stored as a delta against the new one.
-    let body: String = (0..400).map(|i| format!("setting_{i} = value number {i}\n")).collect();
-    let with_secret = format!("{body}api_key = {}\n{body}", String::from_utf8_lossy(&packed));
+    let body: String = (0..400)
+        .map(|i| format!("setting_{i} = value number {i}\n"))
+        .collect();
+    let with_secret = format!(
+        "{body}api_key = {}\n{body}",
+        String::from_utf8_lossy(&packed)
+    );
     std::fs::write(repo.join("settings.conf"), &with_secret).unwrap();
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "add settings"]);
-    std::fs::write(repo.join("settings.conf"), format!("{body}api_key = rotated\n{body}")).unwrap();
+    std::fs::write(
+        repo.join("settings.conf"),
+        format!("{body}api_key = rotated\n{body}"),
+    )
+    .unwrap();
     git(repo, &["commit", "-q", "-am", "rotate"]);
-    git(repo, &["repack", "-a", "-d", "-f", "-q", "--depth=50", "--window=50"]);
+    git(
+        repo,
+        &[
+            "repack",
+            "-a",
+            "-d",
+            "-f",
+            "-q",
+            "--depth=50",
+            "--window=50",
+        ],
+    );
     let verify = git(repo, &["verify-pack", "-v", &pack_index(repo)]);
-    assert!(verify.contains(" blob ") && verify.lines().any(|l| l.split_whitespace().count() >= 7), "expected a delta:\n{verify}");
+    assert!(
+        verify.contains(" blob ") && verify.lines().any(|l| l.split_whitespace().count() >= 7),
+        "expected a delta:\n{verify}"
+    );
     // Then a secret only in a loose object.
-    std::fs::write(repo.join("notes.txt"), format!("temp token {}\n", String::from_utf8_lossy(&loose))).unwrap();
+    std::fs::write(
+        repo.join("notes.txt"),
+        format!("temp token {}\n", String::from_utf8_lossy(&loose)),
+    )
+    .unwrap();
     git(repo, &["add", "notes.txt"]);
     git(repo, &["commit", "-q", "-m", "notes"]);
     git(repo, &["rm", "-q", "notes.txt"]);
     git(repo, &["commit", "-q", "-m", "remove notes"]);
 
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "backups/repo.tar.gz", gzip(&tar_dir(&repo.join(".git"), "srv/repo.git")));
+    write(
+        dir.path(),
+        "backups/repo.tar.gz",
+        gzip(&tar_dir(&repo.join(".git"), "srv/repo.git")),
+    );
     let result = scan_with_secrets(&[&packed, &loose], &[dir.path()], &[]);
     assert_eq!(result.verdict(), "found");
     assert!(result.gaps().is_empty(), "gaps: {:?}", result.gaps());
     let places: Vec<(String, u64)> = result.places();
-    let in_pack: Vec<_> = places.iter().filter(|(p, _)| p.contains("/objects/pack/pack-")).collect();
-    let in_loose: Vec<_> = places.iter().filter(|(p, _)| !p.contains("/objects/pack/")).collect();
+    let in_pack: Vec<_> = places
+        .iter()
+        .filter(|(p, _)| p.contains("/objects/pack/pack-"))
+        .collect();
+    let in_loose: Vec<_> = places
+        .iter()
+        .filter(|(p, _)| !p.contains("/objects/pack/"))
+        .collect();
     assert_eq!(in_pack.len(), 1, "{places:?}");
     assert!(in_pack[0].0.contains(".pack!blob "), "{places:?}");
     assert_eq!(in_pack[0].1, 401);
     assert_eq!(in_loose.len(), 1, "{places:?}");
-    assert!(in_loose[0].0.contains("srv/repo.git/objects/"), "{places:?}");
+    assert!(
+        in_loose[0].0.contains("srv/repo.git/objects/"),
+        "{places:?}"
+    );
     assert_eq!(in_loose[0].1, 1);
     // Each secret is found where it is, and nowhere else.
-    let secrets: Vec<&str> = result.findings().iter().map(|f| f["secret"].as_str().unwrap()).collect();
+    let secrets: Vec<&str> = result
+        .findings()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
     assert_ne!(secrets[0], secrets[1]);
     result.assert_no_leak(&packed);
     result.assert_no_leak(&loose);
@@ -116,7 +171,9 @@ fn docker_save_layers_are_named_by_digest() {
     assert!(result.gaps().is_empty(), "gaps: {:?}", result.gaps());
     let places = result.places();
     assert_eq!(places.len(), 1);
-    assert!(places[0].0.ends_with(&format!("app-1.tar!blobs/sha256/{layer_digest}!srv/app/.env")));
+    assert!(places[0].0.ends_with(&format!(
+        "app-1.tar!blobs/sha256/{layer_digest}!srv/app/.env"
+    )));
     assert_eq!(places[0].1, 2);
     let layers = &archives(&result.report)[0]["layers"];
     assert_eq!(layers[0]["digest"], format!("sha256:{layer_digest}"));
@@ -126,10 +183,16 @@ fn docker_save_layers_are_named_by_digest() {
 #[test]
 fn legacy_docker_save_lists_layer_digests() {
     let secret = random_token(32);
-    let layer = tar(&[("root/.aws/credentials", &text_with(&secret, 3, "aws_secret_access_key = "))]);
+    let layer = tar(&[(
+        "root/.aws/credentials",
+        &text_with(&secret, 3, "aws_secret_access_key = "),
+    )]);
     let diff_id = format!("sha256:{}", digest(&layer));
-    let config = format!(r#"{{"architecture":"amd64","rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#);
-    let manifest = r#"[{"Config":"5e1f.json","RepoTags":["legacy:1"],"Layers":["9a8b7c/layer.tar"]}]"#;
+    let config = format!(
+        r#"{{"architecture":"amd64","rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#
+    );
+    let manifest =
+        r#"[{"Config":"5e1f.json","RepoTags":["legacy:1"],"Layers":["9a8b7c/layer.tar"]}]"#;
     let image = tar(&[
         ("9a8b7c/VERSION", b"1.0"),
         ("9a8b7c/layer.tar", &layer),
@@ -141,8 +204,13 @@ fn legacy_docker_save_lists_layer_digests() {
     let result = scan_with_secrets(&[&secret], &[dir.path()], &[]);
     assert_eq!(result.verdict(), "found");
     let places = result.places();
-    assert!(places[0].0.ends_with("legacy.tar!9a8b7c/layer.tar!root/.aws/credentials"));
+    assert!(places[0]
+        .0
+        .ends_with("legacy.tar!9a8b7c/layer.tar!root/.aws/credentials"));
     let layers = &archives(&result.report)[0]["layers"];
     assert_eq!(layers[0]["digest"], diff_id.as_str());
-    assert!(layers[0]["member"].as_str().unwrap().ends_with("legacy.tar!9a8b7c/layer.tar"));
+    assert!(layers[0]["member"]
+        .as_str()
+        .unwrap()
+        .ends_with("legacy.tar!9a8b7c/layer.tar"));
 }

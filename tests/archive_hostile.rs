@@ -11,7 +11,10 @@ use common::{random_token, scan, scan_with_secrets, write};
 use serde_json::Value;
 
 fn gaps_of_kind(scan: &common::Scan, kind: &str) -> Vec<Value> {
-    scan.gaps().into_iter().filter(|g| g["kind"] == kind).collect()
+    scan.gaps()
+        .into_iter()
+        .filter(|g| g["kind"] == kind)
+        .collect()
 }
 
 fn chain_text(gap: &Value) -> String {
@@ -26,7 +29,14 @@ fn chain_text(gap: &Value) -> String {
 
 fn lines(count: usize) -> Vec<u8> {
     (0..count)
-        .flat_map(|i| format!("{i:08} request served in {}ms by worker {}\n", i * 7 % 1000, i % 13).into_bytes())
+        .flat_map(|i| {
+            format!(
+                "{i:08} request served in {}ms by worker {}\n",
+                i * 7 % 1000,
+                i % 13
+            )
+            .into_bytes()
+        })
         .collect()
 }
 
@@ -42,7 +52,10 @@ fn truncated_gzip_is_incomplete_and_named() {
     let corrupt = gaps_of_kind(&result, "corrupt");
     assert_eq!(corrupt.len(), 1, "gaps: {:?}", result.gaps());
     assert!(chain_text(&corrupt[0]).ends_with("logs/old.log.gz"));
-    assert!(corrupt[0]["reason"].as_str().unwrap().contains("old.log.gz"));
+    assert!(corrupt[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("old.log.gz"));
     result.assert_no_leak(&secret);
 }
 
@@ -61,9 +74,15 @@ fn damaged_gzip_and_trailing_garbage_are_gaps() {
     write(dir.path(), "trailing.gz", trailing);
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "incomplete");
-    let named: Vec<String> = gaps_of_kind(&result, "corrupt").iter().map(chain_text).collect();
+    let named: Vec<String> = gaps_of_kind(&result, "corrupt")
+        .iter()
+        .map(chain_text)
+        .collect();
     assert!(named.iter().any(|c| c.ends_with("damaged.gz")), "{named:?}");
-    assert!(named.iter().any(|c| c.ends_with("trailing.gz")), "{named:?}");
+    assert!(
+        named.iter().any(|c| c.ends_with("trailing.gz")),
+        "{named:?}"
+    );
 }
 
 #[test]
@@ -84,9 +103,15 @@ fn truncated_tar_and_absurd_member_size_are_gaps() {
     write(dir.path(), "claims.tar", claims);
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "incomplete");
-    let named: Vec<String> = gaps_of_kind(&result, "corrupt").iter().map(chain_text).collect();
+    let named: Vec<String> = gaps_of_kind(&result, "corrupt")
+        .iter()
+        .map(chain_text)
+        .collect();
     assert!(named.iter().any(|c| c.ends_with("cut.tar")), "{named:?}");
-    assert!(named.iter().any(|c| c.ends_with("claims.tar!huge.bin")), "{named:?}");
+    assert!(
+        named.iter().any(|c| c.ends_with("claims.tar!huge.bin")),
+        "{named:?}"
+    );
 }
 
 #[test]
@@ -95,12 +120,20 @@ fn encrypted_zip_member_is_incomplete() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    writer.start_file("readme.txt", zip::write::SimpleFileOptions::default()).unwrap();
+    writer
+        .start_file("readme.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
     writer.write_all(b"nothing secret\n").unwrap();
-    let locked = zip::write::SimpleFileOptions::default().with_deprecated_encryption(b"hunter2").unwrap();
+    let locked = zip::write::SimpleFileOptions::default()
+        .with_deprecated_encryption(b"hunter2")
+        .unwrap();
     writer.start_file("vault/keys.txt", locked).unwrap();
     writer.write_all(&secret).unwrap();
-    write(dir.path(), "locked.zip", writer.finish().unwrap().into_inner());
+    write(
+        dir.path(),
+        "locked.zip",
+        writer.finish().unwrap().into_inner(),
+    );
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "incomplete");
     assert_eq!(result.code(), 3);
@@ -114,11 +147,22 @@ fn encrypted_zip_member_is_incomplete() {
 fn unsupported_formats_are_gaps() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "archive.7z", b"7z\xBC\xAF\x27\x1C\x00\x04 rest of a 7z archive");
-    write(dir.path(), "renamed.dat", b"Rar!\x1A\x07\x01\x00 rest of a rar archive");
+    write(
+        dir.path(),
+        "archive.7z",
+        b"7z\xBC\xAF\x27\x1C\x00\x04 rest of a 7z archive",
+    );
+    write(
+        dir.path(),
+        "renamed.dat",
+        b"Rar!\x1A\x07\x01\x00 rest of a rar archive",
+    );
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "incomplete");
-    let named: Vec<String> = gaps_of_kind(&result, "unsupported").iter().map(chain_text).collect();
+    let named: Vec<String> = gaps_of_kind(&result, "unsupported")
+        .iter()
+        .map(chain_text)
+        .collect();
     assert_eq!(named.len(), 2, "{named:?}");
 }
 
@@ -144,7 +188,11 @@ fn zip_bomb_stops_at_a_limit() {
     write(dir.path(), "42.zip", &bomb);
     let started = std::time::Instant::now();
     let result = scan(&secret, &[dir.path()]);
-    assert!(started.elapsed().as_secs() < 120, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 120,
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(result.verdict(), "incomplete");
     let limits = gaps_of_kind(&result, "limit-exceeded");
     assert_eq!(limits.len(), 1, "gaps: {:?}", result.gaps());
@@ -178,7 +226,10 @@ fn overlapping_zip_entries_are_refused() {
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "incomplete", "gaps: {:?}", result.gaps());
     assert!(!result.gaps().is_empty());
-    assert!(result.gaps().iter().all(|g| chain_text(g).contains("overlap.zip")));
+    assert!(result
+        .gaps()
+        .iter()
+        .all(|g| chain_text(g).contains("overlap.zip")));
 }
 
 #[test]
@@ -201,20 +252,40 @@ fn traversal_and_symlink_members_write_nothing() {
     let mut link = tar::Header::new_gnu();
     link.set_entry_type(tar::EntryType::Symlink);
     link.set_size(0);
-    builder.append_link(&mut link, "etc-link", format!("/tmp/scour-link-{tag}")).unwrap();
+    builder
+        .append_link(&mut link, "etc-link", format!("/tmp/scour-link-{tag}"))
+        .unwrap();
     let tarball = builder.into_inner().unwrap();
     write(dir.path(), "evil.tar.gz", gzip(&tarball));
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     writer
-        .add_symlink("zip-link", format!("/tmp/scour-ziplink-{tag}"), zip::write::SimpleFileOptions::default())
+        .add_symlink(
+            "zip-link",
+            format!("/tmp/scour-ziplink-{tag}"),
+            zip::write::SimpleFileOptions::default(),
+        )
         .unwrap();
-    write(dir.path(), "links.zip", writer.finish().unwrap().into_inner());
+    write(
+        dir.path(),
+        "links.zip",
+        writer.finish().unwrap().into_inner(),
+    );
     let before: Vec<_> = walk(dir.path());
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "found");
     let places: Vec<String> = result.places().into_iter().map(|(p, _)| p).collect();
-    assert!(places.iter().any(|p| p.ends_with(&format!("evil.tar.gz!{escape}"))), "{places:?}");
-    assert!(places.iter().any(|p| p.ends_with(&format!("evil.tar.gz!{absolute}"))), "{places:?}");
+    assert!(
+        places
+            .iter()
+            .any(|p| p.ends_with(&format!("evil.tar.gz!{escape}"))),
+        "{places:?}"
+    );
+    assert!(
+        places
+            .iter()
+            .any(|p| p.ends_with(&format!("evil.tar.gz!{absolute}"))),
+        "{places:?}"
+    );
     let skipped = &result.report["coverage"]["roots"][0]["skipped"]["symlink"];
     assert_eq!(skipped["count"], 2, "{skipped}");
     for written in [
@@ -223,7 +294,10 @@ fn traversal_and_symlink_members_write_nothing() {
         format!("/tmp/scour-link-{tag}"),
         format!("/tmp/scour-ziplink-{tag}"),
     ] {
-        assert!(!std::path::Path::new(&written).exists(), "{written} was written");
+        assert!(
+            !std::path::Path::new(&written).exists(),
+            "{written} was written"
+        );
     }
     assert_eq!(walk(dir.path()), before, "the scanned tree changed");
     result.assert_no_leak(&secret);
@@ -258,12 +332,19 @@ fn nesting_deeper_than_the_limit_is_a_gap() {
     assert_eq!(result.verdict(), "incomplete");
     let limits = gaps_of_kind(&result, "limit-exceeded");
     assert_eq!(limits.len(), 1, "gaps: {:?}", result.gaps());
-    assert!(limits[0]["reason"].as_str().unwrap().contains("--archive-max-depth 20"));
+    assert!(limits[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--archive-max-depth 20"));
     assert_eq!(archives(&result.report)[0]["max_depth"], 20);
 
     // The same limit, lowered: a zip in a tar.gz is 3 deep.
     let inner = zip(&[("k.txt", &text_with(&secret, 1, "")[..])]);
-    write(dir.path(), "matryoshka.gz", gzip(&tar(&[("app.jar", &inner[..])])));
+    write(
+        dir.path(),
+        "matryoshka.gz",
+        gzip(&tar(&[("app.jar", &inner[..])])),
+    );
     let shallow = scan_with_secrets(&[&secret], &[dir.path()], &["--archive-max-depth", "2"]);
     assert_eq!(shallow.verdict(), "incomplete");
     let limits = gaps_of_kind(&shallow, "limit-exceeded");
@@ -275,12 +356,18 @@ fn nesting_deeper_than_the_limit_is_a_gap() {
 fn a_zip_inside_a_stream_beyond_the_buffer_limit_is_a_gap() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    let inner = zip(&[("k.txt", &text_with(&secret, 1, "")[..]), ("pad.bin", &lines(40_000)[..])]);
+    let inner = zip(&[
+        ("k.txt", &text_with(&secret, 1, "")[..]),
+        ("pad.bin", &lines(40_000)[..]),
+    ]);
     write(dir.path(), "outer.tar", tar(&[("big.zip", &inner[..])]));
     let result = scan_with_secrets(&[&secret], &[dir.path()], &["--archive-max-buffer", "4K"]);
     assert_eq!(result.verdict(), "incomplete");
     let limits = gaps_of_kind(&result, "limit-exceeded");
     assert_eq!(limits.len(), 1, "gaps: {:?}", result.gaps());
     assert!(chain_text(&limits[0]).ends_with("outer.tar!big.zip"));
-    assert!(limits[0]["reason"].as_str().unwrap().contains("--archive-max-buffer"));
+    assert!(limits[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--archive-max-buffer"));
 }

@@ -49,9 +49,15 @@ fn github_logs(secret: &[u8], masked: &[u8]) -> Vec<u8> {
 
     zip(&[
         ("0_build.txt", &job[..]),
-        ("build/1_Set up job.txt", &github_line(b"Current runner version: '2.323.0'")[..]),
+        (
+            "build/1_Set up job.txt",
+            &github_line(b"Current runner version: '2.323.0'")[..],
+        ),
         ("build/2_Run deploy.txt", &step[..]),
-        ("build/3_Post Run actions_checkout@v4.txt", &github_line(b"Cleaning up orphan processes")[..]),
+        (
+            "build/3_Post Run actions_checkout@v4.txt",
+            &github_line(b"Cleaning up orphan processes")[..],
+        ),
     ])
 }
 
@@ -59,7 +65,11 @@ fn github_logs(secret: &[u8], masked: &[u8]) -> Vec<u8> {
 fn github_actions_log_zip_points_at_job_and_step_lines() {
     let secret = random_token(36);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "downloads/logs_1234567.zip", github_logs(&secret, b""));
+    write(
+        dir.path(),
+        "downloads/logs_1234567.zip",
+        github_logs(&secret, b""),
+    );
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "found");
     assert!(result.gaps().is_empty(), "gaps: {:?}", result.gaps());
@@ -68,7 +78,9 @@ fn github_actions_log_zip_points_at_job_and_step_lines() {
     assert_eq!(places.len(), 2, "{places:?}");
     assert!(places[0].0.ends_with("logs_1234567.zip!0_build.txt"));
     assert_eq!(places[0].1, 7);
-    assert!(places[1].0.ends_with("logs_1234567.zip!build/2_Run deploy.txt"));
+    assert!(places[1]
+        .0
+        .ends_with("logs_1234567.zip!build/2_Run deploy.txt"));
     assert_eq!(places[1].1, 4);
     // The split one is reported at its raw column, after the timestamp and colour code.
     let split = result
@@ -146,7 +158,11 @@ fn masked_values_are_not_findings() {
         b"Authorization: Bearer [MASKED]".to_vec(),
     ]);
     write(dir.path(), "gitlab.log", trace);
-    write(dir.path(), "github.zip", zip(&[("0_job.txt", &github_line(b"TOKEN=***")[..])]));
+    write(
+        dir.path(),
+        "github.zip",
+        zip(&[("0_job.txt", &github_line(b"TOKEN=***")[..])]),
+    );
     let result = scan_with_secrets(&[&secret], &[dir.path()], &[]);
     assert_eq!(result.verdict(), "absent", "{:?}", result.findings());
     assert_eq!(result.code(), 0);

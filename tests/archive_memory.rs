@@ -26,8 +26,16 @@ impl Read for Lines {
                 return Ok(0);
             }
             for _ in 0..1024 {
-                self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                let line = format!("{:016x} GET /api/v1/items/{} 200 {}ms\n", self.state, self.state >> 40, self.state % 997);
+                self.state = self
+                    .state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let line = format!(
+                    "{:016x} GET /api/v1/items/{} 200 {}ms\n",
+                    self.state,
+                    self.state >> 40,
+                    self.state % 997
+                );
                 self.pending.extend_from_slice(line.as_bytes());
             }
             let take = (self.pending.len() as u64).min(self.left) as usize;
@@ -61,14 +69,28 @@ fn scan_generated(size: u64) {
     let mut header = tar::Header::new_gnu();
     header.set_size(size + head.len() as u64);
     header.set_cksum();
-    let body = Lines { state: 7, left: size, pending: Vec::new() };
-    builder.append_data(&mut header, "var/log/huge.log", head.as_slice().chain(body)).unwrap();
+    let body = Lines {
+        state: 7,
+        left: size,
+        pending: Vec::new(),
+    };
+    builder
+        .append_data(&mut header, "var/log/huge.log", head.as_slice().chain(body))
+        .unwrap();
     let tail = [b"token=".as_slice(), &last, b"\n"].concat();
     let mut header = tar::Header::new_gnu();
     header.set_size(tail.len() as u64);
     header.set_cksum();
-    builder.append_data(&mut header, "etc/after.env", &tail[..]).unwrap();
-    builder.into_inner().unwrap().finish().unwrap().flush().unwrap();
+    builder
+        .append_data(&mut header, "etc/after.env", &tail[..])
+        .unwrap();
+    builder
+        .into_inner()
+        .unwrap()
+        .finish()
+        .unwrap()
+        .flush()
+        .unwrap();
     let compressed = std::fs::metadata(&path).unwrap().len();
 
     let result = scan_with_secrets(&[&first, &last], &[dir.path()], &["--threads", "1"]);
@@ -81,8 +103,16 @@ fn scan_generated(size: u64) {
     assert!(places[1].0.ends_with("huge-backup.tar.gz!var/log/huge.log"));
     let archive = &result.report["coverage"]["roots"][0]["archives"][0];
     assert!(archive["expanded_bytes"].as_u64().unwrap() > size);
-    eprintln!("expanded {} MiB from {} MiB; peak RSS of the scan {rss_mib} MiB", size >> 20, compressed >> 20);
-    assert!(rss_mib < 128, "peak RSS {rss_mib} MiB for {} MiB expanded", size >> 20);
+    eprintln!(
+        "expanded {} MiB from {} MiB; peak RSS of the scan {rss_mib} MiB",
+        size >> 20,
+        compressed >> 20
+    );
+    assert!(
+        rss_mib < 128,
+        "peak RSS {rss_mib} MiB for {} MiB expanded",
+        size >> 20
+    );
     result.assert_no_leak(&first);
     result.assert_no_leak(&last);
 }

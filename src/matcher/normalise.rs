@@ -96,7 +96,7 @@ impl<'m> TerminalView<'m> {
             let at = self.raw + i as u64;
             if let Some(cr) = self.carriage_return.take() {
                 if bytes[i] == b'\n' {
-                    self.push(&[b'\r'], cr);
+                    self.push(b"\r", cr);
                 }
             }
             let byte = bytes[i];
@@ -192,7 +192,11 @@ impl<'m> TerminalView<'m> {
             self.runs = vec![(0, at - self.window.len() as u64)];
             self.floor = Edges::CONTEXT.min(self.window.len());
         } else if !continues {
-            if self.runs.last().is_some_and(|&(index, _)| index == self.window.len()) {
+            if self
+                .runs
+                .last()
+                .is_some_and(|&(index, _)| index == self.window.len())
+            {
                 self.runs.pop();
             }
             self.runs.push((self.window.len(), at));
@@ -208,7 +212,10 @@ impl<'m> TerminalView<'m> {
 
     /// Raw offset of window byte `index`.
     fn raw_at(&self, index: usize) -> u64 {
-        let run = self.runs.partition_point(|&(start, _)| start <= index).saturating_sub(1);
+        let run = self
+            .runs
+            .partition_point(|&(start, _)| start <= index)
+            .saturating_sub(1);
         let (start, raw) = self.runs[run];
         raw + (index - start) as u64
     }
@@ -220,7 +227,9 @@ impl<'m> TerminalView<'m> {
         }
         let mut found = Vec::new();
         self.matcher
-            .for_each_match(&self.window, self.floor..cut, |pattern, start| found.push((start, pattern)));
+            .for_each_match(&self.window, self.floor..cut, |pattern, start| {
+                found.push((start, pattern))
+            });
         for (start, pattern) in found {
             let len = self.matcher.pattern(pattern).len;
             let first = self.raw_at(start);
@@ -252,8 +261,11 @@ impl<'m> TerminalView<'m> {
         let dropped: Vec<u8> = self.window.drain(..n).collect();
         let runs = std::mem::take(&mut self.runs);
         let raw_of = |index: usize| {
-            let run = runs.partition_point(|&(start, _)| start <= index).saturating_sub(1);
-            runs.get(run).map_or(0, |&(start, raw)| raw + (index - start) as u64)
+            let run = runs
+                .partition_point(|&(start, _)| start <= index)
+                .saturating_sub(1);
+            runs.get(run)
+                .map_or(0, |&(start, raw)| raw + (index - start) as u64)
         };
         self.count_lines(&dropped, raw_of);
         let first_kept = raw_of(n);
@@ -307,7 +319,8 @@ mod tests {
 
     #[test]
     fn contiguous_and_masked_values_are_not_its_hits() {
-        let text = b"\x1b[31mred\x1b[0m TOKEN=glpat-Zq8VtR3mXc1LwB7\r\nmasked: *** and [MASKED]\r\n";
+        let text =
+            b"\x1b[31mred\x1b[0m TOKEN=glpat-Zq8VtR3mXc1LwB7\r\nmasked: *** and [MASKED]\r\n";
         assert!(hits_in(SECRET, text, 5).is_empty());
     }
 

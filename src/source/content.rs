@@ -71,7 +71,12 @@ pub(crate) fn scan_plain(
     outcome
         .error
         .filter(|error| !is_reported(error))
-        .map(|error| io::Error::new(error.kind(), format!("{error} (after {} bytes)", outcome.bytes)))
+        .map(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("{error} (after {} bytes)", outcome.bytes),
+            )
+        })
 }
 
 fn record_read_error(ctx: Context, chain: &[String], error: &io::Error) {

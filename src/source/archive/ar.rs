@@ -32,43 +32,78 @@ pub(super) fn scan(
             Ok(0) => return,
             Ok(HEADER) => {}
             Ok(_) => {
-                walk.fail(GapKind::Corrupt, chain, format!("the ar archive is truncated at byte {offset}"));
+                walk.fail(
+                    GapKind::Corrupt,
+                    chain,
+                    format!("the ar archive is truncated at byte {offset}"),
+                );
                 return;
             }
             Err(error) => {
-                walk.fail_unless_reported(GapKind::Corrupt, chain, "could not read the ar archive", &error);
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    chain,
+                    "could not read the ar archive",
+                    &error,
+                );
                 return;
             }
         }
-        let field = |range: std::ops::Range<usize>| String::from_utf8_lossy(&header[range]).trim().to_string();
+        let field = |range: std::ops::Range<usize>| {
+            String::from_utf8_lossy(&header[range]).trim().to_string()
+        };
         let Ok(mut size) = field(48..58).parse::<u64>() else {
-            walk.fail(GapKind::Corrupt, chain, format!("bad ar member header at byte {offset}"));
+            walk.fail(
+                GapKind::Corrupt,
+                chain,
+                format!("bad ar member header at byte {offset}"),
+            );
             return;
         };
         if &header[58..60] != b"`\n" {
-            walk.fail(GapKind::Corrupt, chain, format!("bad ar member header at byte {offset}"));
+            walk.fail(
+                GapKind::Corrupt,
+                chain,
+                format!("bad ar member header at byte {offset}"),
+            );
             return;
         }
         offset += HEADER as u64 + size + size % 2;
         let raw_name = field(0..16);
         let mut data = input.take(size);
-        let name = if let Some(len) = raw_name.strip_prefix("#1/").and_then(|n| n.parse::<u64>().ok()) {
+        let name = if let Some(len) = raw_name
+            .strip_prefix("#1/")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             let mut name = Vec::new();
             if (&mut data).take(len).read_to_end(&mut name).is_err() {
-                walk.fail(GapKind::Corrupt, chain, "could not read an ar member name".to_string());
+                walk.fail(
+                    GapKind::Corrupt,
+                    chain,
+                    "could not read an ar member name".to_string(),
+                );
                 return;
             }
             size = size.saturating_sub(len);
-            String::from_utf8_lossy(&name).trim_end_matches('\0').to_string()
+            String::from_utf8_lossy(&name)
+                .trim_end_matches('\0')
+                .to_string()
         } else if raw_name == "//" && size <= MAX_NAME_TABLE {
             long_names.clear();
             if data.read_to_end(&mut long_names).is_err() {
-                walk.fail(GapKind::Corrupt, chain, "could not read the ar name table".to_string());
+                walk.fail(
+                    GapKind::Corrupt,
+                    chain,
+                    "could not read the ar name table".to_string(),
+                );
                 return;
             }
             skip_padding(input, size);
             continue;
-        } else if let Some(at) = raw_name.strip_prefix('/').and_then(|n| n.parse::<usize>().ok()) {
+        } else if let Some(at) = raw_name
+            .strip_prefix('/')
+            .and_then(|n| n.parse::<usize>().ok())
+        {
             long_name(&long_names, at).unwrap_or(raw_name)
         } else {
             raw_name.trim_end_matches('/').to_string()
@@ -76,18 +111,30 @@ pub(super) fn scan(
         let mut member = chain.to_vec();
         member.push(name);
         walk.entering(&member);
-        let mut counted = super::limits::Counted { inner: &mut data, count: 0 };
+        let mut counted = super::limits::Counted {
+            inner: &mut data,
+            count: 0,
+        };
         scan_member(walk, &member, &mut counted, depth + 1, buffer);
         let rest = drain(&mut counted);
         if walk.check_running().is_err() {
             return;
         }
         if let Err(error) = rest {
-            walk.fail_unless_reported(GapKind::Corrupt, &member, "could not read the member", &error);
+            walk.fail_unless_reported(
+                GapKind::Corrupt,
+                &member,
+                "could not read the member",
+                &error,
+            );
             return;
         }
         if counted.count < size {
-            walk.fail(GapKind::Corrupt, &member, "the ar archive is truncated inside this member".to_string());
+            walk.fail(
+                GapKind::Corrupt,
+                &member,
+                "the ar archive is truncated inside this member".to_string(),
+            );
             return;
         }
         skip_padding(input, size);
@@ -97,7 +144,11 @@ pub(super) fn scan(
 fn long_name(table: &[u8], at: usize) -> Option<String> {
     let rest = table.get(at..)?;
     let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-    Some(String::from_utf8_lossy(&rest[..end]).trim_end_matches('/').to_string())
+    Some(
+        String::from_utf8_lossy(&rest[..end])
+            .trim_end_matches('/')
+            .to_string(),
+    )
 }
 
 fn skip_padding(input: &mut dyn Read, size: u64) {

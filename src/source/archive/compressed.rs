@@ -94,7 +94,13 @@ impl std::fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 /// A top-level compressed file: decoded on a helper thread, scanned on this one.
-pub(super) fn scan_file(walk: &Walk, chain: &[String], kind: Kind, file: File, buffer: &mut ScanBuffer) {
+pub(super) fn scan_file(
+    walk: &Walk,
+    chain: &[String],
+    kind: Kind,
+    file: File,
+    buffer: &mut ScanBuffer,
+) {
     let read = AtomicU64::new(0);
     let (sender, receiver) = crossbeam_channel::bounded::<io::Result<Vec<u8>>>(HANDOFF_QUEUE);
     std::thread::scope(|scope| {

@@ -41,7 +41,10 @@ pub(super) fn is_loose_object(head: &[u8]) -> bool {
     }
     let mut out = [0u8; MAX_HEADER];
     let mut inflater = Decompress::new(true);
-    if inflater.decompress(head, &mut out, FlushDecompress::None).is_err() {
+    if inflater
+        .decompress(head, &mut out, FlushDecompress::None)
+        .is_err()
+    {
         return false;
     }
     let produced = &out[..inflater.total_out() as usize];
@@ -74,13 +77,22 @@ pub(super) fn scan_loose(
             Ok(1) => header.push(byte[0]),
             Ok(_) => break,
             Err(error) => {
-                walk.fail_unless_reported(GapKind::UnreadableObject, chain, "could not inflate the git object", &error);
+                walk.fail_unless_reported(
+                    GapKind::UnreadableObject,
+                    chain,
+                    "could not inflate the git object",
+                    &error,
+                );
                 return;
             }
         }
     }
     if parse_header(&header).is_none() {
-        walk.fail(GapKind::UnreadableObject, chain, "the git object has no valid header".to_string());
+        walk.fail(
+            GapKind::UnreadableObject,
+            chain,
+            "the git object has no valid header".to_string(),
+        );
         return;
     }
     scan_member(walk, chain, &mut inflated, depth + 1, buffer);
@@ -178,7 +190,10 @@ impl PackReader<'_, '_, '_, '_> {
                     Err(Unresolved::MissingBase) => missing.push(index),
                     Err(Unresolved::Broken(why)) => self.gap(
                         GapKind::UnreadableObject,
-                        format!("the object at byte {} cannot be decoded: {why}", entries[index].offset),
+                        format!(
+                            "the object at byte {} cannot be decoded: {why}",
+                            entries[index].offset
+                        ),
                     ),
                     Err(Unresolved::Stopped) => return,
                 }
@@ -231,7 +246,8 @@ impl PackReader<'_, '_, '_, '_> {
                 while byte & 0x80 != 0 {
                     byte = *pack.get(pos)?;
                     pos += 1;
-                    distance = distance.checked_add(1)?.checked_mul(128)? | usize::from(byte & 0x7F);
+                    distance =
+                        distance.checked_add(1)?.checked_mul(128)? | usize::from(byte & 0x7F);
                 }
                 Base::Offset(at.checked_sub(distance).filter(|_| distance > 0)?)
             }
@@ -243,17 +259,33 @@ impl PackReader<'_, '_, '_, '_> {
             _ => return None,
         };
         let (_, consumed) = inflate(&pack[pos..], size, false)?;
-        Some((Entry { offset: at, kind, base, data: pos, size }, pos + consumed))
+        Some((
+            Entry {
+                offset: at,
+                kind,
+                base,
+                data: pos,
+                size,
+            },
+            pos + consumed,
+        ))
     }
 
     /// The full content of entry `index`, rebuilding deltas.
-    fn object(&mut self, entries: &[Entry], index: usize, chain_len: usize) -> Result<Object, Unresolved> {
+    fn object(
+        &mut self,
+        entries: &[Entry],
+        index: usize,
+        chain_len: usize,
+    ) -> Result<Object, Unresolved> {
         let entry = &entries[index];
         if let Some(object) = self.cache.get(&entry.offset) {
             return Ok(object.clone());
         }
         if chain_len > MAX_DELTA_CHAIN {
-            return Err(Unresolved::Broken("the delta chain is too long or loops".into()));
+            return Err(Unresolved::Broken(
+                "the delta chain is too long or loops".into(),
+            ));
         }
         let (data, _) = inflate(&self.pack[entry.data..], entry.size, true)
             .ok_or_else(|| Unresolved::Broken("its zlib data is damaged".into()))?;
@@ -283,7 +315,13 @@ impl PackReader<'_, '_, '_, '_> {
         Ok(object)
     }
 
-    fn rebuild(&mut self, entries: &[Entry], base: usize, delta: &[u8], chain_len: usize) -> Result<Object, Unresolved> {
+    fn rebuild(
+        &mut self,
+        entries: &[Entry],
+        base: usize,
+        delta: &[u8],
+        chain_len: usize,
+    ) -> Result<Object, Unresolved> {
         let base = self.object(entries, base, chain_len + 1)?;
         let content = apply_delta(&base.1, delta)
             .ok_or_else(|| Unresolved::Broken("its delta instructions are damaged".into()))?;
@@ -301,7 +339,13 @@ impl PackReader<'_, '_, '_, '_> {
         let mut member = self.chain.to_vec();
         member.push(format!("{name} {}", hex::encode(id)));
         self.walk.entering(&member);
-        scan_member(self.walk, &member, &mut Cursor::new(&content[..]), depth + 1, buffer);
+        scan_member(
+            self.walk,
+            &member,
+            &mut Cursor::new(&content[..]),
+            depth + 1,
+            buffer,
+        );
     }
 }
 
@@ -416,18 +460,32 @@ mod tests {
     fn applies_copy_and_insert_instructions() {
         let base = b"hello, world";
         // base size 12, result size 12: copy 7 bytes from 0, insert "there".
-        let delta = [12, 12, 0x80 | 0x01 | 0x10, 0, 7, 5, b't', b'h', b'e', b'r', b'e'];
+        let delta = [
+            12,
+            12,
+            0x80 | 0x01 | 0x10,
+            0,
+            7,
+            5,
+            b't',
+            b'h',
+            b'e',
+            b'r',
+            b'e',
+        ];
         assert_eq!(apply_delta(base, &delta).unwrap(), b"hello, there");
     }
 
     #[test]
     fn recognises_loose_object_headers() {
         use std::io::Write;
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(b"blob 5\0hello").unwrap();
         let object = encoder.finish().unwrap();
         assert!(is_loose_object(&object));
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(b"just zlib data").unwrap();
         assert!(!is_loose_object(&encoder.finish().unwrap()));
     }

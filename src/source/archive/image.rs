@@ -62,7 +62,10 @@ impl Metadata {
         if name == "manifest.json" {
             self.manifests.push(value);
         } else if let Some(ids) = value["rootfs"]["diff_ids"].as_array() {
-            let ids = ids.iter().filter_map(|id| id.as_str().map(str::to_string)).collect();
+            let ids = ids
+                .iter()
+                .filter_map(|id| id.as_str().map(str::to_string))
+                .collect();
             self.diff_ids.insert(name.to_string(), ids);
         }
     }
@@ -70,7 +73,11 @@ impl Metadata {
     /// Layers of a `docker save` manifest, named by their uncompressed digest (diff id).
     pub(super) fn layers(&self, chain: &[String]) -> Vec<Layer> {
         let mut layers = Vec::new();
-        for image in self.manifests.iter().flat_map(|m| m.as_array().cloned().unwrap_or_default()) {
+        for image in self
+            .manifests
+            .iter()
+            .flat_map(|m| m.as_array().cloned().unwrap_or_default())
+        {
             let Some(ids) = image["Config"].as_str().and_then(|c| self.diff_ids.get(c)) else {
                 continue;
             };
@@ -97,8 +104,14 @@ mod tests {
     #[test]
     fn names_blobs_by_digest() {
         let hex = "a".repeat(64);
-        assert_eq!(blob_digest(&format!("blobs/sha256/{hex}")), Some(format!("sha256:{hex}")));
-        assert_eq!(blob_digest(&format!("img/blobs/sha256/{hex}")), Some(format!("sha256:{hex}")));
+        assert_eq!(
+            blob_digest(&format!("blobs/sha256/{hex}")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(
+            blob_digest(&format!("img/blobs/sha256/{hex}")),
+            Some(format!("sha256:{hex}"))
+        );
         assert_eq!(blob_digest("abc/layer.tar"), None);
         assert_eq!(blob_digest("blobs/sha256/short"), None);
     }
@@ -106,8 +119,14 @@ mod tests {
     #[test]
     fn legacy_manifests_name_layers_by_diff_id() {
         let mut metadata = Metadata::default();
-        metadata.note("abc.json", br#"{"rootfs":{"type":"layers","diff_ids":["sha256:11","sha256:22"]}}"#);
-        metadata.note("manifest.json", br#"[{"Config":"abc.json","Layers":["l1/layer.tar","l2/layer.tar"]}]"#);
+        metadata.note(
+            "abc.json",
+            br#"{"rootfs":{"type":"layers","diff_ids":["sha256:11","sha256:22"]}}"#,
+        );
+        metadata.note(
+            "manifest.json",
+            br#"[{"Config":"abc.json","Layers":["l1/layer.tar","l2/layer.tar"]}]"#,
+        );
         let layers = metadata.layers(&["img.tar".to_string()]);
         assert_eq!(layers.len(), 2);
         assert_eq!(layers[1].digest, "sha256:22");

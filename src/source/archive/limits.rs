@@ -99,7 +99,12 @@ pub(super) struct Decoded<'w, 'a, 'm, R> {
 }
 
 impl<'w, 'a, 'm, R: Read> Decoded<'w, 'a, 'm, R> {
-    pub(super) fn new(walk: &'w Walk<'a, 'm>, chain: &[String], format: &'static str, inner: R) -> Self {
+    pub(super) fn new(
+        walk: &'w Walk<'a, 'm>,
+        chain: &[String],
+        format: &'static str,
+        inner: R,
+    ) -> Self {
         Decoded {
             walk,
             chain: chain.to_vec(),
@@ -188,7 +193,11 @@ mod tests {
         let limits = ArchiveLimits::default();
         assert!(limits.expansion_exceeded(RATIO_FLOOR, 1).is_none());
         assert!(limits.expansion_exceeded(RATIO_FLOOR + 1, 1).is_some());
-        assert!(limits.expansion_exceeded(RATIO_FLOOR * 2, RATIO_FLOOR).is_none());
-        assert!(limits.expansion_exceeded(limits.max_expanded_bytes + 1, u64::MAX).is_some());
+        assert!(limits
+            .expansion_exceeded(RATIO_FLOOR * 2, RATIO_FLOOR)
+            .is_none());
+        assert!(limits
+            .expansion_exceeded(limits.max_expanded_bytes + 1, u64::MAX)
+            .is_some());
     }
 }

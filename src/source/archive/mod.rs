@@ -285,7 +285,9 @@ impl Read for Input<'_, '_, '_, '_, '_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         match self.inner.read(out) {
             Ok(n) => {
-                self.walk.input_bytes.set(self.walk.input_bytes.get() + n as u64);
+                self.walk
+                    .input_bytes
+                    .set(self.walk.input_bytes.get() + n as u64);
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
@@ -374,7 +376,10 @@ fn scan_leaf(walk: &Walk, chain: &[String], reader: &mut dyn Read, buffer: &mut 
         walk.fail(
             GapKind::Corrupt,
             chain,
-            format!("{} — the rest of it was not scanned", describe_error(&error)),
+            format!(
+                "{} — the rest of it was not scanned",
+                describe_error(&error)
+            ),
         );
     }
 }
@@ -386,7 +391,12 @@ fn drain(reader: &mut dyn Read) -> io::Result<u64> {
 
 /// Reads `reader` whole into memory, within the walk's buffer limit. `None` if it did not
 /// fit (recorded as a gap) or could not be read (recorded by the layer that failed).
-fn buffer_whole(walk: &Walk, chain: &[String], reader: &mut dyn Read, what: &str) -> Option<Vec<u8>> {
+fn buffer_whole(
+    walk: &Walk,
+    chain: &[String],
+    reader: &mut dyn Read,
+    what: &str,
+) -> Option<Vec<u8>> {
     let limit = walk.limits().max_buffer.saturating_sub(walk.buffered.get());
     let mut bytes = Vec::new();
     let mut counted = Counted {
@@ -394,7 +404,12 @@ fn buffer_whole(walk: &Walk, chain: &[String], reader: &mut dyn Read, what: &str
         count: 0,
     };
     if let Err(error) = counted.read_to_end(&mut bytes) {
-        walk.fail_unless_reported(GapKind::Corrupt, chain, &format!("could not read the {what}"), &error);
+        walk.fail_unless_reported(
+            GapKind::Corrupt,
+            chain,
+            &format!("could not read the {what}"),
+            &error,
+        );
         return None;
     }
     if counted.count > limit {

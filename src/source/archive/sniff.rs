@@ -134,7 +134,12 @@ fn is_tar_header(head: &[u8]) -> bool {
     let Ok(stored) = u32::from_str_radix(digits.trim(), 8) else {
         return false;
     };
-    let sum: u32 = head[..148].iter().chain(&head[156..512]).map(|&b| b as u32).sum::<u32>() + 8 * 32;
+    let sum: u32 = head[..148]
+        .iter()
+        .chain(&head[156..512])
+        .map(|&b| b as u32)
+        .sum::<u32>()
+        + 8 * 32;
     sum == stored
 }
 
@@ -201,7 +206,9 @@ mod tests {
         let mut header = tar::Header::new_gnu();
         header.set_size(3);
         header.set_cksum();
-        builder.append_data(&mut header, "a.txt", &b"abc"[..]).unwrap();
+        builder
+            .append_data(&mut header, "a.txt", &b"abc"[..])
+            .unwrap();
         builder.into_inner().unwrap()
     }
 
@@ -214,9 +221,18 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04....", false), Kind::Zip);
         assert_eq!(sniff(b"PK\x05\x06....", false), Kind::Zip);
         assert_eq!(sniff(&tar_bytes(), false), Kind::Tar);
-        assert_eq!(sniff(b"7z\xBC\xAF\x27\x1C\x00\x04", false), Kind::Unsupported("7z"));
-        assert_eq!(sniff(b"Rar!\x1A\x07\x01\x00", false), Kind::Unsupported("rar"));
-        assert_eq!(sniff(b"plain text, BZh and PK in the middle", false), Kind::Plain);
+        assert_eq!(
+            sniff(b"7z\xBC\xAF\x27\x1C\x00\x04", false),
+            Kind::Unsupported("7z")
+        );
+        assert_eq!(
+            sniff(b"Rar!\x1A\x07\x01\x00", false),
+            Kind::Unsupported("rar")
+        );
+        assert_eq!(
+            sniff(b"plain text, BZh and PK in the middle", false),
+            Kind::Plain
+        );
         assert_eq!(sniff(b"", false), Kind::Plain);
     }
 

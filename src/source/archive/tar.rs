@@ -32,7 +32,9 @@ pub(super) fn scan(
         pending: Vec::new(),
         ended: false,
     };
-    while scan_one(walk, chain, &mut tracked, depth, buffer) && next_archive(walk, chain, &mut tracked) {}
+    while scan_one(walk, chain, &mut tracked, depth, buffer)
+        && next_archive(walk, chain, &mut tracked)
+    {}
 }
 
 /// Reads one tar archive; `false` if it stopped on an error (already recorded).
@@ -83,9 +85,11 @@ fn scan_one(
             | EntryType::Block
             | EntryType::Fifo => continue,
             EntryType::Symlink => {
-                walk.ctx
-                    .recorder
-                    .skipped(walk.ctx.root, SkipReason::Symlink, display_chain(&member));
+                walk.ctx.recorder.skipped(
+                    walk.ctx.root,
+                    SkipReason::Symlink,
+                    display_chain(&member),
+                );
                 continue;
             }
             _ => {}
@@ -111,7 +115,12 @@ fn scan_one(
         }
         match rest {
             Err(error) => {
-                walk.fail_unless_reported(GapKind::Corrupt, &member, "could not read the member", &error);
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    &member,
+                    "could not read the member",
+                    &error,
+                );
                 return false;
             }
             Ok(_) if counted.count < size => {
@@ -133,7 +142,11 @@ fn scan_one(
     if !layers.is_empty() {
         let mut coverage = walk.coverage.borrow_mut();
         for layer in layers {
-            if !coverage.layers.iter().any(|known| known.member == layer.member) {
+            if !coverage
+                .layers
+                .iter()
+                .any(|known| known.member == layer.member)
+            {
                 coverage.layers.push(layer);
             }
         }
@@ -170,7 +183,12 @@ fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked) -> bool {
                 return true;
             }
             Err(error) => {
-                walk.fail_unless_reported(GapKind::Corrupt, chain, "could not read past the tar's end", &error);
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    chain,
+                    "could not read past the tar's end",
+                    &error,
+                );
                 return false;
             }
         }

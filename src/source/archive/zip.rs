@@ -56,7 +56,11 @@ pub(super) fn scan_seekable<R: Read + Seek>(
                 _ => GapKind::Corrupt,
             };
             if !is_reported_zip(&error) {
-                walk.fail(kind, chain, format!("not a readable zip: {}", describe_error(&error)));
+                walk.fail(
+                    kind,
+                    chain,
+                    format!("not a readable zip: {}", describe_error(&error)),
+                );
             }
             return;
         }
@@ -104,9 +108,11 @@ fn scan_entry<R: Read + Seek>(
         Ok(raw) => {
             member.push(String::from_utf8_lossy(raw.name_raw()).into_owned());
             if raw.is_symlink() {
-                walk.ctx
-                    .recorder
-                    .skipped(walk.ctx.root, SkipReason::Symlink, display_chain(&member));
+                walk.ctx.recorder.skipped(
+                    walk.ctx.root,
+                    SkipReason::Symlink,
+                    display_chain(&member),
+                );
                 return;
             }
             (raw.encrypted(), raw.is_dir() && raw.size() == 0)
@@ -116,7 +122,10 @@ fn scan_entry<R: Read + Seek>(
             walk.fail(
                 GapKind::Corrupt,
                 &member,
-                format!("member {index} cannot be located: {}", describe_error(&error)),
+                format!(
+                    "member {index} cannot be located: {}",
+                    describe_error(&error)
+                ),
             );
             return;
         }
@@ -128,8 +137,7 @@ fn scan_entry<R: Read + Seek>(
         walk.fail(
             GapKind::Encrypted,
             &member,
-            "the member is encrypted (password-protected); its content was not scanned"
-                .to_string(),
+            "the member is encrypted (password-protected); its content was not scanned".to_string(),
         );
         return;
     }
@@ -144,7 +152,11 @@ fn scan_entry<R: Read + Seek>(
                 _ => GapKind::Corrupt,
             };
             if !is_reported_zip(&error) {
-                walk.fail(kind, &member, format!("the member cannot be read: {}", describe_error(&error)));
+                walk.fail(
+                    kind,
+                    &member,
+                    format!("the member cannot be read: {}", describe_error(&error)),
+                );
             }
             return;
         }
