@@ -13,14 +13,21 @@ cd "$(dirname "$0")/.."
 
 SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# WORK=dir keeps the generated data there and reuses it on the next run.
+if [ -n "${WORK:-}" ]; then
+    work=$WORK
+    mkdir -p "$work"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
 
 command -v rg >/dev/null || cargo install ripgrep --locked --quiet
 cargo build --release --quiet
 scour=target/release/scour
 
-SCOUR_BENCH_SECRET=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+[ -f "$work/secret" ] || head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > "$work/secret"
+SCOUR_BENCH_SECRET=$(cat "$work/secret")
 export SCOUR_BENCH_SECRET
 if [ -f examples/dump_patterns.rs ]; then
     cargo run --release --quiet --example dump_patterns > "$work/patterns"
@@ -30,14 +37,16 @@ else
 fi
 
 # Real files (text and binary) from /usr up to SIZE_MIB, plus one that holds the secret.
-mkdir -p "$work/planted"
-printf 'DEPLOY_TOKEN=%s\n' "$SCOUR_BENCH_SECRET" > "$work/planted/.env"
-find /usr -xdev -type f -size -32M -printf '%s %p\n' 2>/dev/null |
-    awk -v limit=$((SIZE_MIB << 20)) '{ total += $1; if (total > limit) exit; print $2 }' > "$work/list"
-tar -cf "$work/data.tar" -T "$work/list" -C "$work/planted" .env 2>/dev/null || true
-gzip -6 -c "$work/data.tar" > "$work/data.tar.gz"
-zstd -q -3 -T0 -c "$work/data.tar" > "$work/data.tar.zst"
-rm "$work/data.tar"
+if [ ! -f "$work/data.tar.zst" ]; then
+    mkdir -p "$work/planted"
+    printf 'DEPLOY_TOKEN=%s\n' "$SCOUR_BENCH_SECRET" > "$work/planted/.env"
+    find /usr -xdev -type f -size -32M -printf '%s %p\n' 2>/dev/null |
+        awk -v limit=$((SIZE_MIB << 20)) '{ total += $1; if (total > limit) exit; print $2 }' > "$work/list"
+    tar -cf "$work/data.tar" -T "$work/list" -C "$work/planted" .env 2>/dev/null || true
+    gzip -6 -c "$work/data.tar" > "$work/data.tar.gz"
+    zstd -q -3 -T0 -c "$work/data.tar" > "$work/data.tar.zst"
+    rm "$work/data.tar"
+fi
 echo "tar of $(wc -l < "$work/list") files, $SIZE_MIB MiB; gz $(($(stat -c%s "$work/data.tar.gz") >> 20)) MiB, zst $(($(stat -c%s "$work/data.tar.zst") >> 20)) MiB; $(nproc) CPUs"
 
 best() { # best wall-clock seconds of RUNS runs of a shell command

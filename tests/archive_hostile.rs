@@ -101,6 +101,15 @@ fn truncated_tar_and_absurd_member_size_are_gaps() {
     let mut claims = header.as_bytes().to_vec();
     claims.extend_from_slice(&[b'x'; 1000]);
     write(dir.path(), "claims.tar", claims);
+    // A GNU long-name record claiming 4 GiB (the tar crate would hold it in memory).
+    let mut long = tar::Header::new_gnu();
+    long.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    long.set_entry_type(tar::EntryType::GNULongName);
+    long.set_size(4 << 30);
+    long.set_cksum();
+    let mut hostile = long.as_bytes().to_vec();
+    hostile.extend_from_slice(&[b'n'; 4096]);
+    write(dir.path(), "longname.tar.gz", gzip(&hostile));
     let result = scan(&secret, &[dir.path()]);
     assert_eq!(result.verdict(), "incomplete");
     let named: Vec<String> = gaps_of_kind(&result, "corrupt")

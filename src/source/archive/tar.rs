@@ -19,6 +19,8 @@ use crate::findings::display_chain;
 use crate::matcher::ScanBuffer;
 
 const BLOCK: usize = 512;
+/// Largest long-name or PAX record accepted.
+const MAX_EXTENSION: u64 = 1 << 20;
 
 pub(super) fn scan(
     walk: &Walk,
@@ -229,7 +231,28 @@ impl Read for Tracked<'_> {
         if n == 0 && !out.is_empty() {
             self.ended = true;
         }
+        if n == BLOCK && out.len() == BLOCK {
+            refuse_huge_extension(&out[..BLOCK])?;
+        }
         Ok(n)
+    }
+}
+
+/// Long-name and PAX records are read whole into memory by the tar crate; a header that
+/// claims a huge one is hostile (real ones are a few hundred bytes), so it is refused
+/// before its data is read. Headers are read as whole blocks, which is what this sees.
+fn refuse_huge_extension(block: &[u8]) -> io::Result<()> {
+    let header = tar::Header::from_byte_slice(block);
+    let kind = header.entry_type();
+    let extension = kind.is_gnu_longname()
+        || kind.is_gnu_longlink()
+        || kind.is_pax_local_extensions()
+        || kind.is_pax_global_extensions();
+    match header.entry_size() {
+        Ok(size) if extension && size > MAX_EXTENSION => Err(io::Error::other(format!(
+            "a long-name or PAX record claims {size} bytes (more than {MAX_EXTENSION}); refused"
+        ))),
+        _ => Ok(()),
     }
 }
 
