@@ -335,7 +335,9 @@ impl PackReader<'_, '_, '_, '_> {
         let (kind, content) = (&object.0, &object.1);
         let name = TYPES.get(usize::from(*kind)).copied().unwrap_or("object");
         let id = object_id(name, content);
-        self.by_id.insert(id, self.by_offset[&entry.offset]);
+        if let Some(&index) = self.by_offset.get(&entry.offset) {
+            self.by_id.insert(id, index);
+        }
         let mut member = self.chain.to_vec();
         member.push(format!("{name} {}", hex::encode(id)));
         self.walk.entering(&member);
