@@ -9,6 +9,8 @@ use super::secret_args::SecretArgs;
 use crate::report::{self, Format};
 use crate::scan::{self, ScanOptions};
 use crate::secret::Salt;
+use crate::source::archive::limits::parse_bytes;
+use crate::source::archive::ArchiveLimits;
 use crate::source::fs::WalkOptions;
 use crate::source::git::GitMode;
 
@@ -61,6 +63,22 @@ pub struct ScanArgs {
     #[arg(long, short)]
     quiet: bool,
 
+    /// Deepest nesting of archives and compression layers opened (`a.tar.gz` is 2).
+    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_depth)]
+    archive_max_depth: u32,
+
+    /// Most bytes decompressed from one top-level archive, e.g. 1T, 200G.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1T")]
+    archive_max_bytes: u64,
+
+    /// Largest expansion ratio of a top-level archive past its first GiB (zip-bomb defence).
+    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_ratio)]
+    archive_max_ratio: u64,
+
+    /// Memory for members that need random access inside a stream (a zip in a tarball).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
+    archive_max_buffer: u64,
+
     /// Worker threads [default: number of CPUs].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -103,6 +121,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             excludes: args.exclude,
             respect_gitignore: args.respect_gitignore,
             threads,
+        },
+        archive_limits: ArchiveLimits {
+            max_depth: args.archive_max_depth,
+            max_expanded_bytes: args.archive_max_bytes,
+            max_ratio: args.archive_max_ratio,
+            max_buffer: args.archive_max_buffer,
         },
         progress: !args.quiet,
     };

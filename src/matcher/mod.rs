@@ -16,6 +16,7 @@
 pub mod encodings;
 mod hash_mode;
 mod lines;
+pub mod normalise;
 mod prefilter;
 mod stream;
 

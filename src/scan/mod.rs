@@ -18,6 +18,7 @@ use crate::matcher::{encodings, Matcher};
 use crate::report::{LedgerRecord, Report, ScanRecord, SecretRecord};
 use crate::rules::RuleSet;
 use crate::secret::{Salt, Secret};
+use crate::source::archive::ArchiveLimits;
 use crate::source::fs::{self, Excludes, WalkOptions};
 use crate::source::Context;
 use crate::verdict::Verdict;
@@ -28,6 +29,8 @@ use recorder::Recorder;
 pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     pub walk: WalkOptions,
+    /// How far archives are followed (depth, expansion, memory).
+    pub archive_limits: ArchiveLimits,
     /// Show progress on stderr (only ever on a terminal).
     pub progress: bool,
     /// Everything (files and whole histories), or only staged changes or a commit range.
@@ -64,7 +67,13 @@ pub fn run_with_ledger(
         secret_ids.extend(ledger.entries.iter().map(|e| e.id.clone()));
     }
     let progress = progress::Progress::new(options.progress);
-    let recorder = Recorder::new(&matcher, secret_ids, roots, progress);
+    let recorder = Recorder::new(
+        &matcher,
+        secret_ids,
+        roots,
+        progress,
+        options.archive_limits.clone(),
+    );
     if options.git == crate::source::git::GitMode::Everything {
         scan_everything(options, &recorder, &excludes);
     } else {

@@ -35,6 +35,7 @@ pub struct Recorder<'m> {
     progress: Progress,
     /// Repositories met by the walk, and object files left to the git object scan.
     pub git: crate::source::git::Registry,
+    archive_limits: crate::source::archive::ArchiveLimits,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -50,6 +51,7 @@ impl<'m> Recorder<'m> {
         secret_ids: Vec<String>,
         roots: Vec<RootCoverage>,
         progress: Progress,
+        archive_limits: crate::source::archive::ArchiveLimits,
     ) -> Self {
         let roots = roots
             .into_iter()
@@ -66,7 +68,13 @@ impl<'m> Recorder<'m> {
             totals: Totals::default(),
             progress,
             git: crate::source::git::Registry::default(),
+            archive_limits,
         }
+    }
+
+    /// How far every source follows archives (depth, expansion, memory).
+    pub fn archive_limits(&self) -> &crate::source::archive::ArchiveLimits {
+        &self.archive_limits
     }
 
     pub fn matcher(&self) -> &'m Matcher {

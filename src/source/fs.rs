@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::content::scan_stream;
+use super::content::scan_file as scan_opened;
 use super::Context;
 use crate::coverage::{GapKind, SkipReason};
 use crate::matcher::ScanBuffer;
@@ -147,7 +147,7 @@ pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
             return;
         }
     };
-    scan_stream(ctx, &chain, file, buffer);
+    scan_opened(ctx, &chain, file, buffer);
 }
 
 enum Opened {

@@ -1,7 +1,431 @@
-//! The archive source: compressed streams and archives, recursively. (Being built: issue 4.)
+//! The archive source: compressed streams and archives, read recursively as a stream.
+//!
+//! Every opened stream is sniffed by its first bytes ([`sniff`]). A container is opened and
+//! each of its members goes through the same step again, so a zip inside a tar.gz inside a
+//! backup folder is read like any file, and a finding's location is the whole chain:
+//! `["backups/2024-10.tar.gz", "srv/app/.env"]` (compression layers add no element; archive
+//! members, layer blobs and git objects do).
+//!
+//! Nothing is extracted to disk and nothing is written anywhere: member names are only
+//! labels, so path-traversal names and symlink members are harmless. An archive is read as
+//! a stream; only a member that needs random access while inside a stream (a zip or a git
+//! pack inside a tarball) is held in memory, up to [`ArchiveLimits::max_buffer`]. A zip file
+//! on disk is read in place with random access.
+//!
+//! One [`Walk`] follows one top-level archive on one thread (the filesystem walk already
+//! spreads files, and so archives, over all threads). It counts decoded bytes against the
+//! [`limits`], remembers the member being read, and records every gap once at the layer
+//! that failed: corrupt or truncated data (`corrupt`), encrypted zip members (`encrypted`),
+//! formats and methods scour cannot read (`unsupported`), and anything a limit stopped
+//! (`limit-exceeded`). Layers above see an error marked as already recorded
+//! ([`is_reported`]) and stop without recording it again. What was read ends up in the
+//! root's coverage as one [`ArchiveCoverage`] per top-level archive.
+
+mod ar;
+mod compressed;
+mod git_objects;
+mod image;
+pub mod limits;
+pub(crate) mod sniff;
+mod tar;
+mod zip;
+
+use std::cell::{Cell, RefCell};
+use std::fs::File;
+use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
 
+use super::content::scan_plain;
+use super::Context;
+use crate::coverage::GapKind;
+use crate::findings::display_chain;
+use crate::matcher::ScanBuffer;
+pub use limits::ArchiveLimits;
+use limits::Counted;
+use sniff::{sniff, Kind, Peeked, SNIFF_LEN};
+
 /// What was read of one top-level archive.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchiveCoverage {}
+pub struct ArchiveCoverage {
+    /// The archive's path (a filesystem path, or a chain if it was found inside a git object).
+    pub path: String,
+    /// The outermost format, e.g. `gzip`, `zip`, `tar`.
+    pub format: String,
+    /// Members (files inside, at any depth) whose bytes were scanned.
+    pub members_scanned: u64,
+    /// Bytes produced by decompression, at all depths.
+    pub expanded_bytes: u64,
+    /// Deepest nesting reached: 1 for a `.gz` file's content, 2 for a member of a `.tar.gz`.
+    pub max_depth: u32,
+    /// Gaps recorded inside this archive (listed with the root's gaps).
+    pub gaps: u64,
+    /// Container-image layers found inside, by digest, with the member that holds each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<image::Layer>,
+}
+
+/// The state of reading one top-level archive.
+pub(crate) struct Walk<'a, 'm> {
+    ctx: Context<'a, 'm>,
+    input_bytes: Cell<u64>,
+    /// A fixed input size (a zip file on disk, read with random access), if known.
+    input_size: Option<u64>,
+    stopped: Cell<bool>,
+    buffered: Cell<u64>,
+    member: RefCell<Vec<String>>,
+    coverage: RefCell<ArchiveCoverage>,
+}
+
+/// An error that has already been recorded as a gap further down.
+#[derive(Debug)]
+struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("already recorded as a gap")
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// Whether `error` (or anything it wraps) was already recorded as a gap.
+pub(crate) fn is_reported(error: &io::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = match error.get_ref() {
+        Some(inner) => Some(inner),
+        None => return false,
+    };
+    while let Some(inner) = current {
+        if inner.is::<Reported>() {
+            return true;
+        }
+        if let Some(io) = inner.downcast_ref::<io::Error>() {
+            if let Some(nested) = io.get_ref() {
+                if nested.is::<Reported>() {
+                    return true;
+                }
+            }
+        }
+        current = inner.source();
+    }
+    false
+}
+
+/// An error's message with its causes, for a gap's reason.
+pub(crate) fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(inner) = current {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        current = inner.source();
+    }
+    text
+}
+
+impl<'a, 'm> Walk<'a, 'm> {
+    fn new(ctx: Context<'a, 'm>, chain: &[String], kind: Kind, input_size: Option<u64>) -> Self {
+        Walk {
+            ctx,
+            input_bytes: Cell::new(0),
+            input_size,
+            stopped: Cell::new(false),
+            buffered: Cell::new(0),
+            member: RefCell::new(chain.to_vec()),
+            coverage: RefCell::new(ArchiveCoverage {
+                path: display_chain(chain),
+                format: kind.name().to_string(),
+                ..ArchiveCoverage::default()
+            }),
+        }
+    }
+
+    fn limits(&self) -> &ArchiveLimits {
+        self.ctx.recorder.archive_limits()
+    }
+
+    /// Errors once reading of this archive has been stopped by a limit.
+    fn check_running(&self) -> io::Result<()> {
+        if self.stopped.get() {
+            Err(io::Error::other(Reported))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts `n` decoded bytes; stops the archive if that breaks a limit.
+    fn expanded(&self, n: u64, chain: &[String]) -> io::Result<()> {
+        let total = {
+            let mut coverage = self.coverage.borrow_mut();
+            coverage.expanded_bytes += n;
+            coverage.expanded_bytes
+        };
+        let input = self.input_size.unwrap_or(self.input_bytes.get());
+        match self.limits().expansion_exceeded(total, input) {
+            None => Ok(()),
+            Some(why) => {
+                let error = self.fail(
+                    GapKind::LimitExceeded,
+                    chain,
+                    format!("stopped reading: {why}; the rest of the archive was not scanned"),
+                );
+                self.stopped.set(true);
+                Err(error)
+            }
+        }
+    }
+
+    /// Records a gap inside this archive, naming the member being read, and returns the
+    /// error that tells the layers above it was recorded.
+    fn fail(&self, kind: GapKind, chain: &[String], what: String) -> io::Error {
+        let member = self.member.borrow();
+        let reading = if member.len() > chain.len() && member.starts_with(chain) {
+            format!(" (while reading {})", display_chain(&member))
+        } else {
+            String::new()
+        };
+        self.gap(
+            kind,
+            chain.to_vec(),
+            format!("could not read {}{reading}: {what}", display_chain(chain)),
+        );
+        io::Error::other(Reported)
+    }
+
+    fn gap(&self, kind: GapKind, chain: Vec<String>, reason: String) {
+        self.coverage.borrow_mut().gaps += 1;
+        self.ctx.recorder.gap(self.ctx.root, kind, chain, reason);
+    }
+
+    /// Records a gap for `error` from a container's own parser unless a layer below
+    /// already recorded it.
+    fn fail_unless_reported(&self, kind: GapKind, chain: &[String], what: &str, error: &io::Error) {
+        if !is_reported(error) {
+            self.fail(kind, chain, format!("{what}: {}", describe_error(error)));
+        }
+    }
+
+    fn entering(&self, chain: &[String]) {
+        *self.member.borrow_mut() = chain.to_vec();
+    }
+
+    /// Reserves `n` bytes of memory for a member that needs random access.
+    fn reserve(&self, n: u64) -> bool {
+        let now = self.buffered.get().saturating_add(n);
+        if now > self.limits().max_buffer {
+            return false;
+        }
+        self.buffered.set(now);
+        true
+    }
+
+    fn release(&self, n: u64) {
+        self.buffered.set(self.buffered.get().saturating_sub(n));
+    }
+
+    fn finish(self) {
+        let coverage = self.coverage.into_inner();
+        self.ctx
+            .recorder
+            .with_root(self.ctx.root, |root| root.archives.push(coverage));
+    }
+}
+
+/// Reads a top-level stream already sniffed as a container of `kind`.
+pub(crate) fn scan_top_level(
+    ctx: Context,
+    chain: &[String],
+    kind: Kind,
+    reader: &mut dyn Read,
+    buffer: &mut ScanBuffer,
+) {
+    let walk = Walk::new(ctx, chain, kind, None);
+    let mut input = Input {
+        walk: &walk,
+        chain,
+        inner: reader,
+    };
+    scan_member(&walk, chain, &mut input, 0, buffer);
+    walk.finish();
+}
+
+/// Reads a compressed file on disk, decoding on a helper thread.
+pub(crate) fn scan_compressed_file(
+    ctx: Context,
+    chain: &[String],
+    kind: Kind,
+    file: File,
+    buffer: &mut ScanBuffer,
+) {
+    let walk = Walk::new(ctx, chain, kind, None);
+    compressed::scan_file(&walk, chain, kind, file, buffer);
+    walk.finish();
+}
+
+/// Reads a zip file on disk in place (random access, nothing held in memory).
+pub(crate) fn scan_zip_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBuffer) {
+    let size = file.metadata().map(|m| m.len()).ok();
+    let walk = Walk::new(ctx, chain, Kind::Zip, size);
+    zip::scan_seekable(&walk, chain, file, 0, buffer);
+    walk.finish();
+}
+
+/// The top-level stream: counts compressed bytes for the expansion ratio, and records a
+/// read error of the file itself.
+struct Input<'w, 'a, 'm, 'c, 'r> {
+    walk: &'w Walk<'a, 'm>,
+    chain: &'c [String],
+    inner: &'r mut dyn Read,
+}
+
+impl Read for Input<'_, '_, '_, '_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(out) {
+            Ok(n) => {
+                self.walk
+                    .input_bytes
+                    .set(self.walk.input_bytes.get() + n as u64);
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => Err(self.walk.fail(
+                GapKind::ReadError,
+                self.chain,
+                format!("{e} — the rest of it was not scanned"),
+            )),
+        }
+    }
+}
+
+/// Scans one stream inside an archive (or the archive itself at depth 0): a container is
+/// opened and its members scanned at `depth + 1`; anything else is scanned as bytes.
+pub(crate) fn scan_member(
+    walk: &Walk,
+    chain: &[String],
+    reader: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut peeked = Peeked::new(reader, SNIFF_LEN);
+    let kind = sniff(peeked.head(), depth > 0);
+    {
+        let mut coverage = walk.coverage.borrow_mut();
+        coverage.max_depth = coverage.max_depth.max(depth);
+    }
+    if kind.is_container() && depth >= walk.limits().max_depth {
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "a {} nested {depth} levels deep, deeper than the limit (--archive-max-depth {}); \
+                 not opened",
+                kind.name(),
+                walk.limits().max_depth
+            ),
+        );
+        return;
+    }
+    if kind.is_container() && depth > 0 {
+        note_layer(walk, chain);
+    }
+    let reader: &mut dyn Read = &mut peeked;
+    match kind {
+        Kind::Plain => scan_leaf(walk, chain, reader, buffer),
+        Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
+            compressed::scan(walk, chain, kind, reader, depth, buffer)
+        }
+        Kind::Tar => tar::scan(walk, chain, reader, depth, buffer),
+        Kind::Zip => zip::scan_stream(walk, chain, reader, depth, buffer),
+        Kind::Ar => ar::scan(walk, chain, reader, depth, buffer),
+        Kind::GitLooseObject => git_objects::scan_loose(walk, chain, reader, depth, buffer),
+        Kind::GitPack => git_objects::scan_pack(walk, chain, reader, depth, buffer),
+        Kind::Unsupported(name) => {
+            walk.fail(
+                GapKind::Unsupported,
+                chain,
+                format!(
+                    "{name} archives cannot be opened by scour; its raw bytes were scanned, its \
+                     compressed content was not"
+                ),
+            );
+            scan_leaf(walk, chain, reader, buffer);
+        }
+    }
+}
+
+/// A container whose member name is an image blob digest is a layer: list it.
+fn note_layer(walk: &Walk, chain: &[String]) {
+    let Some(digest) = chain.last().and_then(|name| image::blob_digest(name)) else {
+        return;
+    };
+    let member = display_chain(chain);
+    let mut coverage = walk.coverage.borrow_mut();
+    if !coverage.layers.iter().any(|layer| layer.member == member) {
+        coverage.layers.push(image::Layer { digest, member });
+    }
+}
+
+/// Scans a member's bytes.
+fn scan_leaf(walk: &Walk, chain: &[String], reader: &mut dyn Read, buffer: &mut ScanBuffer) {
+    walk.entering(chain);
+    walk.coverage.borrow_mut().members_scanned += 1;
+    if let Some(error) = scan_plain(walk.ctx, chain, reader, buffer) {
+        walk.fail(
+            GapKind::Corrupt,
+            chain,
+            format!(
+                "{} — the rest of it was not scanned",
+                describe_error(&error)
+            ),
+        );
+    }
+}
+
+/// Reads the rest of `reader` (to reach the end of a member), counting the bytes.
+fn drain(reader: &mut dyn Read) -> io::Result<u64> {
+    io::copy(reader, &mut io::sink())
+}
+
+/// Reads `reader` whole into memory, within the walk's buffer limit. `None` if it did not
+/// fit (recorded as a gap) or could not be read (recorded by the layer that failed).
+fn buffer_whole(
+    walk: &Walk,
+    chain: &[String],
+    reader: &mut dyn Read,
+    what: &str,
+) -> Option<Vec<u8>> {
+    let limit = walk.limits().max_buffer.saturating_sub(walk.buffered.get());
+    let mut bytes = Vec::new();
+    let mut counted = Counted {
+        inner: reader.take(limit.saturating_add(1)),
+        count: 0,
+    };
+    if let Err(error) = counted.read_to_end(&mut bytes) {
+        walk.fail_unless_reported(
+            GapKind::Corrupt,
+            chain,
+            &format!("could not read the {what}"),
+            &error,
+        );
+        return None;
+    }
+    if counted.count > limit {
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "a {what} inside a stream needs random access, so it is held in memory, and it \
+                 is larger than the {limit} bytes left of the limit (--archive-max-buffer); \
+                 not scanned"
+            ),
+        );
+        return None;
+    }
+    if !walk.reserve(bytes.len() as u64) {
+        return None;
+    }
+    Some(bytes)
+}

@@ -1,0 +1,365 @@
+//! A terminal-normalised view of text, for logs.
+//!
+//! CI logs are terminal output: colour codes (`ESC[31m`), hyperlinks and titles (OSC
+//! `ESC]...BEL`), GitLab's `ESC[0K` section markers and `\r` progress redraws can sit in
+//! the middle of a secret, so the raw bytes never contain it. [`TerminalView`] sees every
+//! byte of a stream once (as the raw scan's observer), removes escape sequences and bare
+//! `\r` (a `\r\n` line ending stays), and matches the result. Each normalised byte
+//! remembers its raw offset, so a hit is reported at its raw offset, line and column.
+//!
+//! The raw scan still runs on the raw bytes, so nothing it finds is lost, and a view hit
+//! that spans no removed byte is the raw scan's hit again and is dropped: only matches that
+//! removal made visible are added. Memory is one window, as for the raw scan; a window with
+//! nothing removed is not matched at all, so plain files cost a byte search and a copy.
+//! Escape sequences never swallow a newline and are capped in length, so a stray `ESC`
+//! cannot hide the rest of a line or a file. Binary content (a NUL byte in the first
+//! 8 KiB, as ripgrep decides) is not terminal output: the view turns itself off there, so
+//! the `ESC` and `\r` bytes of executables and images cost nothing.
+
+use super::encodings::Edges;
+use super::{Hit, Matcher};
+
+const ESC: u8 = 0x1B;
+/// Normalised bytes gathered before matching; the window is this plus the kept tail.
+const CHUNK: usize = 256 << 10;
+const MAX_CSI: usize = 64;
+const MAX_STRING: usize = 4096;
+/// Bytes looked at for a NUL before a stream is taken for text.
+const BINARY_PROBE: u64 = 8 << 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ground,
+    /// After `ESC`.
+    Escape,
+    /// `ESC [` ... final byte.
+    Csi,
+    /// `ESC ]`, `ESC P`, `ESC _`, `ESC ^`, `ESC X` ... `BEL` or `ESC \`.
+    Text,
+    /// `ESC` inside a string sequence: `\` ends it.
+    TextEscape,
+}
+
+/// The normalised view of one stream; feed it every raw byte in order, then `finish`.
+pub struct TerminalView<'m> {
+    matcher: &'m Matcher,
+    keep: usize,
+    window: Vec<u8>,
+    /// `(index in window, raw offset)`: each starts a run of bytes contiguous in the raw stream.
+    runs: Vec<(usize, u64)>,
+    floor: usize,
+    raw: u64,
+    state: State,
+    sequence: usize,
+    carriage_return: Option<u64>,
+    newlines: u64,
+    last_newline: Option<u64>,
+    hits: Vec<Hit>,
+    binary: bool,
+}
+
+impl<'m> TerminalView<'m> {
+    pub fn new(matcher: &'m Matcher) -> TerminalView<'m> {
+        TerminalView {
+            matcher,
+            keep: matcher.span_needed(),
+            window: Vec::new(),
+            runs: Vec::new(),
+            floor: 0,
+            raw: 0,
+            state: State::Ground,
+            sequence: 0,
+            carriage_return: None,
+            newlines: 0,
+            last_newline: None,
+            hits: Vec::new(),
+            binary: false,
+        }
+    }
+
+    /// Takes the next raw bytes of the stream.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.binary {
+            return;
+        }
+        if self.raw < BINARY_PROBE {
+            let probe = &bytes[..bytes.len().min((BINARY_PROBE - self.raw) as usize)];
+            if memchr::memchr(0, probe).is_some() {
+                self.binary = true;
+                self.window = Vec::new();
+                self.runs = Vec::new();
+                return;
+            }
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            let at = self.raw + i as u64;
+            if let Some(cr) = self.carriage_return.take() {
+                if bytes[i] == b'\n' {
+                    self.push(b"\r", cr);
+                }
+            }
+            let byte = bytes[i];
+            match self.state {
+                State::Ground => {
+                    let clean = memchr::memchr2(ESC, b'\r', &bytes[i..]).unwrap_or(bytes.len() - i);
+                    if clean > 0 {
+                        self.push(&bytes[i..i + clean], at);
+                        i += clean;
+                        continue;
+                    }
+                    if byte == ESC {
+                        self.state = State::Escape;
+                        self.sequence = 1;
+                    } else {
+                        self.carriage_return = Some(at);
+                    }
+                }
+                _ if byte == b'\n' => {
+                    // A sequence never spans lines: the newline is text.
+                    self.state = State::Ground;
+                    continue;
+                }
+                State::Escape => {
+                    self.state = match byte {
+                        b'[' => State::Csi,
+                        b']' | b'P' | b'X' | b'^' | b'_' => State::Text,
+                        0x20..=0x2F => State::Escape,
+                        0x30..=0x7E => State::Ground,
+                        _ => {
+                            self.state = State::Ground;
+                            continue;
+                        }
+                    };
+                }
+                State::Csi => match byte {
+                    0x20..=0x3F if self.sequence < MAX_CSI => {}
+                    0x40..=0x7E => self.state = State::Ground,
+                    _ => {
+                        self.state = State::Ground;
+                        continue;
+                    }
+                },
+                State::Text => match byte {
+                    0x07 => self.state = State::Ground,
+                    ESC => self.state = State::TextEscape,
+                    _ if self.sequence < MAX_STRING => {}
+                    _ => {
+                        self.state = State::Ground;
+                        continue;
+                    }
+                },
+                State::TextEscape => {
+                    if byte == b'\\' {
+                        self.state = State::Ground;
+                    } else {
+                        self.state = State::Escape;
+                        continue;
+                    }
+                }
+            }
+            self.sequence += 1;
+            i += 1;
+        }
+        self.raw += bytes.len() as u64;
+    }
+
+    /// Matches what is left and returns the hits only this view found.
+    pub fn finish(mut self) -> Vec<Hit> {
+        if self.binary {
+            return Vec::new();
+        }
+        self.search(self.window.len());
+        self.hits
+    }
+
+    /// Appends normalised bytes that start at raw offset `at`.
+    fn push(&mut self, mut bytes: &[u8], mut at: u64) {
+        let continues = self
+            .runs
+            .last()
+            .is_some_and(|&(index, raw)| raw + (self.window.len() - index) as u64 == at);
+        if self.runs.len() <= 1 && continues && self.window.len() + bytes.len() > self.keep {
+            // Nothing removed in the window: no match here can be this view's own, so the
+            // bytes are only counted for lines, and a tail is kept for what follows.
+            let excess = self.window.len() + bytes.len() - self.keep;
+            let from_window = excess.min(self.window.len());
+            self.discard(from_window);
+            let from_bytes = excess - from_window;
+            self.count_lines(&bytes[..from_bytes], |i| at + i as u64);
+            bytes = &bytes[from_bytes..];
+            at += from_bytes as u64;
+            self.runs = vec![(0, at - self.window.len() as u64)];
+            self.floor = Edges::CONTEXT.min(self.window.len());
+        } else if !continues {
+            if self
+                .runs
+                .last()
+                .is_some_and(|&(index, _)| index == self.window.len())
+            {
+                self.runs.pop();
+            }
+            self.runs.push((self.window.len(), at));
+        }
+        self.window.extend_from_slice(bytes);
+        if self.window.len() >= self.keep + CHUNK {
+            let cut = self.window.len() - self.keep + Edges::CONTEXT;
+            self.search(cut);
+            self.discard(self.window.len() - self.keep);
+            self.floor = Edges::CONTEXT;
+        }
+    }
+
+    /// Raw offset of window byte `index`.
+    fn raw_at(&self, index: usize) -> u64 {
+        let run = self
+            .runs
+            .partition_point(|&(start, _)| start <= index)
+            .saturating_sub(1);
+        let (start, raw) = self.runs[run];
+        raw + (index - start) as u64
+    }
+
+    /// Matches starting in `floor..cut` that span removed bytes become hits.
+    fn search(&mut self, cut: usize) {
+        if self.runs.len() <= 1 || self.floor >= cut {
+            return;
+        }
+        let mut found = Vec::new();
+        self.matcher
+            .for_each_match(&self.window, self.floor..cut, |pattern, start| {
+                found.push((start, pattern))
+            });
+        for (start, pattern) in found {
+            let len = self.matcher.pattern(pattern).len;
+            let first = self.raw_at(start);
+            let last = self.raw_at(start + len - 1);
+            if last - first + 1 == len as u64 {
+                continue; // contiguous in the raw bytes: the raw scan reports it
+            }
+            let before = &self.window[..start];
+            let line = self.newlines + bytecount::count(before, b'\n') as u64 + 1;
+            let line_start = match memchr::memrchr(b'\n', before) {
+                Some(newline) => self.raw_at(newline) + 1,
+                None => self.last_newline.map_or(0, |n| n + 1),
+            };
+            self.hits.push(Hit {
+                pattern,
+                offset: first,
+                len: last - first + 1,
+                line,
+                column: first - line_start + 1,
+                ledger: None,
+            });
+        }
+    }
+
+    /// Drops the first `n` window bytes, counting their lines.
+    fn discard(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let dropped: Vec<u8> = self.window.drain(..n).collect();
+        let runs = std::mem::take(&mut self.runs);
+        let raw_of = |index: usize| {
+            let run = runs
+                .partition_point(|&(start, _)| start <= index)
+                .saturating_sub(1);
+            runs.get(run)
+                .map_or(0, |&(start, raw)| raw + (index - start) as u64)
+        };
+        self.count_lines(&dropped, raw_of);
+        let first_kept = raw_of(n);
+        let mut kept: Vec<(usize, u64)> = runs
+            .iter()
+            .filter(|&&(start, _)| start > n)
+            .map(|&(start, raw)| (start - n, raw))
+            .collect();
+        if !self.window.is_empty() || kept.is_empty() {
+            kept.insert(0, (0, first_kept));
+        }
+        self.runs = kept;
+        self.runs.dedup_by_key(|run| run.0);
+    }
+
+    fn count_lines(&mut self, bytes: &[u8], raw_of: impl Fn(usize) -> u64) {
+        self.newlines += bytecount::count(bytes, b'\n') as u64;
+        if let Some(last) = memchr::memrchr(b'\n', bytes) {
+            self.last_newline = Some(raw_of(last));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn hits_in(secret: &[u8], text: &[u8], step: usize) -> Vec<Hit> {
+        let matcher = Matcher::new(&[Secret::new(secret.to_vec(), "t").unwrap()]).unwrap();
+        let mut view = TerminalView::new(&matcher);
+        for piece in text.chunks(step) {
+            view.feed(piece);
+        }
+        view.finish()
+    }
+
+    const SECRET: &[u8] = b"glpat-Zq8VtR3mXc1LwB7";
+
+    #[test]
+    fn finds_a_secret_split_by_colour_codes_and_redraws() {
+        let text = b"line one\n\x1b[32;1m$ echo\x1b[0m\nTOKEN=glpat-Zq8\x1b[0;33mVtR3m\x1b]8;;http://x\x07Xc1\rLwB7 done\n";
+        for step in [1, 3, 7, 1000] {
+            let hits = hits_in(SECRET, text, step);
+            assert_eq!(hits.len(), 1, "step {step}");
+            let at = memchr::memmem::find(text, b"glpat").unwrap() as u64;
+            assert_eq!(hits[0].offset, at);
+            assert_eq!((hits[0].line, hits[0].column), (3, 7));
+        }
+    }
+
+    #[test]
+    fn contiguous_and_masked_values_are_not_its_hits() {
+        let text =
+            b"\x1b[31mred\x1b[0m TOKEN=glpat-Zq8VtR3mXc1LwB7\r\nmasked: *** and [MASKED]\r\n";
+        assert!(hits_in(SECRET, text, 5).is_empty());
+    }
+
+    #[test]
+    fn a_stray_escape_does_not_swallow_lines() {
+        let mut text = b"\x1b]unterminated title\n".to_vec();
+        text.extend_from_slice(b"glpat-Zq8VtR\r3mXc1LwB7\n");
+        let hits = hits_in(SECRET, &text, 4);
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].line, hits[0].column), (2, 1));
+    }
+
+    #[test]
+    fn lines_and_offsets_hold_across_many_windows() {
+        let mut text = Vec::new();
+        for i in 0..60_000 {
+            text.extend_from_slice(format!("\x1b[36m{i:>8}\x1b[0m some progress\r\n").as_bytes());
+        }
+        let at = text.len() as u64;
+        text.extend_from_slice(b"  glpat-Zq8VtR3m\x1b[KXc1LwB7\n");
+        for step in [4096, 1 << 20] {
+            let hits = hits_in(SECRET, &text, step);
+            assert_eq!(hits.len(), 1);
+            assert_eq!(hits[0].offset, at + 2);
+            assert_eq!((hits[0].line, hits[0].column), (60_001, 3));
+        }
+    }
+
+    #[test]
+    fn binary_content_is_not_terminal_output() {
+        let mut bytes = b"\x7fELF\x02\x01\x01\x00".to_vec();
+        bytes.extend_from_slice(b"glpat-Zq8VtR\x1b[0m3mXc1LwB7");
+        assert!(hits_in(SECRET, &bytes, 3).is_empty());
+    }
+
+    #[test]
+    fn plain_text_costs_no_matching() {
+        let text = vec![b'a'; 3 << 20];
+        assert!(hits_in(SECRET, &text, 1 << 16).is_empty());
+    }
+}

@@ -1,0 +1,277 @@
+//! Tar archives (ustar, GNU and PAX, with long names and sparse members), read as a stream.
+//!
+//! Member names come from PAX and GNU long-name records when present. Regular, sparse
+//! (expanded to their logical size) and unknown-type members are scanned; directories,
+//! devices and hard links carry no bytes of their own; symbolic links are counted as
+//! skipped, as on the filesystem. Names are never used as paths, so `../` names are inert.
+//!
+//! A tar has no index, so completeness is checked as it is read: a member shorter than its
+//! header says, a stream that ends without the end-of-archive block, and bytes after the end
+//! that are neither zero padding nor another tar (as `cat a.tar b.tar` makes) are all gaps.
+
+use std::io::{self, Read};
+
+use tar::EntryType;
+
+use super::{drain, image, scan_member, Walk};
+use crate::coverage::{GapKind, SkipReason};
+use crate::findings::display_chain;
+use crate::matcher::ScanBuffer;
+
+const BLOCK: usize = 512;
+/// Largest long-name or PAX record accepted.
+const MAX_EXTENSION: u64 = 1 << 20;
+
+pub(super) fn scan(
+    walk: &Walk,
+    chain: &[String],
+    input: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut tracked = Tracked {
+        inner: input,
+        pending: Vec::new(),
+        ended: false,
+    };
+    while scan_one(walk, chain, &mut tracked, depth, buffer)
+        && next_archive(walk, chain, &mut tracked)
+    {}
+}
+
+/// Reads one tar archive; `false` if it stopped on an error (already recorded).
+fn scan_one(
+    walk: &Walk,
+    chain: &[String],
+    input: &mut Tracked,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> bool {
+    let mut archive = tar::Archive::new(&mut *input);
+    archive.set_ignore_zeros(false);
+    let entries = match archive.entries() {
+        Ok(entries) => entries,
+        Err(error) => {
+            walk.fail_unless_reported(GapKind::Corrupt, chain, "not a readable tar", &error);
+            return false;
+        }
+    };
+    let mut last = String::new();
+    let mut image = image::Metadata::default();
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let after = if last.is_empty() {
+                    "at its first member".to_string()
+                } else {
+                    format!("after member {last}")
+                };
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    chain,
+                    &format!("the tar is damaged {after}; the members after it were not scanned"),
+                    &error,
+                );
+                return false;
+            }
+        };
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let mut member = chain.to_vec();
+        member.push(name.clone());
+        last = name;
+        match entry.header().entry_type() {
+            EntryType::Directory
+            | EntryType::Link
+            | EntryType::Char
+            | EntryType::Block
+            | EntryType::Fifo => continue,
+            EntryType::Symlink => {
+                walk.ctx.recorder.skipped(
+                    walk.ctx.root,
+                    SkipReason::Symlink,
+                    display_chain(&member),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        let size = entry.size();
+        walk.entering(&member);
+        let mut counted = super::limits::Counted {
+            inner: &mut entry,
+            count: 0,
+        };
+        let keep = image::is_metadata_candidate(&last, size);
+        let mut kept = Kept {
+            inner: &mut counted,
+            bytes: keep.then(Vec::new),
+        };
+        scan_member(walk, &member, &mut kept, depth + 1, buffer);
+        if let Some(bytes) = kept.bytes.take() {
+            image.note(&last, &bytes);
+        }
+        let rest = drain(&mut counted);
+        if walk.check_running().is_err() {
+            return false;
+        }
+        match rest {
+            Err(error) => {
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    &member,
+                    "could not read the member",
+                    &error,
+                );
+                return false;
+            }
+            Ok(_) if counted.count < size => {
+                walk.fail(
+                    GapKind::Corrupt,
+                    &member,
+                    format!(
+                        "the tar is truncated: this member has {} of its {size} bytes, and \
+                         nothing after it is there",
+                        counted.count
+                    ),
+                );
+                return false;
+            }
+            Ok(_) => {}
+        }
+    }
+    let layers = image.layers(chain);
+    if !layers.is_empty() {
+        let mut coverage = walk.coverage.borrow_mut();
+        for layer in layers {
+            if !coverage
+                .layers
+                .iter()
+                .any(|known| known.member == layer.member)
+            {
+                coverage.layers.push(layer);
+            }
+        }
+    }
+    if input.ended {
+        walk.fail(
+            GapKind::Corrupt,
+            chain,
+            format!(
+                "the tar ends without its end-of-archive block after member {last}: it was \
+                 probably truncated, and members after it may be missing"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+/// After an archive's end block: zero padding up to the end of the stream (done), or
+/// another concatenated archive (`true`, its first block put back), or a gap.
+fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked) -> bool {
+    let mut block = [0u8; BLOCK];
+    loop {
+        match read_block(input, &mut block) {
+            Ok(0) => return false,
+            Ok(n) if block[..n].iter().all(|&b| b == 0) => {
+                if n < BLOCK {
+                    return false;
+                }
+            }
+            Ok(n) => {
+                input.pending = block[..n].to_vec();
+                input.ended = false;
+                return true;
+            }
+            Err(error) => {
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    chain,
+                    "could not read past the tar's end",
+                    &error,
+                );
+                return false;
+            }
+        }
+    }
+}
+
+fn read_block(input: &mut Tracked, block: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < block.len() {
+        match input.read(&mut block[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The tar's input: remembers whether the stream ended (so an archive that stops without
+/// its end block is noticed) and replays a block read ahead while looking for a
+/// concatenated archive.
+struct Tracked<'r> {
+    inner: &'r mut dyn Read,
+    pending: Vec<u8>,
+    ended: bool,
+}
+
+impl Read for Tracked<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if !self.pending.is_empty() {
+            let n = out.len().min(self.pending.len());
+            out[..n].copy_from_slice(&self.pending[..n]);
+            self.pending.drain(..n);
+            return Ok(n);
+        }
+        let n = self.inner.read(out)?;
+        if n == 0 && !out.is_empty() {
+            self.ended = true;
+        }
+        if n == BLOCK && out.len() == BLOCK {
+            refuse_huge_extension(&out[..BLOCK])?;
+        }
+        Ok(n)
+    }
+}
+
+/// Long-name and PAX records are read whole into memory by the tar crate; a header that
+/// claims a huge one is hostile (real ones are a few hundred bytes), so it is refused
+/// before its data is read. Headers are read as whole blocks, which is what this sees.
+fn refuse_huge_extension(block: &[u8]) -> io::Result<()> {
+    let header = tar::Header::from_byte_slice(block);
+    let kind = header.entry_type();
+    let extension = kind.is_gnu_longname()
+        || kind.is_gnu_longlink()
+        || kind.is_pax_local_extensions()
+        || kind.is_pax_global_extensions();
+    match header.entry_size() {
+        Ok(size) if extension && size > MAX_EXTENSION => Err(io::Error::other(format!(
+            "a long-name or PAX record claims {size} bytes (more than {MAX_EXTENSION}); refused"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A member's bytes as they are scanned, kept when they may be image metadata.
+struct Kept<'r> {
+    inner: &'r mut dyn Read,
+    bytes: Option<Vec<u8>>,
+}
+
+impl Read for Kept<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        if let Some(bytes) = &mut self.bytes {
+            if (bytes.len() + n) as u64 <= image::MAX_METADATA {
+                bytes.extend_from_slice(&out[..n]);
+            } else {
+                self.bytes = None;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,175 @@
+//! Zip archives and their family (jar, war, whl, apk, nupkg, docx, xlsx, GitHub Actions log
+//! downloads), read through the central directory.
+//!
+//! A zip's index is at its end, so reading one needs random access. A zip file on disk is
+//! read in place. A zip inside a stream (a `.jar` inside a `.tar.gz`) is held in memory
+//! whole, within [`super::ArchiveLimits::max_buffer`]; a larger one is a `limit-exceeded`
+//! gap. (Reading local headers front to back instead would miss what only the central
+//! directory describes, and cannot size members written with data descriptors, which jar
+//! tools use.)
+//!
+//! Local headers are checked against the central directory first: members hidden from the
+//! directory are a `corrupt` gap (the listed ones are still scanned), and overlapping
+//! members — the construction of non-recursive zip bombs — stop the archive. Encrypted
+//! members are `encrypted` gaps, unknown compression methods `unsupported` gaps; symbolic
+//! link members are counted as skipped. Nothing is ever extracted.
+
+use std::io::{Cursor, Read, Seek};
+
+use ::zip::result::ZipError;
+use ::zip::ZipArchive;
+
+use super::limits::Decoded;
+use super::{buffer_whole, describe_error, scan_member, Walk};
+use crate::coverage::{GapKind, SkipReason};
+use crate::findings::display_chain;
+use crate::matcher::ScanBuffer;
+
+/// A zip that arrived as a stream: buffered in memory, then read with random access.
+pub(super) fn scan_stream(
+    walk: &Walk,
+    chain: &[String],
+    input: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let Some(bytes) = buffer_whole(walk, chain, input, "zip") else {
+        return;
+    };
+    let held = bytes.len() as u64;
+    scan_seekable(walk, chain, Cursor::new(bytes), depth, buffer);
+    walk.release(held);
+}
+
+pub(super) fn scan_seekable<R: Read + Seek>(
+    walk: &Walk,
+    chain: &[String],
+    reader: R,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut archive = match ZipArchive::new(reader) {
+        Ok(archive) => archive,
+        Err(error) => {
+            let kind = match error {
+                ZipError::UnsupportedArchive(_) => GapKind::Unsupported,
+                _ => GapKind::Corrupt,
+            };
+            if !is_reported_zip(&error) {
+                walk.fail(
+                    kind,
+                    chain,
+                    format!("not a readable zip: {}", describe_error(&error)),
+                );
+            }
+            return;
+        }
+    };
+    if let Err(error) = archive.validate_header_consistency() {
+        let text = describe_error(&error);
+        if text.contains("overlapping") {
+            walk.fail(
+                GapKind::LimitExceeded,
+                chain,
+                format!(
+                    "{text}: members that share compressed data are how zip bombs are built; \
+                     the archive was not expanded"
+                ),
+            );
+            return;
+        }
+        walk.fail(
+            GapKind::Corrupt,
+            chain,
+            format!(
+                "{text}: data not listed in the central directory was not scanned (the listed \
+                 members were)"
+            ),
+        );
+    }
+    for index in 0..archive.len() {
+        if walk.check_running().is_err() {
+            return;
+        }
+        scan_entry(walk, chain, &mut archive, index, depth, buffer);
+    }
+}
+
+fn scan_entry<R: Read + Seek>(
+    walk: &Walk,
+    chain: &[String],
+    archive: &mut ZipArchive<R>,
+    index: usize,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut member = chain.to_vec();
+    let (encrypted, skip) = match archive.by_index_raw(index) {
+        Ok(raw) => {
+            member.push(String::from_utf8_lossy(raw.name_raw()).into_owned());
+            if raw.is_symlink() {
+                walk.ctx.recorder.skipped(
+                    walk.ctx.root,
+                    SkipReason::Symlink,
+                    display_chain(&member),
+                );
+                return;
+            }
+            (raw.encrypted(), raw.is_dir() && raw.size() == 0)
+        }
+        Err(error) => {
+            member.push(format!("#{index}"));
+            walk.fail(
+                GapKind::Corrupt,
+                &member,
+                format!(
+                    "member {index} cannot be located: {}",
+                    describe_error(&error)
+                ),
+            );
+            return;
+        }
+    };
+    if skip {
+        return;
+    }
+    if encrypted {
+        walk.fail(
+            GapKind::Encrypted,
+            &member,
+            "the member is encrypted (password-protected); its content was not scanned".to_string(),
+        );
+        return;
+    }
+    walk.entering(&member);
+    let mut file = match archive.by_index(index) {
+        Ok(file) => file,
+        Err(error) => {
+            let kind = match error {
+                ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_) => {
+                    GapKind::Unsupported
+                }
+                _ => GapKind::Corrupt,
+            };
+            if !is_reported_zip(&error) {
+                walk.fail(
+                    kind,
+                    &member,
+                    format!("the member cannot be read: {}", describe_error(&error)),
+                );
+            }
+            return;
+        }
+    };
+    let mut decoded = Decoded::new(walk, &member, "zip member", &mut file);
+    scan_member(walk, &member, &mut decoded, depth + 1, buffer);
+    // Reading to the end is what checks the member's CRC.
+    let _ = super::drain(&mut decoded);
+}
+
+fn is_reported_zip(error: &ZipError) -> bool {
+    match error {
+        ZipError::Io(io) => super::is_reported(io),
+        _ => false,
+    }
+}
