@@ -1,8 +1,11 @@
 //! The command line: one file per subcommand, each turning arguments into a call of the
 //! library and a result into an exit code.
 
+mod keygen;
+mod merge;
 mod scan;
 mod secret_args;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +27,12 @@ struct Cli {
 enum Command {
     /// Scan paths for every encoding of revoked secrets and write a coverage-accounted report.
     Scan(scan::ScanArgs),
+    /// Make an Ed25519 key pair (NAME.key, NAME.pub) for signing reports.
+    Keygen(keygen::KeygenArgs),
+    /// Check a signed report and a closure policy: exit 0 only if the finding may close.
+    Verify(verify::VerifyArgs),
+    /// Merge the signed reports of all shards of a sweep into one signed report.
+    Merge(merge::MergeArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -37,6 +46,9 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@
 
 pub mod progress;
 pub mod recorder;
+pub mod shard;
 
 use std::path::PathBuf;
 
@@ -71,6 +72,8 @@ pub fn run(options: &ScanOptions, secrets: &[Secret], salt: Salt) -> anyhow::Res
                 .collect(),
             patterns: matcher.pattern_count(),
             threads: options.walk.threads,
+            shard: (!options.walk.shard.is_whole()).then_some(options.walk.shard),
+            content_digests: options.walk.content_digests,
         },
         findings,
         coverage,
