@@ -50,7 +50,7 @@ pub struct ScanArgs {
 
     /// Sign the report: the output is a DSSE envelope (in-toto statement, the JSON report as
     /// predicate) signed with this Ed25519 PKCS#8 PEM key. See docs/evidence.md.
-    #[arg(long, value_name = "KEY", conflicts_with = "format")]
+    #[arg(long, value_name = "KEY")]
     sign_key: Option<PathBuf>,
 
     /// Scan only shard K of N (files partitioned by path); merge all N with `scour merge`.
@@ -71,6 +71,12 @@ pub struct ScanArgs {
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     // Keys and salt are checked before the secret is asked for and the scan starts.
     let signing = args.sign_key.as_deref().map(PrivateKey::load).transpose()?;
+    if signing.is_some() && matches!(args.format, Some(Format::Text | Format::Sarif)) {
+        anyhow::bail!(
+            "--sign-key writes a DSSE envelope, which is JSON; drop --format (or use --format json) \
+             and read the envelope with `scour verify`"
+        );
+    }
     let salt = match &args.salt {
         Some(text) => Salt::from_hex(text).ok_or_else(|| {
             anyhow::anyhow!(
