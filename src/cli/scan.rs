@@ -32,8 +32,8 @@ pub struct ScanArgs {
     #[arg(long)]
     respect_gitignore: bool,
 
-    /// Report format [default: text on a terminal, json otherwise].
-    #[arg(long, value_enum)]
+    /// Report format [default: text on a terminal, json otherwise]; the last one given wins.
+    #[arg(long, value_enum, overrides_with = "format")]
     format: Option<Format>,
 
     /// Write the report to FILE (atomically) instead of standard output.
