@@ -27,10 +27,11 @@ pub struct ShardInput {
 }
 
 pub fn merge(inputs: &[ShardInput], keys: &[PublicKey]) -> anyhow::Result<Statement> {
-    let shards = inputs
+    let mut shards = inputs
         .iter()
         .map(|input| open(input, keys))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    shards.sort_by_key(|(_, shard, _)| shard.index);
     let Some((first_name, first_shard, first)) = shards.first() else {
         bail!("no shard envelopes given");
     };
