@@ -121,7 +121,7 @@ fn content_digests_bind_every_file_in_a_directory() {
         "{} 13 \"app/src/main.rs\"\n",
         hex::encode(Sha256::digest(b"fn mian() {}\n"))
     );
-    let mut lines = vec![
+    let mut lines = [
         expected_line,
         format!(
             "{} 26 \"app/.env\"\n",
