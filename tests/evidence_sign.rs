@@ -363,3 +363,27 @@ fn keygen_refuses_to_overwrite() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
     assert_eq!(std::fs::read(&keys.private).unwrap(), before);
 }
+
+#[test]
+fn a_statement_whose_subjects_differ_from_the_report_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keygen(dir.path(), "closer");
+    let tree = dir.path().join("tree");
+    clean_tree(&tree);
+    let scan = signed_scan(&random_token(20), &[&tree], &keys.private, &[]);
+    let (_, _, mut statement) = open(&scan.report_bytes);
+    statement["subject"][0]["digest"]["sha256"] = Value::from("00".repeat(32));
+    let report: scour::report::Report =
+        serde_json::from_value(statement["predicate"].clone()).unwrap();
+    let subjects = serde_json::from_value(statement["subject"].clone()).unwrap();
+    let key = scour::evidence::keys::PrivateKey::load(&keys.private).unwrap();
+    let envelope = scour::evidence::statement::Statement::new(subjects, report)
+        .sign(&[&key])
+        .unwrap()
+        .to_json()
+        .unwrap();
+    let verified = verify(&envelope, &[&keys.public], None, &[]);
+    assert_eq!(verified.code(), 1);
+    assert!(verified.passed("signature"));
+    assert!(verified.check("report consistency").contains("subjects"));
+}

@@ -12,6 +12,7 @@ use super::dsse::Envelope;
 use super::keys::PublicKey;
 use super::policy::{Check, Policy};
 use super::statement::{Statement, PAYLOAD_TYPE};
+use super::subjects;
 use crate::secret::Secret;
 use crate::verdict::Verdict;
 
@@ -127,11 +128,22 @@ pub fn verify_envelope(
     }
 }
 
-/// A signed report must agree with itself: its verdict follows from its findings and gaps.
+/// A signed report must agree with itself: its verdict follows from its findings and gaps,
+/// and its roots' digests are the statement's subjects.
 fn consistency(statement: &Statement) -> Check {
     let report = &statement.predicate;
     let gaps = report.coverage.gap_count();
     let decided = Verdict::decide(report.findings.len(), gaps);
+    let subjects_agree = subjects::from_report(report)
+        .iter()
+        .all(|subject| statement.subject.contains(subject));
+    if !subjects_agree {
+        return Check::new(
+            "report consistency",
+            false,
+            "the statement's subjects differ from the digests recorded in the report",
+        );
+    }
     let consistent = decided == report.verdict
         && report.summary.findings == report.findings.len()
         && report.summary.gaps == gaps;
