@@ -139,3 +139,70 @@ fn a_clean_scan_is_valid_sarif_with_no_results_and_gaps_as_notifications() {
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
     assert_eq!(sarif["runs"][0]["properties"]["verdict"], "absent");
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is needed by this test");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_git_working_tree_names_its_commit_and_remote_without_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(30);
+    let tree = dir.path().join("repo");
+    write(
+        &tree,
+        "src/config.py",
+        [b"KEY = '".as_slice(), &secret, b"'\n"].concat(),
+    );
+    git(&tree, &["init", "-q"]);
+    git(&tree, &["add", "."]);
+    git(&tree, &["commit", "-q", "-m", "add config"]);
+    git(
+        &tree,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://ci:tok3n-do-not-leak@git.example.com/o/r.git",
+        ],
+    );
+    let head = git(&tree, &["rev-parse", "HEAD"]);
+    let scan = scan_with_secrets(&[&secret], &[&tree], &["--format", "sarif"]);
+    scan.assert_no_leak(&secret);
+    let text = String::from_utf8_lossy(&scan.report_bytes);
+    assert!(!text.contains("tok3n"), "remote credentials leaked");
+    let sarif: Value = serde_json::from_slice(&scan.report_bytes).unwrap();
+    assert_valid(&sarif);
+    let provenance = &sarif["runs"][0]["versionControlProvenance"][0];
+    assert_eq!(provenance["revisionId"], head.as_str());
+    assert_eq!(
+        provenance["repositoryUri"],
+        "https://git.example.com/o/r.git"
+    );
+    assert_eq!(provenance["branch"], "main");
+    assert!(sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(
+            |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/config.py"
+        ));
+}

@@ -9,6 +9,9 @@
 //! `partialFingerprints.primaryLocationLineHash` is a hash of the secret's fingerprint, the
 //! encoding and the location chain, numbered per occurrence: alerts track across runs when
 //! the runs share a salt (`--salt`), since a fresh salt gives a fresh fingerprint.
+//!
+//! `versionControlProvenance` names, for each scanned PATH that is the top of a git working
+//! tree with an `origin` remote, the remote (credentials removed) and the commit checked out.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -61,6 +64,7 @@ fn document(report: &Report) -> Value {
                 "toolExecutionNotifications": gap_notifications(report),
             }],
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned PATH"}}},
+            "versionControlProvenance": version_control(report),
             "results": results,
             "properties": {"verdict": report.verdict.as_str(), "gaps": report.summary.gaps},
         }],
@@ -184,4 +188,68 @@ fn gap_notifications(report: &Report) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// The repository and commit of each scanned PATH that is a git working tree with a remote.
+fn version_control(report: &Report) -> Vec<Value> {
+    report
+        .coverage
+        .roots
+        .iter()
+        .filter(|root| root.kind == "directory")
+        .filter_map(|root| {
+            let repository = git2::Repository::open(&root.root).ok()?;
+            let head = repository.head().ok()?;
+            let commit = head.peel_to_commit().ok()?;
+            let remote = repository.find_remote("origin").ok()?;
+            let mut entry = json!({
+                "repositoryUri": public_uri(remote.url()?)?,
+                "revisionId": commit.id().to_string(),
+                "mappedTo": {"uriBaseId": "%SRCROOT%"},
+            });
+            if let Some(branch) = head.shorthand().filter(|_| head.is_branch()) {
+                entry["branch"] = json!(branch);
+            }
+            Some(entry)
+        })
+        .collect()
+}
+
+/// A remote URL as a URI without credentials: `https://user:token@host/x` loses
+/// `user:token@`, and scp-like `git@host:owner/repo` becomes `ssh://host/owner/repo`.
+fn public_uri(url: &str) -> Option<String> {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        return Some(format!("{scheme}://{host}/{path}"));
+    }
+    let (authority, path) = url.split_once(':')?;
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (!host.is_empty() && !host.contains('/')).then(|| format!("ssh://{host}/{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_uri;
+
+    #[test]
+    fn remote_urls_lose_their_credentials() {
+        assert_eq!(
+            public_uri("https://ci:ghp_abc123@github.com/o/r.git").unwrap(),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(
+            public_uri("git@github.com:o/r.git").unwrap(),
+            "ssh://github.com/o/r.git"
+        );
+        assert_eq!(
+            public_uri("https://github.com/o/r").unwrap(),
+            "https://github.com/o/r"
+        );
+        assert_eq!(public_uri("/srv/git/r.git"), None);
+    }
 }
