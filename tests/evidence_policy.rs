@@ -283,3 +283,41 @@ fn a_policy_with_a_typo_is_an_error_not_a_pass() {
     assert_eq!(verified.code(), 2);
     assert!(String::from_utf8_lossy(&verified.output.stderr).contains("invalid policy"));
 }
+
+#[test]
+fn countersign_adds_the_control_owners_signature_for_a_two_signer_policy() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evidence.json");
+    std::fs::write(&path, &f.envelope).unwrap();
+    let countersign = |pubkey: &std::path::Path| {
+        common::scour()
+            .arg("countersign")
+            .arg(&path)
+            .arg("--pubkey")
+            .arg(pubkey)
+            .arg("--sign-key")
+            .arg(&f.second.private)
+            .output()
+            .unwrap()
+    };
+    // The first signature must verify with a key the countersigner names.
+    let refused = countersign(&f.second.public);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(std::fs::read(&path).unwrap(), f.envelope);
+
+    let both = format!(
+        "allowed_signers = [{:?}, {:?}]\nmin_signers = 2",
+        f.keys.keyid, f.second.keyid
+    );
+    assert_rule(&f.verify(&f.envelope, &both), "signature", false);
+    assert!(countersign(&f.keys.public).status.success());
+    let countersigned = std::fs::read(&path).unwrap();
+    assert_rule(&f.verify(&countersigned, &both), "signature", true);
+    let again = countersign(&f.keys.public);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "the same key twice is refused"
+    );
+}

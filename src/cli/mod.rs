@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each turning arguments into a call of the
 //! library and a result into an exit code.
 
+mod countersign;
 mod keygen;
 mod merge;
 mod scan;
@@ -33,6 +34,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Merge the signed reports of all shards of a sweep into one signed report.
     Merge(merge::MergeArgs),
+    /// Add a second signature to a signed report (separation of duties).
+    Countersign(countersign::CountersignArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -49,6 +52,7 @@ pub fn main() -> i32 {
         Command::Keygen(args) => keygen::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Countersign(args) => countersign::run(args),
     };
     match result {
         Ok(code) => code,

@@ -68,6 +68,16 @@ impl Envelope {
         }
     }
 
+    /// Adds `key`'s signature over the same payload (a countersignature).
+    pub fn countersign(&mut self, key: &PrivateKey) -> anyhow::Result<()> {
+        let message = pae(&self.payload_type, &self.body()?);
+        self.signatures.push(EnvelopeSignature {
+            keyid: key.public().keyid(),
+            sig: STANDARD.encode(key.sign(&message)),
+        });
+        Ok(())
+    }
+
     pub fn parse(bytes: &[u8]) -> anyhow::Result<Envelope> {
         serde_json::from_slice(bytes).map_err(|e| {
             anyhow::anyhow!("not a DSSE envelope (expected payload, payloadType, signatures): {e}")

@@ -92,7 +92,8 @@ pub fn sign_report_by(report: &Value, keys: &[&Path]) -> Vec<u8> {
         .map(|k| scour::evidence::keys::PrivateKey::load(k).unwrap())
         .collect();
     let refs: Vec<_> = keys.iter().collect();
-    scour::evidence::statement::Statement::new(Vec::new(), report)
+    let subjects = scour::evidence::subjects::from_report(&report);
+    scour::evidence::statement::Statement::new(subjects, report)
         .sign(&refs)
         .unwrap()
         .to_json()
