@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{PrivateKey, PublicKey};
 
+/// Unknown fields are refused, so that every byte of an envelope scour verifies matters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Envelope {
     pub payload: String,
     #[serde(rename = "payloadType")]
@@ -21,8 +23,10 @@ pub struct Envelope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnvelopeSignature {
-    /// A hint naming the key (its securesystemslib id); never trusted on its own.
+    /// Names the key (its securesystemslib id). Never trusted on its own, but when present
+    /// it must name the key that verifies the signature: a changed id is a changed envelope.
     #[serde(default)]
     pub keyid: String,
     pub sig: String,
@@ -97,8 +101,8 @@ impl Envelope {
 
     /// Which of `keys` made a valid signature over this envelope, each key once.
     ///
-    /// Every signature is tried against every key: the `keyid` is only a hint, and a
-    /// signature that verifies with none of the keys counts for nothing.
+    /// Every signature is tried against every key whose id it names (or every key, when it
+    /// names none); a signature that verifies with none of them counts for nothing.
     pub fn signers<'k>(&self, keys: &'k [PublicKey]) -> anyhow::Result<Vec<&'k PublicKey>> {
         let message = pae(&self.payload_type, &self.body()?);
         let mut signers: Vec<&PublicKey> = Vec::new();
@@ -107,8 +111,10 @@ impl Envelope {
                 continue;
             };
             for key in keys {
-                let already = signers.iter().any(|k| k.keyid() == key.keyid());
-                if !already && key.verifies(&message, &sig) {
+                let keyid = key.keyid();
+                let named = signature.keyid.is_empty() || signature.keyid == keyid;
+                let already = signers.iter().any(|k| k.keyid() == keyid);
+                if named && !already && key.verifies(&message, &sig) {
                     signers.push(key);
                 }
             }
@@ -153,5 +159,20 @@ mod tests {
         assert!(rebodied.signers(&keys).unwrap().is_empty());
         let other = PrivateKey::generate();
         assert!(envelope.signers(&[other.public()]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_keyid_must_name_the_verifying_key_when_present() {
+        let key = PrivateKey::generate();
+        let keys = [key.public()];
+        let envelope = Envelope::sign("t/1", b"body", &[&key]);
+        let mut renamed = envelope.clone();
+        renamed.signatures[0].keyid = PrivateKey::generate().public().keyid();
+        assert!(renamed.signers(&keys).unwrap().is_empty());
+        let mut anonymous = envelope.clone();
+        anonymous.signatures[0].keyid.clear();
+        assert_eq!(anonymous.signers(&keys).unwrap().len(), 1);
+        let with_extra = br#"{"payload":"","payloadType":"t","signatures":[],"cert":"x"}"#;
+        assert!(Envelope::parse(with_extra).is_err());
     }
 }
