@@ -260,3 +260,15 @@ fn a_shard_needs_a_shared_salt_and_a_valid_k_of_n() {
     assert_eq!(scan.code(), 2);
     assert!(String::from_utf8_lossy(&scan.output.stderr).contains("K/N"));
 }
+
+#[test]
+fn a_shard_in_text_says_it_is_only_a_shard() {
+    let sweep = sweep(false);
+    let scan = scan_with_secrets(
+        &[&sweep.secret],
+        &[&sweep.tree],
+        &["--shard", "1/4", "--salt", SALT, "--format", "text"],
+    );
+    let text = String::from_utf8_lossy(&scan.report_bytes);
+    assert!(text.contains("only shard 1/4"), "{text}");
+}

@@ -97,6 +97,13 @@ pub fn render(report: &Report, color: bool) -> String {
         );
     }
     let _ = writeln!(out, "\n{}", meaning(report.verdict));
+    if let Some(shard) = report.scan.shard {
+        let _ = writeln!(
+            out,
+            "This covers only shard {shard} of the work: merge every shard with `scour merge` \
+             before relying on it."
+        );
+    }
     out
 }
 
