@@ -97,6 +97,10 @@ pub struct RootCoverage {
     /// Top-level archives found under this root, with what of them was read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub archives: Vec<crate::source::archive::ArchiveCoverage>,
+    /// What the scanned root was, by digest (see `evidence::subjects`); the signed
+    /// statement's subject for this root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<crate::evidence::subjects::RootDigest>,
 }
 
 impl std::fmt::Display for GapKind {

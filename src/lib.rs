@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod coverage;
+pub mod evidence;
 pub mod findings;
 pub mod ledger;
 pub mod matcher;

@@ -1,10 +1,14 @@
 //! The command line: one file per subcommand, each turning arguments into a call of the
 //! library and a result into an exit code.
 
+mod countersign;
+mod keygen;
 mod ledger;
+mod merge;
 mod rules;
 mod scan;
 mod secret_args;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +36,14 @@ enum Command {
     /// Show and test the token-format rules that hash mode extracts candidates with.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Make an Ed25519 key pair (NAME.key, NAME.pub) for signing reports.
+    Keygen(keygen::KeygenArgs),
+    /// Check a signed report and a closure policy: exit 0 only if the finding may close.
+    Verify(verify::VerifyArgs),
+    /// Merge the signed reports of all shards of a sweep into one signed report.
+    Merge(merge::MergeArgs),
+    /// Add a second signature to a signed report (separation of duties).
+    Countersign(countersign::CountersignArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -47,6 +59,10 @@ pub fn main() -> i32 {
         Command::Scan(args) => scan::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Rules(command) => rules::run(command),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Countersign(args) => countersign::run(args),
     };
     match result {
         Ok(code) => code,

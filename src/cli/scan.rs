@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::secret_args::SecretArgs;
+use crate::evidence::keys::PrivateKey;
+use crate::evidence::statement::Statement;
+use crate::evidence::subjects;
 use crate::report::{self, Format};
+use crate::scan::shard::Shard;
 use crate::scan::{self, ScanOptions};
 use crate::secret::Salt;
 use crate::source::archive::limits::parse_bytes;
@@ -51,8 +55,8 @@ pub struct ScanArgs {
     #[arg(long)]
     respect_gitignore: bool,
 
-    /// Report format [default: text on a terminal, json otherwise].
-    #[arg(long, value_enum)]
+    /// Report format [default: text on a terminal, json otherwise]; the last one given wins.
+    #[arg(long, value_enum, overrides_with = "format")]
     format: Option<Format>,
 
     /// Write the report to FILE (atomically) instead of standard output.
@@ -82,9 +86,44 @@ pub struct ScanArgs {
     /// Worker threads [default: number of CPUs].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+
+    /// Sign the report: the output is a DSSE envelope (in-toto statement, the JSON report as
+    /// predicate) signed with this Ed25519 PKCS#8 PEM key. See docs/evidence.md.
+    #[arg(long, value_name = "KEY")]
+    sign_key: Option<PathBuf>,
+
+    /// Scan only shard K of N (files partitioned by path); merge all N with `scour merge`.
+    #[arg(long, value_name = "K/N", requires = "salt")]
+    shard: Option<Shard>,
+
+    /// Fingerprint salt (32 hex digits) instead of a random one: the same for every shard of
+    /// a sweep, or across runs so SARIF alerts track. Make one with `openssl rand -hex 16`.
+    #[arg(long, value_name = "HEX")]
+    salt: Option<String>,
+
+    /// Hash every file's bytes into the directory's signed subject digest (costs time; a
+    /// single-file PATH is always hashed).
+    #[arg(long)]
+    content_digests: bool,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+    // Keys and salt are checked before the secret is asked for and the scan starts.
+    let signing = args.sign_key.as_deref().map(PrivateKey::load).transpose()?;
+    if signing.is_some() && matches!(args.format, Some(Format::Text | Format::Sarif)) {
+        anyhow::bail!(
+            "--sign-key writes a DSSE envelope, which is JSON; drop --format (or use --format json) \
+             and read the envelope with `scour verify`"
+        );
+    }
+    let salt = match &args.salt {
+        Some(text) => Salt::from_hex(text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--salt must be 32 hex digits (16 bytes), e.g. from `openssl rand -hex 16`"
+            )
+        })?,
+        None => Salt::random(),
+    };
     // A wrong ledger is an error before anything is scanned, never an "absent".
     let ledger = args
         .ledger
@@ -121,6 +160,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             excludes: args.exclude,
             respect_gitignore: args.respect_gitignore,
             threads,
+            shard: args.shard.unwrap_or(Shard::WHOLE),
+            content_digests: args.content_digests,
         },
         archive_limits: ArchiveLimits {
             max_depth: args.archive_max_depth,
@@ -130,7 +171,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         },
         progress: !args.quiet,
     };
-    let report = scan::run_with_ledger(&options, &secrets, Salt::random(), ledger.as_ref())?;
+    let report = scan::run_with_ledger(&options, &secrets, salt, ledger.as_ref())?;
     drop(secrets);
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -140,7 +181,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         Format::Json
     });
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-    let rendered = report::render(&report, format, color)?;
+    let rendered = match &signing {
+        Some(key) => {
+            let subjects = subjects::from_report(&report);
+            Statement::new(subjects, report.clone())
+                .sign(&[key])?
+                .to_json()?
+        }
+        None => report::render(&report, format, color)?,
+    };
     match &args.output {
         Some(path) => {
             report::write_atomically(path, &rendered)?;

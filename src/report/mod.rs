@@ -6,6 +6,7 @@
 //! encodings, secrets are named by `SHA-256(salt || secret)`.
 
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use chrono::{DateTime, Utc};
@@ -109,6 +110,12 @@ pub struct ScanRecord {
     /// Distinct byte patterns compiled from all secrets and encodings.
     pub patterns: usize,
     pub threads: usize,
+    /// Set when this report covers only shard K of N; only a merge of all N can close.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::scan::shard::Shard>,
+    /// Whether directory subjects bind file contents (`--content-digests`).
+    #[serde(default)]
+    pub content_digests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,12 +169,15 @@ impl Report {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// Renders a report in `format`; `color` only affects text.
 pub fn render(report: &Report, format: Format, color: bool) -> anyhow::Result<Vec<u8>> {
     match format {
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
         Format::Text => Ok(text::render(report, color).into_bytes()),
     }
 }

@@ -130,6 +130,13 @@ pub fn render(report: &Report, color: bool) -> String {
             "Ledger entries were looked for by hash: absent within the limits listed under Ledger."
         );
     }
+    if let Some(shard) = report.scan.shard {
+        let _ = writeln!(
+            out,
+            "This covers only shard {shard} of the work: merge every shard with `scour merge` \
+             before relying on it."
+        );
+    }
     out
 }
 

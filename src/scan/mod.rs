@@ -6,6 +6,7 @@
 
 pub mod progress;
 pub mod recorder;
+pub mod shard;
 
 use std::path::PathBuf;
 
@@ -102,6 +103,8 @@ pub fn run_with_ledger(
                 .collect(),
             patterns: matcher.pattern_count(),
             threads: options.walk.threads,
+            shard: (!options.walk.shard.is_whole()).then_some(options.walk.shard),
+            content_digests: options.walk.content_digests,
         },
         findings,
         coverage,
@@ -143,15 +146,20 @@ fn scan_everything(options: &ScanOptions, recorder: &Recorder, excludes: &Exclud
             fs::scan_root(ctx, git_dir, &options.walk, excludes);
         }
     };
+    // A shard reads only the objects it owns (by object id), as it scans only its files.
+    let shard = &options.walk.shard;
+    let owns_object = |oid: &git2::Oid| shard.owns(oid.as_bytes());
+    let object_filter: Option<&(dyn Fn(&git2::Oid) -> bool + Sync)> =
+        (!shard.is_whole()).then_some(&owns_object);
     // Objects are read on a pool of --threads workers, not on every core of the machine.
     match rayon::ThreadPoolBuilder::new()
         .num_threads(options.walk.threads)
         .build()
     {
-        Ok(pool) => {
-            pool.install(|| crate::source::git::scan_registered(recorder, None, &walk_outside))
-        }
-        Err(_) => crate::source::git::scan_registered(recorder, None, &walk_outside),
+        Ok(pool) => pool.install(|| {
+            crate::source::git::scan_registered(recorder, object_filter, &walk_outside)
+        }),
+        Err(_) => crate::source::git::scan_registered(recorder, object_filter, &walk_outside),
     }
 }
 

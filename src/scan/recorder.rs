@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::coverage::{Coverage, Gap, GapKind, RootCoverage, SkipReason};
+use crate::evidence::subjects::{self, ManifestEntry};
 use crate::findings::{Finding, Location};
 use crate::matcher::{Hit, Matcher};
 use crate::scan::progress::Progress;
@@ -23,6 +24,7 @@ struct RootTally {
     files: AtomicU64,
     bytes: AtomicU64,
     coverage: Mutex<RootCoverage>,
+    manifest: Mutex<Vec<ManifestEntry>>,
 }
 
 /// Thread-safe sink for one scan's results. Roots are addressed by their index.
@@ -151,6 +153,11 @@ impl<'m> Recorder<'m> {
         self.progress.tick(&self.totals);
     }
 
+    /// Lists one regular file of a root in its manifest, for the root's subject digest.
+    pub fn manifest_entry(&self, root: usize, entry: ManifestEntry) {
+        lock(&self.roots[root].manifest).push(entry);
+    }
+
     pub fn skipped(&self, root: usize, reason: SkipReason, path: String) {
         lock(&self.roots[root].coverage)
             .skipped
@@ -195,6 +202,11 @@ impl<'m> Recorder<'m> {
                 coverage.files_scanned = tally.files.into_inner();
                 coverage.bytes_scanned = tally.bytes.into_inner();
                 coverage.gaps.sort();
+                let manifest = tally
+                    .manifest
+                    .into_inner()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                coverage.digest = subjects::root_digest(&coverage.kind, manifest);
                 coverage
             })
             .collect();

@@ -18,10 +18,12 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::content::scan_file as scan_opened;
+use super::content::{scan_file as scan_opened, scan_stream};
 use super::Context;
 use crate::coverage::{GapKind, SkipReason};
+use crate::evidence::subjects::{DigestingReader, ManifestEntry};
 use crate::matcher::ScanBuffer;
+use crate::scan::shard::Shard;
 
 /// How a tree is walked; the choices that narrow the scan are recorded in the report.
 #[derive(Debug, Clone)]
@@ -29,6 +31,10 @@ pub struct WalkOptions {
     pub excludes: Vec<String>,
     pub respect_gitignore: bool,
     pub threads: usize,
+    /// Scan only the files this shard owns (by path relative to the root).
+    pub shard: Shard,
+    /// Hash every file's bytes into the root's manifest (single-file roots always are).
+    pub content_digests: bool,
 }
 
 /// Compiled `--exclude` globs. A glob matches a path relative to its root, or a file name.
@@ -76,9 +82,9 @@ pub fn scan_root(ctx: Context, root: &Path, options: &WalkOptions, excludes: &Ex
     builder.build_parallel().run(|| {
         let mut buffer = ScanBuffer::new();
         Box::new(move |entry| match entry {
-            Ok(entry) => visit(ctx, root, excludes, entry, &mut buffer),
+            Ok(entry) => visit(ctx, root, options, excludes, entry, &mut buffer),
             Err(error) => {
-                record_walk_error(ctx, root, &error);
+                record_walk_error(ctx, root, options.shard, &error);
                 WalkState::Continue
             }
         })
@@ -88,6 +94,7 @@ pub fn scan_root(ctx: Context, root: &Path, options: &WalkOptions, excludes: &Ex
 fn visit(
     ctx: Context,
     root: &Path,
+    options: &WalkOptions,
     excludes: &Excludes,
     entry: ignore::DirEntry,
     buffer: &mut ScanBuffer,
@@ -97,6 +104,18 @@ fn visit(
         return WalkState::Continue;
     };
     let recorder = ctx.recorder;
+    // Every shard walks every directory; each other entry belongs to exactly one shard,
+    // which alone scans, skips or records it.
+    let relative = relative_key(root, path);
+    let walked_root = file_type.is_dir() && entry.depth() == 0;
+    if !walked_root && !options.shard.owns(relative.as_bytes()) {
+        let walk_into = file_type.is_dir() && !excludes.matches(root, path);
+        return if walk_into {
+            WalkState::Continue
+        } else {
+            WalkState::Skip
+        };
+    }
     if entry.depth() > 0 && excludes.matches(root, path) {
         recorder.skipped(ctx.root, SkipReason::Excluded, display(path));
         return if file_type.is_dir() {
@@ -113,7 +132,8 @@ fn visit(
     } else if file_type.is_file() {
         // Loose objects and indexed packs are read by the git object scan instead.
         if !crate::source::git::claim_file(ctx, path, buffer) {
-            scan_file(ctx, path, buffer);
+            let hash = options.content_digests || entry.depth() == 0;
+            scan_file_into_manifest(ctx, path, relative, hash, buffer);
         }
         WalkState::Continue
     } else {
@@ -122,32 +142,83 @@ fn visit(
     }
 }
 
+/// The key a file is sharded and listed in the manifest by: its path relative to the root
+/// (its name, when the root is the file itself).
+fn relative_key(root: &Path, path: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => display(relative),
+        _ => path
+            .file_name()
+            .map_or_else(|| display(path), |n| display(Path::new(n))),
+    }
+}
+
 /// Opens and scans one regular file, recording why if it cannot.
 pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
+    if let Some(file) = open_or_record(ctx, path) {
+        scan_opened(ctx, &[display(path)], file, buffer);
+    }
+}
+
+/// Scans one regular file and lists it in its root's manifest, hashing its bytes in the
+/// same read when `hash` is set.
+fn scan_file_into_manifest(
+    ctx: Context,
+    path: &Path,
+    relative: String,
+    hash: bool,
+    buffer: &mut ScanBuffer,
+) {
+    let Some(file) = open_or_record(ctx, path) else {
+        return;
+    };
+    let size = file.metadata().map_or(0, |m| m.len());
+    let chain = [display(path)];
+    let content = if hash {
+        // Hashed in the same read: the file is then read as a stream (a zip in it is
+        // buffered within the archive memory limit instead of read in place).
+        let mut reader = DigestingReader::new(file, true);
+        scan_stream(ctx, &chain, &mut reader, buffer);
+        // A read error was recorded as a gap by scan_stream; the file then has no content
+        // digest, and the manifest says so with `-`.
+        reader.finish().ok().flatten()
+    } else {
+        scan_opened(ctx, &chain, file, buffer);
+        None
+    };
+    ctx.recorder.manifest_entry(
+        ctx.root,
+        ManifestEntry {
+            path: relative,
+            size,
+            content,
+        },
+    );
+}
+
+fn open_or_record(ctx: Context, path: &Path) -> Option<File> {
     let recorder = ctx.recorder;
-    let chain = vec![display(path)];
-    let file = match open_regular(path) {
-        Ok(Opened::Regular(file)) => file,
+    match open_regular(path) {
+        Ok(Opened::Regular(file)) => Some(file),
         Ok(Opened::Special) => {
             recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));
-            return;
+            None
         }
         Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
             recorder.skipped(ctx.root, SkipReason::Symlink, display(path));
-            return;
+            None
         }
         Err(error) => {
             let (kind, what) = classify_io_error(&error);
             recorder.gap(
                 ctx.root,
                 kind,
-                chain,
+                vec![display(path)],
                 format!("could not open {}: {error} — {what}", display(path)),
             );
-            return;
+            None
         }
-    };
-    scan_opened(ctx, &chain, file, buffer);
+    }
 }
 
 enum Opened {
@@ -181,8 +252,12 @@ fn classify_io_error(error: &std::io::Error) -> (GapKind, &'static str) {
     }
 }
 
-fn record_walk_error(ctx: Context, root: &Path, error: &ignore::Error) {
+fn record_walk_error(ctx: Context, root: &Path, shard: Shard, error: &ignore::Error) {
     let path = error_path(error).unwrap_or_else(|| root.to_path_buf());
+    // Every shard meets the same unlistable directory; one of them records it.
+    if !shard.owns(relative_key(root, &path).as_bytes()) {
+        return;
+    }
     let (kind, what) = match error.io_error() {
         Some(io) => classify_io_error(io),
         None => (GapKind::WalkError, "not scanned"),

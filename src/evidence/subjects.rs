@@ -1,0 +1,219 @@
+//! Subjects: what a signed report is about, each named with a digest that binds it.
+//!
+//! Every scanned root becomes one in-toto subject, and the subject's `annotations` say in
+//! words exactly what its digest binds, because the digests deliberately differ by kind:
+//!
+//! - a single file given as PATH (a backup tarball, a CI log zip): `sha256` of its bytes,
+//!   computed while the scan reads it (one read, no second pass);
+//! - a directory: `sha256` of its manifest, one line per regular file scanned,
+//!   `<content> <size> <path>\n` sorted by path, where `<path>` is the path relative to the
+//!   root as a JSON string and `<content>` is `-`, or, with `--content-digests`, the SHA-256
+//!   of the file's bytes. Without content digests the subject binds which files were scanned
+//!   and their sizes, not their contents: hashing every byte costs more than scanning it
+//!   (see docs/evidence.md for the measurement), so it is a choice;
+//! - a git repository: one subject per ref, with the ref tip's `gitCommit`
+//!   ([`Subject::git_ref`], for the git source).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::report::Report;
+
+/// An in-toto v1 ResourceDescriptor with the fields scour uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    pub digest: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The annotation that says what a subject's digest binds.
+pub const BINDS: &str = "scour.binds";
+
+impl Subject {
+    pub fn new(name: String, algorithm: &str, value: String, binds: &str) -> Subject {
+        Subject {
+            name,
+            digest: BTreeMap::from([(algorithm.to_string(), value)]),
+            annotations: BTreeMap::from([(BINDS.to_string(), binds.to_string())]),
+        }
+    }
+
+    /// A repository's ref, named `REPO@REF`, by the commit at its tip.
+    pub fn git_ref(repository: &str, reference: &str, commit_hex: &str) -> Subject {
+        Subject::new(
+            format!("{repository}@{reference}"),
+            "gitCommit",
+            commit_hex.to_string(),
+            "the commit at the tip of this ref when the scan read the repository",
+        )
+    }
+}
+
+/// How a root's digest was made; recorded in the report beside the root's coverage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootDigest {
+    pub sha256: String,
+    /// `content`, `manifest` (paths and sizes) or `manifest-with-content`.
+    pub binds: DigestBinds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DigestBinds {
+    Content,
+    Manifest,
+    ManifestWithContent,
+}
+
+impl DigestBinds {
+    pub fn explain(self) -> &'static str {
+        match self {
+            DigestBinds::Content => "SHA-256 of the bytes of this file, read once by the scan",
+            DigestBinds::Manifest => {
+                "SHA-256 of the manifest of the regular files scanned: lines \
+                 `- <size> <path as JSON string relative to the root>`, sorted by path; binds \
+                 names and sizes, not contents"
+            }
+            DigestBinds::ManifestWithContent => {
+                "SHA-256 of the manifest of the regular files scanned: lines \
+                 `<SHA-256 of the file's bytes> <size> <path as JSON string relative to the \
+                 root>`, sorted by path; binds names, sizes and contents"
+            }
+        }
+    }
+}
+
+/// One regular file as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ManifestEntry {
+    pub path: String,
+    pub size: u64,
+    pub content: Option<[u8; 32]>,
+}
+
+/// Digest of a root from the entries scanned in it.
+///
+/// A `file` root's digest is its content digest; a directory's is its manifest's.
+pub fn root_digest(kind: &str, mut entries: Vec<ManifestEntry>) -> Option<RootDigest> {
+    if kind == "file" {
+        let [entry] = entries.as_slice() else {
+            return None;
+        };
+        return entry.content.map(|content| RootDigest {
+            sha256: hex::encode(content),
+            binds: DigestBinds::Content,
+        });
+    }
+    entries.sort();
+    let with_content = !entries.is_empty() && entries.iter().all(|e| e.content.is_some());
+    let mut hasher = Sha256::new();
+    for entry in &entries {
+        let content = match (with_content, entry.content) {
+            (true, Some(content)) => hex::encode(content),
+            _ => "-".to_string(),
+        };
+        let path = serde_json::to_string(&entry.path).unwrap_or_default();
+        hasher.update(format!("{content} {} {path}\n", entry.size).as_bytes());
+    }
+    Some(RootDigest {
+        sha256: hex::encode(hasher.finalize()),
+        binds: if with_content {
+            DigestBinds::ManifestWithContent
+        } else {
+            DigestBinds::Manifest
+        },
+    })
+}
+
+/// The subjects of a report: one per root that has a digest.
+pub fn from_report(report: &Report) -> Vec<Subject> {
+    report
+        .coverage
+        .roots
+        .iter()
+        .filter_map(|root| {
+            let digest = root.digest.as_ref()?;
+            Some(Subject::new(
+                root.root.clone(),
+                "sha256",
+                digest.sha256.clone(),
+                digest.binds.explain(),
+            ))
+        })
+        .collect()
+}
+
+/// A reader that hashes every byte that passes through it, so a file's digest comes from
+/// the same read as its scan.
+pub struct DigestingReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> DigestingReader<R> {
+    /// `hash: false` passes bytes through untouched (no digest wanted).
+    pub fn new(inner: R, hash: bool) -> Self {
+        DigestingReader {
+            inner,
+            hasher: hash.then(Sha256::new),
+        }
+    }
+
+    /// The digest of every byte of the stream. Bytes the scan left unread (a reader that
+    /// stopped early) are read and hashed here, so the digest always covers the whole file.
+    pub fn finish(mut self) -> std::io::Result<Option<[u8; 32]>> {
+        if self.hasher.is_some() {
+            std::io::copy(&mut self, &mut std::io::sink())?;
+        }
+        Ok(self.hasher.map(|h| h.finalize().into()))
+    }
+}
+
+impl<R: Read> Read for DigestingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_digest_covers_unread_bytes() {
+        let data = vec![7u8; 100_000];
+        let mut reader = DigestingReader::new(&data[..], true);
+        let mut first = [0u8; 10];
+        reader.read_exact(&mut first).unwrap();
+        let digest = reader.finish().unwrap().unwrap();
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
+    }
+
+    #[test]
+    fn manifest_digest_is_order_independent_and_binds_sizes_and_names() {
+        let entry = |path: &str, size| ManifestEntry {
+            path: path.into(),
+            size,
+            content: None,
+        };
+        let a = root_digest("directory", vec![entry("a", 1), entry("b", 2)]).unwrap();
+        let b = root_digest("directory", vec![entry("b", 2), entry("a", 1)]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.binds, DigestBinds::Manifest);
+        let resized = root_digest("directory", vec![entry("a", 1), entry("b", 3)]).unwrap();
+        assert_ne!(a.sha256, resized.sha256);
+        let renamed = root_digest("directory", vec![entry("a", 1), entry("c", 2)]).unwrap();
+        assert_ne!(a.sha256, renamed.sha256);
+        let expected = hex::encode(Sha256::digest(b"- 1 \"a\"\n- 2 \"b\"\n"));
+        assert_eq!(a.sha256, expected);
+    }
+}

@@ -1,0 +1,255 @@
+//! SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+//!
+//! One rule per secret (by salted fingerprint id) and encoding; one result per finding,
+//! located at the file it is in, relative to the scanned root, with the line. A finding
+//! inside an archive member or git object is located at the outermost file, and its message
+//! names the whole chain and the line within the innermost element. No result carries a
+//! snippet: the region is a line number only, so the secret never reaches SARIF.
+//!
+//! `partialFingerprints.primaryLocationLineHash` is a hash of the secret's fingerprint, the
+//! encoding and the location chain, numbered per occurrence: alerts track across runs when
+//! the runs share a salt (`--salt`), since a fresh salt gives a fresh fingerprint.
+//!
+//! `versionControlProvenance` names, for each scanned PATH that is the top of a git working
+//! tree with an `origin` remote, the remote (credentials removed) and the commit checked out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::Report;
+use crate::findings::Finding;
+
+pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(&document(report))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn document(report: &Report) -> Value {
+    let rules = rules(report);
+    let rule_index: HashMap<String, usize> = rules
+        .keys()
+        .enumerate()
+        .map(|(index, id)| (id.clone(), index))
+        .collect();
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|finding| {
+            let id = rule_id(finding);
+            let index = rule_index.get(&id).copied().unwrap_or(0);
+            result(report, finding, &id, index, &mut occurrences)
+        })
+        .collect();
+    json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": report.tool.name,
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "informationUri": "https://github.com/scour-dev/scour",
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "invocations": [{
+                "executionSuccessful": true,
+                "startTimeUtc": report.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "endTimeUtc": report.finished_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "toolExecutionNotifications": gap_notifications(report),
+            }],
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned PATH"}}},
+            "versionControlProvenance": version_control(report),
+            "results": results,
+            "properties": {"verdict": report.verdict.as_str(), "gaps": report.summary.gaps},
+        }],
+    })
+}
+
+fn rule_id(finding: &Finding) -> String {
+    format!("revoked-secret/{}/{}", finding.secret, finding.encoding)
+}
+
+fn rules(report: &Report) -> BTreeMap<String, Value> {
+    let mut rules = BTreeMap::new();
+    for finding in &report.findings {
+        let id = rule_id(finding);
+        rules.entry(id.clone()).or_insert_with(|| {
+            json!({
+                "id": id,
+                "name": "RevokedSecret",
+                "shortDescription": {"text": format!(
+                    "Revoked secret {} ({} encoding)", finding.secret, finding.encoding)},
+                "fullDescription": {"text": format!(
+                    "A revoked secret, identified by the salted fingerprint id {}, is still \
+                     present in {} form. Remove it from the file, its history, backups and logs.",
+                    finding.secret, finding.encoding)},
+                "help": {"text": "scour found a copy of a secret that was revoked. Delete this \
+                    copy (rewrite history for git objects, replace archives), then run \
+                    scour again until the verdict is absent."},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {"security-severity": "9.0", "tags": ["security", "secret"]},
+            })
+        });
+    }
+    rules
+}
+
+fn result(
+    report: &Report,
+    finding: &Finding,
+    rule: &str,
+    rule_index: usize,
+    occurrences: &mut HashMap<String, usize>,
+) -> Value {
+    let chain = &finding.location.chain;
+    let outer = chain.first().map(String::as_str).unwrap_or_default();
+    let nested = chain.len() > 1;
+    let line = if nested {
+        1
+    } else {
+        finding.location.line.max(1)
+    };
+    let mut region = json!({"startLine": line});
+    if !nested {
+        region["startColumn"] = json!(finding.location.column.max(1));
+    }
+    let key =
+        hex::encode(&Sha256::digest(format!("{rule}\n{}", chain.join("\n")).as_bytes())[..16]);
+    let occurrence = occurrences.entry(key.clone()).or_insert(0);
+    *occurrence += 1;
+    let message = format!(
+        "Revoked secret {} found as {} ({}) in {} at line {}, column {}.",
+        finding.secret,
+        finding.encoding,
+        finding.encoding_detail,
+        finding.location.display_path(),
+        finding.location.line,
+        finding.location.column
+    );
+    json!({
+        "ruleId": rule,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": artifact_location(report, outer),
+            "region": region,
+        }}],
+        "partialFingerprints": {"primaryLocationLineHash": format!("{key}:{occurrence}")},
+    })
+}
+
+/// The file's location relative to the root it was found under, when it is under one.
+fn artifact_location(report: &Report, path: &str) -> Value {
+    for root in &report.coverage.roots {
+        let base = root.root.trim_end_matches('/');
+        if let Some(rest) = path.strip_prefix(base) {
+            if let Some(relative) = rest.strip_prefix('/') {
+                if !relative.is_empty() {
+                    return json!({"uri": encode_uri_path(relative), "uriBaseId": "%SRCROOT%"});
+                }
+            }
+        }
+    }
+    if let Some(absolute) = path.strip_prefix('/') {
+        json!({"uri": format!("file:///{}", encode_uri_path(absolute))})
+    } else {
+        json!({"uri": encode_uri_path(path), "uriBaseId": "%SRCROOT%"})
+    }
+}
+
+fn encode_uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Gaps are what makes a verdict incomplete; SARIF carries them as warnings of the run.
+fn gap_notifications(report: &Report) -> Vec<Value> {
+    report
+        .coverage
+        .gaps()
+        .map(|gap| {
+            json!({
+                "level": "warning",
+                "message": {"text": format!("[{}] {}", gap.kind, gap.reason)},
+            })
+        })
+        .collect()
+}
+
+/// The repository and commit of each scanned PATH that is a git working tree with a remote.
+fn version_control(report: &Report) -> Vec<Value> {
+    report
+        .coverage
+        .roots
+        .iter()
+        .filter(|root| root.kind == "directory")
+        .filter_map(|root| {
+            let repository = git2::Repository::open(&root.root).ok()?;
+            let head = repository.head().ok()?;
+            let commit = head.peel_to_commit().ok()?;
+            let remote = repository.find_remote("origin").ok()?;
+            let mut entry = json!({
+                "repositoryUri": public_uri(remote.url()?)?,
+                "revisionId": commit.id().to_string(),
+                "mappedTo": {"uriBaseId": "%SRCROOT%"},
+            });
+            if let Some(branch) = head.shorthand().filter(|_| head.is_branch()) {
+                entry["branch"] = json!(branch);
+            }
+            Some(entry)
+        })
+        .collect()
+}
+
+/// A remote URL as a URI without credentials: `https://user:token@host/x` loses
+/// `user:token@`, and scp-like `git@host:owner/repo` becomes `ssh://host/owner/repo`.
+fn public_uri(url: &str) -> Option<String> {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        return Some(format!("{scheme}://{host}/{path}"));
+    }
+    let (authority, path) = url.split_once(':')?;
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (!host.is_empty() && !host.contains('/')).then(|| format!("ssh://{host}/{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_uri;
+
+    #[test]
+    fn remote_urls_lose_their_credentials() {
+        assert_eq!(
+            public_uri("https://ci:ghp_abc123@github.com/o/r.git").unwrap(),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(
+            public_uri("git@github.com:o/r.git").unwrap(),
+            "ssh://github.com/o/r.git"
+        );
+        assert_eq!(
+            public_uri("https://github.com/o/r").unwrap(),
+            "https://github.com/o/r"
+        );
+        assert_eq!(public_uri("/srv/git/r.git"), None);
+    }
+}
