@@ -33,10 +33,10 @@ secret = os.environ["SCOUR_BENCH_SECRET"].encode()
 words = [b"error", b"request", b"user", b"config", b"token", b"value", b"items", b"status", b"cache", b"retry"]
 written, n = 0, 0
 while written < target:
-    kind = n % 10
+    kind = n % 100
     d = os.path.join(root, f"d{n % 97:02d}", f"s{n % 13}")
     os.makedirs(d, exist_ok=True)
-    if kind < 7:   # text: logs and source-like files, 4-64 KiB
+    if kind < 70:   # text: logs and source-like files, 4-64 KiB
         lines = []
         size = rnd.randint(4 << 10, 64 << 10)
         total = 0
@@ -45,13 +45,13 @@ while written < target:
             lines.append(line); total += len(line)
         data = b"".join(lines)
         name = f"f{n}.log"
-    elif kind < 9: # binary blobs, 16-256 KiB
-        data = rnd.randbytes(rnd.randint(16 << 10, 256 << 10))
+    elif kind < 98: # binary blobs, 16-128 KiB
+        data = rnd.randbytes(rnd.randint(16 << 10, 128 << 10))
         name = f"b{n}.bin"
-    else:          # occasional large file, 2-16 MiB, mostly text
-        data = (b"2025-04-07T12:57:33.2904078Z ##[group]Run step\n" * rnd.randint(40000, 330000))
+    else:           # occasional large file, 2-8 MiB, CI-log-like text
+        data = (b"2025-04-07T12:57:33.2904078Z ##[group]Run step\n" * rnd.randint(40000, 170000))
         name = f"big{n}.txt"
-    if n % 5000 == 17:
+    if n % 1000 == 17:
         data += b"\npassword=" + secret + b"\nauth=" + base64.b64encode(b"user:" + secret) + b"\n"
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
@@ -68,7 +68,7 @@ measure() { # label, command...
   local best="" rss=""
   for _ in 1 2 3; do
     /usr/bin/time -f "%e %M" -o "$dir/time" "$@" > /dev/null 2>&1 || true
-    read -r t m < "$dir/time"
+    read -r t m < <(tail -n 1 "$dir/time")
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
   done
   printf '%-8s %7.2f s  %8.0f MiB/s  peak RSS %6.1f MiB\n' "$label" "$best" \

@@ -35,19 +35,24 @@ pub fn scan_stream(ctx: Context, chain: &[String], reader: impl Read, buffer: &m
 /// access, and a compressed file is decoded on a second thread while this one scans.
 pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut ScanBuffer) {
     let mut magic = [0u8; 16];
-    let kind = read_up_to(&mut file, &mut magic)
-        .map(|n| sniff(&magic[..n], false))
-        .unwrap_or(Kind::Plain);
-    if file.seek(SeekFrom::Start(0)).is_err() {
-        record_read_error(ctx, chain, &io::Error::other("cannot rewind the file"));
-        return;
-    }
+    let (kind, read) = match read_up_to(&mut file, &mut magic) {
+        Ok(n) => (sniff(&magic[..n], false), n),
+        Err(_) => (Kind::Plain, 0),
+    };
     match kind {
-        Kind::Zip => archive::scan_zip_file(ctx, chain, file, buffer),
-        Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
-            archive::scan_compressed_file(ctx, chain, kind, file, buffer)
+        Kind::Zip | Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
+            if file.seek(SeekFrom::Start(0)).is_err() {
+                record_read_error(ctx, chain, &io::Error::other("cannot rewind the file"));
+                return;
+            }
+            if kind == Kind::Zip {
+                archive::scan_zip_file(ctx, chain, file, buffer)
+            } else {
+                archive::scan_compressed_file(ctx, chain, kind, file, buffer)
+            }
         }
-        _ => scan_stream(ctx, chain, file, buffer),
+        // Everything else continues from the bytes already read: no second read, no seek.
+        _ => scan_stream(ctx, chain, (&magic[..read]).chain(file), buffer),
     }
 }
 

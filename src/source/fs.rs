@@ -155,7 +155,7 @@ fn relative_key(root: &Path, path: &Path) -> String {
 
 /// Opens and scans one regular file, recording why if it cannot.
 pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
-    if let Some(file) = open_or_record(ctx, path) {
+    if let Some((file, _size)) = open_or_record(ctx, path) {
         scan_opened(ctx, &[display(path)], file, buffer);
     }
 }
@@ -169,10 +169,9 @@ fn scan_file_into_manifest(
     hash: bool,
     buffer: &mut ScanBuffer,
 ) {
-    let Some(file) = open_or_record(ctx, path) else {
+    let Some((file, size)) = open_or_record(ctx, path) else {
         return;
     };
-    let size = file.metadata().map_or(0, |m| m.len());
     let chain = [display(path)];
     let content = if hash {
         // Hashed in the same read: the file is then read as a stream (a zip in it is
@@ -196,10 +195,11 @@ fn scan_file_into_manifest(
     );
 }
 
-fn open_or_record(ctx: Context, path: &Path) -> Option<File> {
+/// The opened file and its size, or `None` once the reason it was not opened is recorded.
+fn open_or_record(ctx: Context, path: &Path) -> Option<(File, u64)> {
     let recorder = ctx.recorder;
     match open_regular(path) {
-        Ok(Opened::Regular(file)) => Some(file),
+        Ok(Opened::Regular(file, size)) => Some((file, size)),
         Ok(Opened::Special) => {
             recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));
             None
@@ -222,7 +222,7 @@ fn open_or_record(ctx: Context, path: &Path) -> Option<File> {
 }
 
 enum Opened {
-    Regular(File),
+    Regular(File, u64),
     Special,
 }
 
@@ -231,8 +231,9 @@ fn open_regular(path: &Path) -> std::io::Result<Opened> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)?;
-    if file.metadata()?.file_type().is_file() {
-        Ok(Opened::Regular(file))
+    let metadata = file.metadata()?;
+    if metadata.file_type().is_file() {
+        Ok(Opened::Regular(file, metadata.len()))
     } else {
         Ok(Opened::Special)
     }
