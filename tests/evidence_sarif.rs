@@ -1,6 +1,7 @@
 //! SARIF 2.1.0 output, validated against the official schema offline.
 
 mod common;
+mod git_support;
 
 use common::{random_token, scan_with_secrets, write};
 use serde_json::Value;
@@ -205,4 +206,79 @@ fn a_git_working_tree_names_its_commit_and_remote_without_credentials() {
         .any(
             |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/config.py"
         ));
+}
+
+#[test]
+fn a_secret_in_git_history_is_located_at_its_path_with_the_commit_in_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(30);
+    let repository = dir.path().join("repo");
+    git_support::repo(&repository);
+    let commit = git_support::commit_file(
+        &repository,
+        "config/prod.env",
+        &[b"A=1\nB=2\nTOKEN=".as_slice(), &secret, b"\n"].concat(),
+        "add config",
+    );
+    git_support::git(&repository, &["rm", "-q", "config/prod.env"]);
+    git_support::git(&repository, &["commit", "-qm", "remove config"]);
+    let blob = git_support::git(
+        &repository,
+        &["rev-parse", &format!("{commit}:config/prod.env")],
+    );
+    let salt = [
+        "--salt",
+        "0123456789abcdef0123456789abcdef",
+        "--format",
+        "sarif",
+    ];
+
+    let scan = scan_with_secrets(&[&secret], &[&repository], &salt);
+    assert_eq!(
+        scan.code(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&scan.output.stderr)
+    );
+    scan.assert_no_leak(&secret);
+    let sarif: Value = serde_json::from_slice(&scan.report_bytes).unwrap();
+    assert_valid(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let in_history: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["properties"]["gitObject"] == blob.as_str())
+        .collect();
+    assert_eq!(in_history.len(), 1, "{results:#?}");
+    let result = in_history[0];
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "config/prod.env");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(location["region"]["startLine"], 3);
+    assert_eq!(location["region"]["startColumn"], 7);
+    let properties = &result["properties"];
+    assert_eq!(properties["commit"], commit.as_str());
+    assert_eq!(properties["commits"][0]["path"], "config/prod.env");
+    assert_eq!(properties["gitObjectKind"], "blob");
+    assert_eq!(properties["reachability"], "reachable");
+    assert!(properties["refs"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("refs/heads/main")));
+    assert!(result["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains(&commit));
+
+    // The same history scanned again with the same salt: the alert keeps its fingerprint.
+    let again = scan_with_secrets(&[&secret], &[&repository], &salt);
+    let again: Value = serde_json::from_slice(&again.report_bytes).unwrap();
+    let fingerprints = |sarif: &Value| -> Vec<Value> {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"].clone())
+            .collect()
+    };
+    assert_eq!(fingerprints(&sarif), fingerprints(&again));
 }

@@ -4,7 +4,8 @@
 //! (same salt) and options, and all N shards must be present exactly once; anything else is
 //! an error, never a quietly smaller proof. Counts add up, gaps and findings are united,
 //! and the verdict is decided again from the union. The merged statement's subjects are the
-//! shards' subjects, each named with its shard.
+//! merged report's own (the ref tips of every repository, which all shards must have read
+//! at the same tips), then the shards' subjects, each named with its shard.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use anyhow::bail;
 use super::dsse::Envelope;
 use super::keys::PublicKey;
 use super::statement::Statement;
-use super::subjects::Subject;
+use super::subjects::{self, Subject};
 use crate::coverage::{Coverage, RootCoverage, SKIP_EXAMPLES};
 use crate::report::{Report, ScanRecord};
 use crate::scan::shard::Shard;
@@ -57,16 +58,34 @@ pub fn merge(inputs: &[ShardInput], keys: &[PublicKey]) -> anyhow::Result<Statem
         );
     }
     let reports: Vec<&Report> = shards.iter().map(|(_, _, s)| &s.predicate).collect();
-    let subjects = shards
-        .iter()
-        .flat_map(|(_, shard, statement)| {
-            statement.subject.iter().map(move |subject| Subject {
-                name: format!("{} (shard {shard})", subject.name),
-                ..subject.clone()
-            })
+    let combined = combine(&reports)?;
+    let mut subjects = subjects::from_report(&combined);
+    same_ref_tips(&subjects)?;
+    subjects.extend(shards.iter().flat_map(|(_, shard, statement)| {
+        statement.subject.iter().map(move |subject| Subject {
+            name: format!("{} (shard {shard})", subject.name),
+            ..subject.clone()
         })
-        .collect();
-    Ok(Statement::new(subjects, combine(&reports)?))
+    }));
+    Ok(Statement::new(subjects, combined))
+}
+
+/// Every shard must have read a repository at the same ref tips: otherwise the shards
+/// scanned different states of it and their union proves nothing about either.
+fn same_ref_tips(subjects: &[Subject]) -> anyhow::Result<()> {
+    let mut tips: BTreeMap<&str, &Subject> = BTreeMap::new();
+    for subject in subjects {
+        if let Some(other) = tips.insert(&subject.name, subject) {
+            bail!(
+                "the shards read {} at different tips ({:?} and {:?}): the repository changed \
+                 during the sweep; run every shard again against one state",
+                subject.name,
+                other.digest,
+                subject.digest
+            );
+        }
+    }
+    Ok(())
 }
 
 fn open(input: &ShardInput, keys: &[PublicKey]) -> anyhow::Result<(String, Shard, Statement)> {

@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use crate::coverage::GapKind;
+use crate::coverage::{GapKind, RootCoverage};
 use crate::report::Report;
 use crate::secret::{Salt, Secret};
 use crate::verdict::Verdict;
@@ -316,22 +316,7 @@ fn target(report: &Report, target: &Target) -> Check {
         Some(kind) => problems.push(format!("it is a {}, the policy wants a {kind}", root.kind)),
     }
     if target.full_history {
-        let history_gaps = root
-            .gaps
-            .iter()
-            .filter(|g| {
-                matches!(
-                    g.kind,
-                    GapKind::ShallowHistory
-                        | GapKind::MissingObjects
-                        | GapKind::UnreadableObject
-                        | GapKind::MissingAlternate
-                )
-            })
-            .count();
-        if history_gaps > 0 {
-            problems.push(format!("{history_gaps} gap(s) in its git history"));
-        }
+        problems.extend(full_history_problems(root));
     }
     if !target.allow_narrowing
         && (!report.scan.excludes.is_empty() || report.scan.respect_gitignore)
@@ -356,6 +341,54 @@ fn target(report: &Report, target: &Target) -> Check {
     } else {
         Check::new(name, false, problems.join("; "))
     }
+}
+
+/// Full history means: a repository was read, every repository's whole object store
+/// (mode `full`, not `--staged` or `--git-range`), and nothing of its history is missing.
+fn full_history_problems(root: &RootCoverage) -> Vec<String> {
+    let mut problems = Vec::new();
+    if root.repositories.is_empty() {
+        problems.push(format!(
+            "full history required, but no git repository was read at {}",
+            root.root
+        ));
+    }
+    for repository in &root.repositories {
+        if repository.mode != "full" {
+            problems.push(format!(
+                "{} was scanned in mode {:?}, not its full history",
+                repository.path, repository.mode
+            ));
+        }
+        if repository.shallow || repository.partial_clone {
+            problems.push(format!(
+                "{} is a shallow or partial clone: part of its history is not in it",
+                repository.path
+            ));
+        }
+    }
+    let is_repository = |chain: &[String]| {
+        chain
+            .first()
+            .is_some_and(|first| root.repositories.iter().any(|r| &r.path == first))
+    };
+    let history_gaps = root
+        .gaps
+        .iter()
+        .filter(|g| match g.kind {
+            GapKind::ShallowHistory
+            | GapKind::MissingObjects
+            | GapKind::UnreadableObject
+            | GapKind::MissingAlternate => true,
+            // A repository whose object format scour cannot read (SHA-256 ids).
+            GapKind::Unsupported => is_repository(&g.chain),
+            _ => false,
+        })
+        .count();
+    if history_gaps > 0 {
+        problems.push(format!("{history_gaps} gap(s) in its git history"));
+    }
+    problems
 }
 
 /// `1.2.3-beta` → `[1, 2, 3]`: enough to order release versions.

@@ -11,10 +11,13 @@
 //!   of the file's bytes. Without content digests the subject binds which files were scanned
 //!   and their sizes, not their contents: hashing every byte costs more than scanning it
 //!   (see docs/evidence.md for the measurement), so it is a choice;
-//! - a git repository: one subject per ref, with the ref tip's `gitCommit`
-//!   ([`Subject::git_ref`], for the git source).
+//! - a git repository read by the scan: one subject per ref (and detached `HEAD`), named
+//!   `REPO@REF`, whose digest is the ref tip's object id under the in-toto name of its kind:
+//!   `gitCommit` for a commit, `gitTag` for an annotated tag object (which names its commit),
+//!   `gitTree`/`gitBlob` for the rare ref to a tree or blob. A tip whose object is missing
+//!   gets `gitObject`, a name no consumer mistakes for a verified kind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::report::Report;
 
 /// An in-toto v1 ResourceDescriptor with the fields scour uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Subject {
     pub name: String,
     pub digest: BTreeMap<String, String>,
@@ -45,11 +48,39 @@ impl Subject {
 
     /// A repository's ref, named `REPO@REF`, by the commit at its tip.
     pub fn git_ref(repository: &str, reference: &str, commit_hex: &str) -> Subject {
+        Subject::git_tip(repository, reference, commit_hex, "commit", "full")
+    }
+
+    /// A repository's ref, named `REPO@REF`, by the object at its tip (`kind` as git names
+    /// it), read by a scan of the repository's history in `mode`.
+    pub fn git_tip(
+        repository: &str,
+        reference: &str,
+        object_hex: &str,
+        kind: &str,
+        mode: &str,
+    ) -> Subject {
+        let (algorithm, object) = match kind {
+            "commit" => ("gitCommit", "the commit"),
+            "tag" => (
+                "gitTag",
+                "the annotated tag object (which names its commit)",
+            ),
+            "tree" => ("gitTree", "the tree"),
+            "blob" => ("gitBlob", "the blob"),
+            _ => (
+                "gitObject",
+                "the id (object missing from the store) of the object",
+            ),
+        };
         Subject::new(
             format!("{repository}@{reference}"),
-            "gitCommit",
-            commit_hex.to_string(),
-            "the commit at the tip of this ref when the scan read the repository",
+            algorithm,
+            object_hex.to_string(),
+            &format!(
+                "{object} at the tip of this ref when the scan read the repository; history \
+                 scanned: {mode}"
+            ),
         )
     }
 }
@@ -130,22 +161,43 @@ pub fn root_digest(kind: &str, mut entries: Vec<ManifestEntry>) -> Option<RootDi
     })
 }
 
-/// The subjects of a report: one per root that has a digest.
+/// The subjects of a report: one per root that has a digest, then one per ref tip of every
+/// repository read. A repository a sharded sweep lists once per shard gives its tips once.
 pub fn from_report(report: &Report) -> Vec<Subject> {
-    report
+    let roots = report.coverage.roots.iter().filter_map(|root| {
+        let digest = root.digest.as_ref()?;
+        Some(Subject::new(
+            root.root.clone(),
+            "sha256",
+            digest.sha256.clone(),
+            digest.binds.explain(),
+        ))
+    });
+    let mut subjects: Vec<Subject> = roots.collect();
+    let tips = report
         .coverage
         .roots
         .iter()
-        .filter_map(|root| {
-            let digest = root.digest.as_ref()?;
-            Some(Subject::new(
-                root.root.clone(),
-                "sha256",
-                digest.sha256.clone(),
-                digest.binds.explain(),
-            ))
-        })
-        .collect()
+        .flat_map(|root| &root.repositories)
+        .flat_map(|repository| {
+            repository.ref_tips.iter().map(move |(reference, object)| {
+                let kind = repository.ref_tip_kinds.get(reference);
+                Subject::git_tip(
+                    &repository.path,
+                    reference,
+                    object,
+                    kind.map_or("commit", String::as_str),
+                    &repository.mode,
+                )
+            })
+        });
+    let mut seen: HashSet<Subject> = subjects.iter().cloned().collect();
+    for subject in tips {
+        if seen.insert(subject.clone()) {
+            subjects.push(subject);
+        }
+    }
+    subjects
 }
 
 /// A reader that hashes every byte that passes through it, so a file's digest comes from

@@ -6,6 +6,11 @@
 //! names the whole chain and the line within the innermost element. No result carries a
 //! snippet: the region is a line number only, so the secret never reaches SARIF.
 //!
+//! A finding in a git object that a commit introduced at a path is located at that path in
+//! the repository's work tree (line and column within the object); the result's
+//! `properties` carry the object id and kind, the introducing commit(s) with paths,
+//! reachability, refs and reflogs, so a reviewer knows which history to rewrite.
+//!
 //! `partialFingerprints.primaryLocationLineHash` is a hash of the secret's fingerprint, the
 //! encoding and the location chain, numbered per occurrence: alerts track across runs when
 //! the runs share a salt (`--salt`), since a fresh salt gives a fresh fingerprint.
@@ -20,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use super::Report;
 use crate::findings::Finding;
+use crate::source::git::GitProvenance;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -109,7 +115,8 @@ fn result(
 ) -> Value {
     let chain = &finding.location.chain;
     let outer = chain.first().map(String::as_str).unwrap_or_default();
-    let nested = chain.len() > 1;
+    let in_history = git_path(finding);
+    let nested = chain.len() > 1 && in_history.is_none();
     let line = if nested {
         1
     } else {
@@ -119,11 +126,15 @@ fn result(
     if !nested {
         region["startColumn"] = json!(finding.location.column.max(1));
     }
+    let artifact = match &in_history {
+        Some(path) => artifact_location(report, path),
+        None => artifact_location(report, outer),
+    };
     let key =
         hex::encode(&Sha256::digest(format!("{rule}\n{}", chain.join("\n")).as_bytes())[..16]);
     let occurrence = occurrences.entry(key.clone()).or_insert(0);
     *occurrence += 1;
-    let message = format!(
+    let mut message = format!(
         "Revoked secret {} found as {} ({}) in {} at line {}, column {}.",
         finding.secret,
         finding.encoding,
@@ -132,17 +143,68 @@ fn result(
         finding.location.line,
         finding.location.column
     );
-    json!({
+    if let Some(git) = &finding.git {
+        message.push_str(&format!(" In history: {}.", git.describe()));
+    }
+    let mut result = json!({
         "ruleId": rule,
         "ruleIndex": rule_index,
         "level": "error",
         "message": {"text": message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": artifact_location(report, outer),
+            "artifactLocation": artifact,
             "region": region,
         }}],
         "partialFingerprints": {"primaryLocationLineHash": format!("{key}:{occurrence}")},
+    });
+    if let Some(git) = &finding.git {
+        result["properties"] = git_properties(git);
+    }
+    result
+}
+
+/// Where a secret in a git object sits in a checkout: the repository's work tree joined with
+/// the object's path in the first commit that introduced it. `None` for anything else (a
+/// commit message, an object no commit names, a repository inside an archive).
+fn git_path(finding: &Finding) -> Option<String> {
+    let git = finding.git.as_ref()?;
+    if finding.location.chain.first() != Some(&git.repository) {
+        return None;
+    }
+    let path = &git.commits.first()?.path;
+    let repository = git.repository.trim_end_matches('/');
+    // `REPO/.git` has its work tree at `REPO`; a bare repository has none, so its paths are
+    // shown under the repository itself.
+    let tree = match repository.strip_suffix(".git") {
+        Some(parent) if parent.is_empty() || parent.ends_with('/') => parent.trim_end_matches('/'),
+        _ => repository,
+    };
+    Some(if tree.is_empty() {
+        path.clone()
+    } else {
+        format!("{tree}/{path}")
     })
+}
+
+/// The git facts of a result, for reviewers and tools: no secret bytes, only ids and names.
+fn git_properties(git: &GitProvenance) -> Value {
+    let mut properties = json!({
+        "gitRepository": git.repository,
+        "gitObject": git.object,
+        "gitObjectKind": git.kind,
+        "reachability": git.reachability,
+        "containingCommits": git.containing_commits,
+        "refs": git.refs,
+        "reflogs": git.reflogs,
+        "commits": git.commits.iter().map(|c| json!({"commit": c.commit, "path": c.path})).collect::<Vec<_>>(),
+    });
+    if let Some(first) = git.commits.first() {
+        properties["commit"] = json!(first.commit);
+    }
+    if !git.index.is_empty() {
+        properties["index"] = json!(git.index);
+    }
+    properties
 }
 
 /// The file's location relative to the root it was found under, when it is under one.

@@ -21,6 +21,10 @@ pub struct RepositoryCoverage {
     /// Every ref and detached `HEAD` with the object it pointed to when scanned: the state
     /// of the repository this report speaks for.
     pub ref_tips: BTreeMap<String, String>,
+    /// The object kind (`tag`, `tree`, `blob`, or `missing`) of each ref tip that is not a
+    /// commit (an annotated tag's ref points at the tag object); every other tip is a commit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ref_tip_kinds: BTreeMap<String, String>,
     pub reflogs: u64,
     pub reflog_entries: u64,
     pub linked_worktrees: Vec<String>,

@@ -124,6 +124,11 @@ fn scan_repository(
         .iter()
         .map(|t| (t.name.clone(), t.id.to_string()))
         .collect();
+    cov.ref_tip_kinds = tips
+        .iter()
+        .filter(|t| t.commit != Some(t.id))
+        .map(|t| (t.name.clone(), tip_kind(repo.as_ref().ok(), t.id)))
+        .collect();
     cov.reflogs = reflogs.len() as u64;
     cov.reflog_entries = reflogs.iter().map(|r| r.ids.len() as u64).sum();
     cov.unreachable_commits = unreachable_commits(&scan, &tips, &reflogs);
@@ -401,4 +406,21 @@ pub(crate) fn record_name_hits(recorder: &Recorder, shown: &str, place: &str, na
     if !hits.is_empty() {
         recorder.hits(&[shown.to_string(), place.to_string()], &hits);
     }
+}
+
+/// The kind of a ref tip's object, for tips that are not commits: `missing` when the object
+/// is not in the store.
+fn tip_kind(repo: Option<&git2::Repository>, id: Oid) -> String {
+    let kind = repo
+        .and_then(|repo| repo.odb().ok())
+        .and_then(|odb| odb.read_header(id).ok())
+        .map(|(_, kind)| kind);
+    match kind {
+        Some(ObjectType::Tag) => "tag",
+        Some(ObjectType::Tree) => "tree",
+        Some(ObjectType::Blob) => "blob",
+        Some(ObjectType::Commit) => "commit",
+        _ => "missing",
+    }
+    .to_string()
 }
