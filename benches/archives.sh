@@ -41,7 +41,7 @@ if [ ! -f "$work/data.tar.zst" ]; then
     mkdir -p "$work/planted"
     printf 'DEPLOY_TOKEN=%s\n' "$SCOUR_BENCH_SECRET" > "$work/planted/.env"
     find /usr -xdev -type f -size -32M -printf '%s %p\n' 2>/dev/null |
-        awk -v limit=$((SIZE_MIB << 20)) '{ total += $1; if (total > limit) exit; print $2 }' > "$work/list"
+        awk -v limit=$((SIZE_MIB << 20)) '{ total += $1; if (total > limit) exit; print $2 }' > "$work/list" || true  # awk stops early: find gets SIGPIPE
     tar -cf "$work/data.tar" -T "$work/list" -C "$work/planted" .env 2>/dev/null || true
     gzip -6 -c "$work/data.tar" > "$work/data.tar.gz"
     zstd -q -3 -T0 -c "$work/data.tar" > "$work/data.tar.zst"

@@ -110,11 +110,9 @@ fn visit(
     let walked_root = file_type.is_dir() && entry.depth() == 0;
     if !walked_root && !options.shard.owns(relative.as_bytes()) {
         // Git objects are partitioned by id, not path: every shard must find every
-        // repository (by its `HEAD` or `.git` file) to scan its own part of the objects.
-        let names_repository = path
-            .file_name()
-            .is_some_and(|name| name == "HEAD" || name == ".git");
-        if file_type.is_file() && names_repository {
+        // repository (by its `HEAD` or `.git` file) and every bare object store (by its
+        // object files) to scan its own part of the objects.
+        if file_type.is_file() {
             recorder.git.notice_file(ctx.root, path);
         }
         let walk_into = file_type.is_dir() && !excludes.matches(root, path);
