@@ -111,21 +111,7 @@ fn new_entries(
     let mut common: Option<HashSet<(String, Oid)>> = None;
     for base in bases {
         let diff = repo.diff_tree_to_tree(base, Some(tree), Some(&mut options))?;
-        let mut added = HashSet::new();
-        for delta in diff.deltas() {
-            let adds = matches!(
-                delta.status(),
-                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-            );
-            let file = delta.new_file();
-            if adds && !file.id().is_zero() {
-                let path = file
-                    .path_bytes()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .unwrap_or_default();
-                added.insert((path, file.id()));
-            }
-        }
+        let added: HashSet<(String, Oid)> = added_blobs(&diff).into_iter().collect();
         common = Some(match common {
             None => added,
             Some(previous) => previous.intersection(&added).cloned().collect(),
@@ -134,4 +120,25 @@ fn new_entries(
     let mut entries: Vec<(String, Oid)> = common.unwrap_or_default().into_iter().collect();
     entries.sort();
     Ok(entries)
+}
+
+/// The (path, blob) pairs a diff adds or changes: what its new side holds that the old did not.
+pub(super) fn added_blobs(diff: &git2::Diff) -> Vec<(String, Oid)> {
+    diff.deltas()
+        .filter(|delta| {
+            matches!(
+                delta.status(),
+                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            )
+        })
+        .map(|delta| delta.new_file())
+        .filter(|file| !file.id().is_zero())
+        .map(|file| {
+            let path = file
+                .path_bytes()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default();
+            (path, file.id())
+        })
+        .collect()
 }

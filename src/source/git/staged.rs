@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Tree};
+use git2::{DiffOptions, ObjectType, Oid, Repository, Tree};
 
 use super::index_file;
 
@@ -229,22 +229,7 @@ fn changed_entries_libgit2(
         .ignore_submodules(true)
         .skip_binary_check(true);
     let diff = repo.diff_tree_to_index(head, Some(&index), Some(&mut options))?;
-    let mut changed = Vec::new();
-    for delta in diff.deltas() {
-        let adds = matches!(
-            delta.status(),
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-        );
-        let file = delta.new_file();
-        if adds && !file.id().is_zero() {
-            let path = file
-                .path_bytes()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .unwrap_or_default();
-            changed.push((path, file.id()));
-        }
-    }
-    Ok(changed)
+    Ok(super::range::added_blobs(&diff))
 }
 
 /// The repository containing `path` (searching upwards, as git does), opened isolated.
