@@ -34,7 +34,9 @@ pub fn scan_stream(ctx: Context, chain: &[String], reader: impl Read, buffer: &m
 /// Scans an opened file: like [`scan_stream`], but a zip is read in place with random
 /// access, and a compressed file is decoded on a second thread while this one scans.
 pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut ScanBuffer) {
-    let mut magic = [0u8; 16];
+    // The whole sniffing window in one read, so the stream scan below starts from it without
+    // reading the head again.
+    let mut magic = [0u8; SNIFF_LEN];
     let (kind, read) = match read_up_to(&mut file, &mut magic) {
         Ok(n) => (sniff(&magic[..n], false), n),
         Err(_) => (Kind::Plain, 0),
