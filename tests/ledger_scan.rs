@@ -348,3 +348,24 @@ fn ledger_and_plaintext_secrets_combine() {
     scan.assert_no_leak(&by_hash);
     scan.assert_no_leak(&by_plain);
 }
+
+/// A base64 blob longer than the read window is decoded only in part in hash mode: the scan
+/// must say "incomplete" with a limit gap, never "absent".
+#[test]
+fn an_encoded_run_longer_than_the_window_is_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_of(dir.path(), &[&token("npm_", 36)]);
+    let tree = dir.path().join("tree");
+    let blob: Vec<u8> = (0..3u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    write(&tree, "image.b64", b64(&blob));
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "incomplete", "{:?}", scan.gaps());
+    assert_eq!(scan.code(), 3);
+    let gaps = scan.gaps();
+    assert!(
+        gaps.iter().any(|g| g["kind"] == "limit-exceeded"),
+        "{gaps:?}"
+    );
+}

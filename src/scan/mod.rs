@@ -82,7 +82,8 @@ pub fn run_with_ledger(
             crate::source::git::scan_mode(&recorder, index, path, &options.git)?;
         }
     }
-    let (findings, coverage) = recorder.finish();
+    let (findings, mut coverage) = recorder.finish();
+    record_partly_decoded_runs(&matcher, &mut coverage);
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
     let ledger_record = ledger.map(|ledger| ledger_record(ledger, &matcher));
     let mut report = Report::new(
@@ -111,6 +112,27 @@ pub fn run_with_ledger(
     );
     report.ledger = ledger_record;
     Ok(report)
+}
+
+/// Encoded runs longer than the read window are decoded only in part, so a ledger entry in
+/// the rest of such a run could be missed: that is a gap, never a silent "absent". The
+/// extractor counts them for the whole scan, so the gap names the scan's first root.
+fn record_partly_decoded_runs(matcher: &Matcher, coverage: &mut crate::coverage::Coverage) {
+    let partly = matcher.extractor().map_or(0, |e| e.truncated_runs());
+    let Some(first) = coverage.roots.first_mut() else {
+        return;
+    };
+    if partly > 0 {
+        first.gaps.push(crate::coverage::Gap {
+            kind: crate::coverage::GapKind::LimitExceeded,
+            chain: vec![first.root.clone()],
+            reason: format!(
+                "{partly} encoded run(s) (base64, hex, percent, JSON or UTF-16) ran past the \
+                 hash-mode read window and were decoded only in part: ledger entries inside them \
+                 may be missed (plaintext secrets are not affected)"
+            ),
+        });
+    }
 }
 
 fn ledger_record(ledger: &Ledger, matcher: &Matcher) -> LedgerRecord {
