@@ -257,3 +257,17 @@ fn unlistable_directory_is_a_gap() {
     assert_eq!(gaps.len(), 1, "{gaps:?}");
     assert_eq!(gaps[0]["kind"], "permission-denied");
 }
+
+#[test]
+fn a_path_given_as_a_link_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_token(30);
+    write(dir.path(), "real/a.txt", [b"k=", &secret[..]].concat());
+    std::os::unix::fs::symlink("real", dir.path().join("dir-link")).unwrap();
+    std::os::unix::fs::symlink("real/a.txt", dir.path().join("file-link")).unwrap();
+    for link in ["dir-link", "file-link"] {
+        let result = scan(&secret, &[&dir.path().join(link)]);
+        assert_eq!(result.verdict(), "found", "{link}");
+        assert_eq!(result.report["summary"]["files_scanned"], 1, "{link}");
+    }
+}

@@ -66,6 +66,31 @@ impl Excludes {
 
 /// Walks one root and scans every regular file in it.
 pub fn scan_root(ctx: Context, root: &Path, options: &WalkOptions, excludes: &Excludes) {
+    // A PATH the user named is scanned even when it is a link: only links met during the
+    // walk are never followed.
+    let resolved;
+    let root = if is_symlink(root) {
+        match std::fs::canonicalize(root) {
+            Ok(target) => {
+                resolved = target;
+                resolved.as_path()
+            }
+            Err(error) => {
+                ctx.recorder.gap(
+                    ctx.root,
+                    GapKind::Vanished,
+                    vec![display(root)],
+                    format!(
+                        "could not resolve the link {}: {error} — not scanned",
+                        display(root)
+                    ),
+                );
+                return;
+            }
+        }
+    } else {
+        root
+    };
     let mut builder = WalkBuilder::new(root);
     builder
         .standard_filters(false)
@@ -292,6 +317,10 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// Paths in reports are shown lossily if they are not UTF-8.
