@@ -49,14 +49,7 @@ pub(crate) fn scan_range(
     ids.extend(introduced.keys().copied());
     ids.sort_unstable();
     ids.dedup();
-    let objects_dir = repo.commondir().join("objects");
-    let store = objects::open_store(&objects_dir).map_err(|error| {
-        anyhow::anyhow!("could not open the object database of {shown}: {error}")
-    })?;
-    let scan = objects::scan_ids(&store, &ids, recorder.matcher(), &|bytes| {
-        recorder.scanned(root, bytes)
-    });
-    super::repository::record_unreadable(recorder, root, &shown, &scan.unreadable);
+    let scan = scan_listed(recorder, root, repo, &shown, &ids)?;
     for object in &scan.matched {
         let places = match object.kind {
             git2::ObjectType::Commit => vec![(object.id, String::new())],
@@ -85,7 +78,7 @@ pub(crate) fn scan_range(
         commits: scan.tally.commits,
         blobs: scan.tally.blobs,
         bytes_inflated: scan.tally.bytes,
-        object_directories: vec![display(&objects_dir)],
+        object_directories: vec![display(&repo.commondir().join("objects"))],
         ..RepositoryCoverage::default()
     };
     recorder.with_root(root, |rc| rc.repositories.push(coverage));
@@ -120,6 +113,25 @@ fn new_entries(
     let mut entries: Vec<(String, Oid)> = common.unwrap_or_default().into_iter().collect();
     entries.sort();
     Ok(entries)
+}
+
+/// Reads and scans exactly the objects `ids` of `repo`, recording the unreadable ones as gaps.
+pub(super) fn scan_listed(
+    recorder: &Recorder,
+    root: usize,
+    repo: &Repository,
+    shown: &str,
+    ids: &[Oid],
+) -> anyhow::Result<objects::ObjectScan> {
+    let objects_dir = repo.commondir().join("objects");
+    let store = objects::open_store(&objects_dir).map_err(|error| {
+        anyhow::anyhow!("could not open the object database of {shown}: {error}")
+    })?;
+    let scan = objects::scan_ids(&store, ids, recorder.matcher(), &|bytes| {
+        recorder.scanned(root, bytes)
+    });
+    super::repository::record_unreadable(recorder, root, shown, &scan.unreadable);
+    Ok(scan)
 }
 
 /// The (path, blob) pairs a diff adds or changes: what its new side holds that the old did not.

@@ -14,7 +14,7 @@ use git2::{DiffOptions, ObjectType, Oid, Repository, Tree};
 use super::index_file;
 
 use super::coverage::RepositoryCoverage;
-use super::objects;
+use super::range::scan_listed;
 use super::repository::{record_findings, record_name_hits};
 use super::{CommitPath, GitProvenance};
 use crate::scan::recorder::Recorder;
@@ -54,14 +54,7 @@ pub(crate) fn scan_staged(
         paths.entry(id).or_default().push(path);
     }
     let ids: Vec<Oid> = paths.keys().copied().collect();
-    let objects_dir = repo.commondir().join("objects");
-    let store = objects::open_store(&objects_dir).map_err(|error| {
-        anyhow::anyhow!("could not open the object database of {shown}: {error}")
-    })?;
-    let scan = objects::scan_ids(&store, &ids, recorder.matcher(), &|bytes| {
-        recorder.scanned(root, bytes)
-    });
-    super::repository::record_unreadable(recorder, root, &shown, &scan.unreadable);
+    let scan = scan_listed(recorder, root, repo, &shown, &ids)?;
     for object in &scan.matched {
         let places = paths.get(&object.id).cloned().unwrap_or_default();
         let provenance = GitProvenance {
@@ -80,7 +73,7 @@ pub(crate) fn scan_staged(
         mode: "staged".into(),
         blobs: scan.tally.blobs,
         bytes_inflated: scan.tally.bytes,
-        object_directories: vec![display(&objects_dir)],
+        object_directories: vec![display(&repo.commondir().join("objects"))],
         ..RepositoryCoverage::default()
     };
     recorder.with_root(root, |rc| rc.repositories.push(coverage));
