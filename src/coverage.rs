@@ -36,6 +36,9 @@ pub enum GapKind {
     MissingAlternate,
     /// A git LFS pointer whose content is not in `.git/lfs/objects`.
     LfsContentMissing,
+    /// High-entropy content (compressed or encrypted-looking) that no layer could
+    /// interpret: absence cannot be proven in what cannot be read.
+    Opaque,
 }
 
 /// Something that should have been scanned and was not, or not completely.
@@ -97,10 +100,26 @@ pub struct RootCoverage {
     /// Top-level archives found under this root, with what of them was read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub archives: Vec<crate::source::archive::ArchiveCoverage>,
+    /// Opaque content accepted with `--allow-opaque` (otherwise each region is a gap).
+    #[serde(default, skip_serializing_if = "OpaqueAccepted::is_empty")]
+    pub opaque_accepted: OpaqueAccepted,
     /// What the scanned root was, by digest (see `evidence::subjects`); the signed
     /// statement's subject for this root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<crate::evidence::subjects::RootDigest>,
+}
+
+/// High-entropy content accepted as unreadable by the user's choice (`--allow-opaque`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpaqueAccepted {
+    pub regions: u64,
+    pub bytes: u64,
+}
+
+impl OpaqueAccepted {
+    pub fn is_empty(&self) -> bool {
+        self.regions == 0
+    }
 }
 
 impl std::fmt::Display for GapKind {

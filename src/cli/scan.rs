@@ -55,6 +55,12 @@ pub struct ScanArgs {
     #[arg(long)]
     respect_gitignore: bool,
 
+    /// Accept opaque content (high-entropy bytes no layer could interpret, such as data
+    /// compressed or encrypted in a form scour cannot read) instead of recording it as a
+    /// gap; the report counts what was accepted.
+    #[arg(long)]
+    allow_opaque: bool,
+
     /// Report format [default: text on a terminal, json otherwise]; the last one given wins.
     #[arg(long, value_enum, overrides_with = "format")]
     format: Option<Format>,
@@ -168,6 +174,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             max_expanded_bytes: args.archive_max_bytes,
             max_ratio: args.archive_max_ratio,
             max_buffer: args.archive_max_buffer,
+            allow_opaque: args.allow_opaque,
         },
         progress: !args.quiet,
     };

@@ -1,101 +1,71 @@
-//! Reading one opened stream: the common step of every source.
+//! The entry to the content pipeline for every source: one opened stream (a file, a git
+//! object, an object-store object), under the location chain it is reported by.
 //!
-//! The first bytes decide how a stream is read ([`archive::sniff`]): a container (gzip,
-//! zip, tar, ...) is opened and its members read recursively by [`archive`]; anything else
-//! is scanned as bytes, both as they are and through a view with terminal control
-//! sequences removed ([`crate::matcher::normalise`]), so a CI log that splits a secret with
-//! colour codes or a `\r` redraw still shows it.
+//! Every byte goes through the same inspection ([`archive::inspect`]): the stream's format
+//! is recognised from its bytes ([`archive::format`]), containers and compressed streams are
+//! opened recursively, streams that start inside other bytes are carved out and followed,
+//! and whatever is left is scanned as bytes, both as they are and through a view with
+//! terminal control sequences removed ([`crate::matcher::normalise`]), so a CI log that
+//! splits a secret with colour codes or a `\r` redraw still shows it. What no layer could
+//! interpret is accounted for as a gap, never passed over in silence.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 
-use super::archive::sniff::{sniff, Kind, Peeked, SNIFF_LEN};
-use super::archive::{self, is_reported};
+use super::archive::format::Place;
+use super::archive::sniff::SNIFF_LEN;
+use super::archive::{self, Reopen};
 use super::Context;
-use crate::coverage::GapKind;
-use crate::findings::display_chain;
-use crate::matcher::normalise::TerminalView;
 use crate::matcher::ScanBuffer;
 
-/// Scans one stream named by `chain`, recording hits, bytes and any read error as a gap.
+/// Scans one stream of a filesystem source, named by `chain`, recording hits, bytes and
+/// any read error as a gap.
 pub fn scan_stream(ctx: Context, chain: &[String], reader: impl Read, buffer: &mut ScanBuffer) {
     let mut reader = reader;
-    let mut peeked = Peeked::new(&mut reader as &mut dyn Read, SNIFF_LEN);
-    match sniff(peeked.head(), false) {
-        Kind::Plain => {
-            if let Some(error) = scan_plain(ctx, chain, &mut peeked, buffer) {
-                record_read_error(ctx, chain, &error);
-            }
-        }
-        kind => archive::scan_top_level(ctx, chain, kind, &mut peeked, buffer),
-    }
+    archive::inspect_top_level(
+        ctx,
+        chain,
+        Place::Filesystem,
+        &mut reader,
+        Reopen::None,
+        buffer,
+    );
+}
+
+/// Scans bytes held in memory that came from inside something (a git object, an object
+/// store's object): git packs and loose objects in them are read too.
+pub fn scan_bytes(ctx: Context, chain: &[String], bytes: &[u8], buffer: &mut ScanBuffer) {
+    let mut reader = bytes;
+    archive::inspect_top_level(
+        ctx,
+        chain,
+        Place::Inside,
+        &mut reader,
+        Reopen::Memory(bytes),
+        buffer,
+    );
+}
+
+/// Scans a stream that came from inside something and can only be read once.
+pub fn scan_inner_stream(
+    ctx: Context,
+    chain: &[String],
+    reader: impl Read,
+    buffer: &mut ScanBuffer,
+) {
+    let mut reader = reader;
+    archive::inspect_top_level(ctx, chain, Place::Inside, &mut reader, Reopen::None, buffer);
 }
 
 /// Scans an opened file: like [`scan_stream`], but a zip is read in place with random
-/// access, and a compressed file is decoded on a second thread while this one scans.
+/// access, a compressed file is decoded on a second thread while this one scans, and
+/// streams found inside the file are read again from their offset.
 pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut ScanBuffer) {
-    // The whole sniffing window in one read, so the stream scan below starts from it without
+    // The whole sniffing window in one read, so the stream scan starts from it without
     // reading the head again.
-    let mut magic = [0u8; SNIFF_LEN];
-    let (kind, read) = match read_up_to(&mut file, &mut magic) {
-        Ok(n) => (sniff(&magic[..n], false), n),
-        Err(_) => (Kind::Plain, 0),
-    };
-    match kind {
-        Kind::Zip | Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
-            if file.seek(SeekFrom::Start(0)).is_err() {
-                record_read_error(ctx, chain, &io::Error::other("cannot rewind the file"));
-                return;
-            }
-            if kind == Kind::Zip {
-                archive::scan_zip_file(ctx, chain, file, buffer)
-            } else {
-                archive::scan_compressed_file(ctx, chain, kind, file, buffer)
-            }
-        }
-        // Everything else continues from the bytes already read: no second read, no seek.
-        _ => scan_stream(ctx, chain, (&magic[..read]).chain(file), buffer),
-    }
-}
-
-/// Scans bytes as they are and through the terminal-normalised view, records hits and
-/// bytes scanned, and returns the read error that ended the stream early, unless it was
-/// already recorded as a gap.
-pub(crate) fn scan_plain(
-    ctx: Context,
-    chain: &[String],
-    reader: &mut dyn Read,
-    buffer: &mut ScanBuffer,
-) -> Option<io::Error> {
-    let recorder = ctx.recorder;
-    let matcher = recorder.matcher();
-    let mut view = TerminalView::new(matcher);
-    let outcome = matcher.scan_reader(reader, buffer, &mut |bytes| view.feed(bytes));
-    let mut hits = outcome.hits;
-    hits.extend(view.finish());
-    recorder.hits(chain, &hits);
-    recorder.scanned(ctx.root, outcome.bytes);
-    outcome
-        .error
-        .filter(|error| !is_reported(error))
-        .map(|error| {
-            io::Error::new(
-                error.kind(),
-                format!("{error} (after {} bytes)", outcome.bytes),
-            )
-        })
-}
-
-fn record_read_error(ctx: Context, chain: &[String], error: &io::Error) {
-    ctx.recorder.gap(
-        ctx.root,
-        GapKind::ReadError,
-        chain.to_vec(),
-        format!(
-            "could not read {}: {error} — the rest of it was not scanned",
-            display_chain(chain),
-        ),
-    );
+    let mut head = [0u8; SNIFF_LEN];
+    let read = read_up_to(&mut file, &mut head).unwrap_or(0);
+    archive::inspect_file(ctx, chain, file, &head[..read], buffer);
 }
 
 fn read_up_to(reader: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {

@@ -4,6 +4,7 @@
 
 use std::io::{self, Read};
 
+use super::format::{Format, Place};
 use super::{drain, scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
@@ -11,6 +12,31 @@ use crate::matcher::ScanBuffer;
 const HEADER: usize = 60;
 /// The GNU long-name table is held in memory to name members; larger ones are not trusted.
 const MAX_NAME_TABLE: u64 = 16 << 20;
+
+pub(crate) static AR: Ar = Ar;
+
+pub(crate) struct Ar;
+
+impl Format for Ar {
+    fn name(&self) -> &'static str {
+        "ar"
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        head.starts_with(b"!<arch>\n")
+    }
+
+    fn open(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Read,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) {
+        scan(walk, chain, reader, depth, buffer)
+    }
+}
 
 pub(super) fn scan(
     walk: &Walk,

@@ -15,65 +15,193 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::format::{Format, Place};
 use super::limits::Decoded;
-use super::sniff::Kind;
 use super::{scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 
-/// Largest zstd window accepted (2^27 = 128 MiB, the zstd tool's own default limit).
-const ZSTD_WINDOW_LOG_MAX: u32 = 27;
-/// Memory an xz decoder may use (xz -9 needs 65 MiB).
-const XZ_MEMORY_LIMIT: u64 = 512 << 20;
+/// Largest zstd window accepted: 2^31 (2 GiB), what `zstd --long=31` writes, so backups made
+/// that way are read. The decoder only allocates what a frame's header asks for.
+const ZSTD_WINDOW_LOG_MAX: u32 = 31;
+/// Memory an xz, lzma or lzip decoder may use (xz -9 needs 65 MiB; a 1.5 GiB dictionary
+/// is the largest the tools write).
+const XZ_MEMORY_LIMIT: u64 = 2 << 30;
 
 /// Bytes handed from the decoding thread to the scanning thread at a time, and how many
 /// such chunks may wait.
 const HANDOFF_CHUNK: usize = 1 << 20;
 const HANDOFF_QUEUE: usize = 4;
 
-/// A decoder for `kind` over `input`.
-fn decoder<'r, R: Read + 'r>(kind: Kind, input: R) -> io::Result<Box<dyn Read + 'r>> {
-    Ok(match kind {
-        Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
-        Kind::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(input)),
-        Kind::Xz => {
-            let stream = liblzma::stream::Stream::new_stream_decoder(
-                XZ_MEMORY_LIMIT,
-                liblzma::stream::CONCATENATED,
-            )
-            .map_err(io::Error::other)?;
-            Box::new(liblzma::read::XzDecoder::new_stream(input, stream))
-        }
-        Kind::Zstd => {
-            let mut decoder =
-                zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(1 << 17, input))?;
-            decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
-            Box::new(decoder)
-        }
-        _ => return Err(io::Error::other("not a compressed stream")),
-    })
+/// A decoder over any input.
+type DecoderFactory = for<'r> fn(Box<dyn Read + 'r>) -> io::Result<Box<dyn Read + 'r>>;
+
+/// One compressed-stream format of the registry.
+pub(crate) struct Codec {
+    name: &'static str,
+    recognise: fn(&[u8]) -> bool,
+    decoder: DecoderFactory,
+}
+
+pub(crate) static GZIP: Codec = Codec {
+    name: "gzip",
+    recognise: |head| {
+        head.starts_with(b"\x1F\x8B\x08") && head.get(3).is_none_or(|f| f & 0xE0 == 0)
+    },
+    decoder: |input| Ok(Box::new(flate2::read::MultiGzDecoder::new(input))),
+};
+
+pub(crate) static BZIP2: Codec = Codec {
+    name: "bzip2",
+    recognise: |head| {
+        head.len() >= 10
+            && head.starts_with(b"BZh")
+            && (b'1'..=b'9').contains(&head[3])
+            && (head[4..10] == *b"1AY&SY" || head[4..10] == *b"\x17\x72\x45\x38\x50\x90")
+    },
+    decoder: |input| Ok(Box::new(bzip2::read::MultiBzDecoder::new(input))),
+};
+
+pub(crate) static XZ: Codec = Codec {
+    name: "xz",
+    recognise: |head| head.starts_with(b"\xFD7zXZ\x00"),
+    decoder: |input| {
+        let stream = liblzma::stream::Stream::new_stream_decoder(
+            XZ_MEMORY_LIMIT,
+            liblzma::stream::CONCATENATED,
+        )
+        .map_err(io::Error::other)?;
+        Ok(Box::new(liblzma::read::XzDecoder::new_stream(
+            input, stream,
+        )))
+    },
+};
+
+pub(crate) static LZIP: Codec = Codec {
+    name: "lzip",
+    recognise: |head| head.starts_with(b"LZIP\x01"),
+    decoder: |input| {
+        let stream = liblzma::stream::Stream::new_lzip_decoder(
+            XZ_MEMORY_LIMIT,
+            liblzma::stream::CONCATENATED,
+        )
+        .map_err(io::Error::other)?;
+        Ok(Box::new(liblzma::read::XzDecoder::new_stream(
+            input, stream,
+        )))
+    },
+};
+
+/// The legacy `.lzma` format (LZMA-alone) has no magic number: a properties byte, a
+/// dictionary size and an uncompressed size. Only the shapes the tools write are taken
+/// (properties `lc=3 lp=0 pb=2`, a dictionary of 2^n or 2^n + 2^(n-1) bytes, a size that
+/// is unknown or below 2^48), so ordinary bytes are not mistaken for it.
+pub(crate) static LZMA_ALONE: Codec = Codec {
+    name: "lzma",
+    recognise: is_lzma_alone,
+    decoder: |input| {
+        let stream =
+            liblzma::stream::Stream::new_lzma_decoder(XZ_MEMORY_LIMIT).map_err(io::Error::other)?;
+        Ok(Box::new(liblzma::read::XzDecoder::new_stream(
+            input, stream,
+        )))
+    },
+};
+
+fn is_lzma_alone(head: &[u8]) -> bool {
+    if head.len() < 13 || head[0] != 0x5D {
+        return false;
+    }
+    let dictionary = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
+    let lowest = dictionary & dictionary.wrapping_neg();
+    let shape_ok = dictionary >= 1 << 12 && {
+        let rest = dictionary - lowest;
+        rest == 0 || rest == lowest.wrapping_mul(2)
+    };
+    let size = u64::from_le_bytes([
+        head[5], head[6], head[7], head[8], head[9], head[10], head[11], head[12],
+    ]);
+    shape_ok && (size == u64::MAX || size < 1 << 48)
+}
+
+pub(crate) static ZSTD: Codec = Codec {
+    name: "zstd",
+    // A frame, or a skippable frame (pzstd and seekable zstd start with one).
+    recognise: |head| {
+        head.starts_with(b"\x28\xB5\x2F\xFD")
+            || (head.len() >= 8 && head[0] & 0xF0 == 0x50 && head[1..4] == *b"\x2A\x4D\x18")
+    },
+    decoder: |input| {
+        let mut decoder =
+            zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(1 << 17, input))?;
+        decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+        Ok(Box::new(decoder))
+    },
+};
+
+impl Format for Codec {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        (self.recognise)(head)
+    }
+
+    fn stream_decoder(&self) -> Option<&Codec> {
+        Some(self)
+    }
+
+    fn open(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Read,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) {
+        scan(walk, chain, self, reader, depth, buffer)
+    }
+
+    fn open_file(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        file: &File,
+        buffer: &mut ScanBuffer,
+    ) -> bool {
+        scan_file(walk, chain, self, file, buffer);
+        true
+    }
+}
+
+impl Codec {
+    /// A decoder over `input`.
+    pub(crate) fn decoder<'r>(&self, input: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
+        (self.decoder)(Box::new(input))
+    }
 }
 
 pub(super) fn scan(
     walk: &Walk,
     chain: &[String],
-    kind: Kind,
+    codec: &Codec,
     input: &mut dyn Read,
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
-    let mut decoder = match decoder(kind, input) {
+    let mut decoder = match codec.decoder(input) {
         Ok(decoder) => decoder,
         Err(error) => {
             walk.fail(
                 GapKind::Unsupported,
                 chain,
-                format!("could not start a {} decoder: {error}", kind.name()),
+                format!("could not start a {} decoder: {error}", codec.name),
             );
             return;
         }
     };
-    let mut decoded = Decoded::new(walk, chain, kind.name(), &mut decoder);
+    let mut decoded = Decoded::new(walk, chain, codec.name, &mut decoder);
     scan_member(walk, chain, &mut decoded, depth + 1, buffer);
     // A container may stop before the end of its stream (a tar's end marker): what follows
     // must still decode cleanly, or it is a gap.
@@ -97,8 +225,8 @@ impl std::error::Error for InputError {}
 pub(super) fn scan_file(
     walk: &Walk,
     chain: &[String],
-    kind: Kind,
-    file: File,
+    codec: &Codec,
+    file: &File,
     buffer: &mut ScanBuffer,
 ) {
     let read = AtomicU64::new(0);
@@ -106,8 +234,8 @@ pub(super) fn scan_file(
     std::thread::scope(|scope| {
         let read = &read;
         scope.spawn(move || {
-            let input = FileInput { file, read };
-            let mut decoder = match decoder(kind, input) {
+            let input = FileInput { file, read, at: 0 };
+            let mut decoder = match codec.decoder(input) {
                 Ok(decoder) => decoder,
                 Err(error) => {
                     let _ = sender.send(Err(error));
@@ -150,7 +278,7 @@ pub(super) fn scan_file(
             chunk: Vec::new(),
             at: 0,
         };
-        let mut decoded = Decoded::new(walk, chain, kind.name(), &mut handoff);
+        let mut decoded = Decoded::new(walk, chain, codec.name, &mut handoff);
         scan_member(walk, chain, &mut decoded, 1, buffer);
         let _ = super::drain(&mut decoded);
         // Dropping the receiving side ends the decoding thread at its next chunk.
@@ -158,14 +286,17 @@ pub(super) fn scan_file(
 }
 
 struct FileInput<'c> {
-    file: File,
+    file: &'c File,
     read: &'c AtomicU64,
+    at: u64,
 }
 
 impl Read for FileInput<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        match self.file.read(out) {
+        // Positioned reads: the file's own offset belongs to whoever sniffed it.
+        match std::os::unix::fs::FileExt::read_at(self.file, out, self.at) {
             Ok(n) => {
+                self.at += n as u64;
                 self.read.fetch_add(n as u64, Ordering::Relaxed);
                 Ok(n)
             }

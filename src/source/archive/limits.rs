@@ -26,6 +26,9 @@ pub struct ArchiveLimits {
     /// Bytes held in memory at once for members that need random access (a zip or a git
     /// pack inside a compressed stream).
     pub max_buffer: u64,
+    /// Accept opaque content (high-entropy bytes no layer could interpret) instead of
+    /// recording it as a gap; the report says it was accepted (`--allow-opaque`).
+    pub allow_opaque: bool,
 }
 
 /// Expansion below this many bytes never counts as a bomb, whatever the ratio.
@@ -38,6 +41,7 @@ impl Default for ArchiveLimits {
             max_expanded_bytes: 1 << 40,
             max_ratio: 1000,
             max_buffer: 1 << 30,
+            allow_opaque: false,
         }
     }
 }

@@ -22,12 +22,21 @@
 //! root's coverage as one [`ArchiveCoverage`] per top-level archive.
 
 mod ar;
+mod carve;
 mod compressed;
+mod encrypted;
+mod entropy;
+pub(crate) mod format;
+mod git_formats;
 mod git_objects;
 mod image;
+mod inert;
+mod leaf;
 pub mod limits;
+mod opaque;
 pub(crate) mod sniff;
 mod tar;
+mod unsupported;
 mod zip;
 
 use std::cell::{Cell, RefCell};
@@ -36,14 +45,15 @@ use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
 
-use super::content::scan_plain;
 use super::Context;
 use crate::coverage::GapKind;
 use crate::findings::display_chain;
 use crate::matcher::ScanBuffer;
+use format::{Class, Format, Place};
+pub(crate) use leaf::Reopen;
 pub use limits::ArchiveLimits;
 use limits::Counted;
-use sniff::{sniff, Kind, Peeked, SNIFF_LEN};
+use sniff::{sniff, Peeked, SNIFF_LEN};
 
 /// What was read of one top-level archive.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +80,11 @@ pub(crate) struct Walk<'a, 'm> {
     ctx: Context<'a, 'm>,
     input_bytes: Cell<u64>,
     /// A fixed input size (a zip file on disk, read with random access), if known.
-    input_size: Option<u64>,
+    input_size: Cell<Option<u64>>,
+    /// Where the top-level stream lives (decides which formats are recognised in it).
+    place: Place,
+    /// Whether any layer was opened: only then is there an archive to list in coverage.
+    opened: Cell<bool>,
     stopped: Cell<bool>,
     buffered: Cell<u64>,
     member: RefCell<Vec<String>>,
@@ -127,19 +141,32 @@ pub(crate) fn describe_error(error: &(dyn std::error::Error + 'static)) -> Strin
 }
 
 impl<'a, 'm> Walk<'a, 'm> {
-    fn new(ctx: Context<'a, 'm>, chain: &[String], kind: Kind, input_size: Option<u64>) -> Self {
+    pub(crate) fn new(ctx: Context<'a, 'm>, chain: &[String], place: Place) -> Self {
         Walk {
             ctx,
             input_bytes: Cell::new(0),
-            input_size,
+            input_size: Cell::new(None),
+            place,
+            opened: Cell::new(false),
             stopped: Cell::new(false),
             buffered: Cell::new(0),
             member: RefCell::new(chain.to_vec()),
             coverage: RefCell::new(ArchiveCoverage {
                 path: display_chain(chain),
-                format: kind.name().to_string(),
                 ..ArchiveCoverage::default()
             }),
+        }
+    }
+
+    /// The top-level input has a fixed size (a file read with random access).
+    fn input_size_known(&self, size: u64) {
+        self.input_size.set(Some(size));
+    }
+
+    /// A layer of `format` was opened; the outermost one names the archive.
+    fn opening(&self, format: &str) {
+        if !self.opened.replace(true) {
+            self.coverage.borrow_mut().format = format.to_string();
         }
     }
 
@@ -163,7 +190,7 @@ impl<'a, 'm> Walk<'a, 'm> {
             coverage.expanded_bytes += n;
             coverage.expanded_bytes
         };
-        let input = self.input_size.unwrap_or(self.input_bytes.get());
+        let input = self.input_size.get().unwrap_or(self.input_bytes.get());
         match self.limits().expansion_exceeded(total, input) {
             None => Ok(()),
             Some(why) => {
@@ -226,7 +253,11 @@ impl<'a, 'm> Walk<'a, 'm> {
         self.buffered.set(self.buffered.get().saturating_sub(n));
     }
 
-    fn finish(self) {
+    /// Lists what was read in the root's coverage, if the stream was an archive at all.
+    pub(crate) fn finish(self) {
+        if !self.opened.get() {
+            return;
+        }
         let coverage = self.coverage.into_inner();
         self.ctx
             .recorder
@@ -234,42 +265,61 @@ impl<'a, 'm> Walk<'a, 'm> {
     }
 }
 
-/// Reads a top-level stream already sniffed as a container of `kind`.
-pub(crate) fn scan_top_level(
+/// Inspects one top-level stream: every layer it holds is unwrapped, recursively. `reopen`
+/// says how its bytes can be read again from an offset, for streams found inside it.
+pub(crate) fn inspect_top_level(
     ctx: Context,
     chain: &[String],
-    kind: Kind,
+    place: Place,
     reader: &mut dyn Read,
+    reopen: Reopen,
     buffer: &mut ScanBuffer,
 ) {
-    let walk = Walk::new(ctx, chain, kind, None);
+    let walk = Walk::new(ctx, chain, place);
     let mut input = Input {
         walk: &walk,
         chain,
         inner: reader,
     };
-    scan_member(&walk, chain, &mut input, 0, buffer);
+    inspect(&walk, chain, &mut input, 0, reopen, buffer);
     walk.finish();
 }
 
-/// Reads a compressed file on disk, decoding on a helper thread.
-pub(crate) fn scan_compressed_file(
+/// Inspects a file on disk: a format that reads files better in place (a zip with random
+/// access, a compressed file decoded on a second thread) gets the file; anything else is
+/// read as a stream that starts with the `head` already read.
+pub(crate) fn inspect_file(
     ctx: Context,
     chain: &[String],
-    kind: Kind,
     file: File,
+    head: &[u8],
     buffer: &mut ScanBuffer,
 ) {
-    let walk = Walk::new(ctx, chain, kind, None);
-    compressed::scan_file(&walk, chain, kind, file, buffer);
-    walk.finish();
-}
-
-/// Reads a zip file on disk in place (random access, nothing held in memory).
-pub(crate) fn scan_zip_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBuffer) {
+    let walk = Walk::new(ctx, chain, Place::Filesystem);
+    if let Some(format) = sniff(head, Place::Filesystem) {
+        if format.class() == Class::Readable {
+            walk.opening(format.name());
+            if format.open_file(&walk, chain, &file, buffer) {
+                walk.finish();
+                return;
+            }
+        }
+    }
     let size = file.metadata().map(|m| m.len()).ok();
-    let walk = Walk::new(ctx, chain, Kind::Zip, size);
-    zip::scan_seekable(&walk, chain, file, 0, buffer);
+    let mut rest = &file;
+    let mut input = Input {
+        walk: &walk,
+        chain,
+        inner: &mut head.chain(&mut rest),
+    };
+    inspect(
+        &walk,
+        chain,
+        &mut input,
+        0,
+        Reopen::File(&file, size),
+        buffer,
+    );
     walk.finish();
 }
 
@@ -309,51 +359,119 @@ pub(crate) fn scan_member(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
+    inspect(walk, chain, reader, depth, Reopen::None, buffer)
+}
+
+/// The driver of the pipeline: recognises the stream's format from its first bytes and
+/// opens it (members come back here at `depth + 1`), records formats that cannot be read as
+/// gaps, and hands everything else to [`leaf::scan`], which scans the bytes and follows
+/// streams that start inside them.
+pub(crate) fn inspect(
+    walk: &Walk,
+    chain: &[String],
+    reader: &mut dyn Read,
+    depth: u32,
+    reopen: Reopen,
+    buffer: &mut ScanBuffer,
+) {
     let mut peeked = Peeked::new(reader, SNIFF_LEN);
-    let kind = sniff(peeked.head(), depth > 0);
+    let place = if depth > 0 { Place::Inside } else { walk.place };
+    let format = sniff(peeked.head(), place);
     {
         let mut coverage = walk.coverage.borrow_mut();
         coverage.max_depth = coverage.max_depth.max(depth);
     }
-    if kind.is_container() && depth >= walk.limits().max_depth {
+    let Some(format) = format else {
+        return leaf::scan(
+            walk,
+            chain,
+            &mut peeked,
+            depth,
+            reopen,
+            leaf::Kind::Plain,
+            buffer,
+        );
+    };
+    let name = format.name_at(peeked.head());
+    match format.class() {
+        Class::Readable => open(walk, chain, format, &mut peeked, depth, buffer),
+        Class::Inert => leaf::scan(
+            walk,
+            chain,
+            &mut peeked,
+            depth,
+            reopen,
+            leaf::Kind::Inert,
+            buffer,
+        ),
+        Class::Unsupported => {
+            walk.fail(
+                GapKind::Unsupported,
+                chain,
+                format!(
+                    "{name} content cannot be decoded by scour; its raw bytes were scanned, what \
+                     it compresses or packs was not"
+                ),
+            );
+            leaf::scan(
+                walk,
+                chain,
+                &mut peeked,
+                depth,
+                reopen,
+                leaf::Kind::Accounted,
+                buffer,
+            );
+        }
+        Class::Encrypted => {
+            walk.fail(
+                GapKind::Encrypted,
+                chain,
+                format!(
+                    "{name} ciphertext: what it encrypts cannot be read without the key; its \
+                     raw bytes were scanned"
+                ),
+            );
+            leaf::scan(
+                walk,
+                chain,
+                &mut peeked,
+                depth,
+                reopen,
+                leaf::Kind::Accounted,
+                buffer,
+            );
+        }
+    }
+}
+
+/// Opens a readable layer, within the nesting limit.
+fn open(
+    walk: &Walk,
+    chain: &[String],
+    format: &dyn Format,
+    reader: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    if depth >= walk.limits().max_depth {
         walk.fail(
             GapKind::LimitExceeded,
             chain,
             format!(
                 "a {} nested {depth} levels deep, deeper than the limit (--archive-max-depth {}); \
                  not opened",
-                kind.name(),
+                format.name(),
                 walk.limits().max_depth
             ),
         );
         return;
     }
-    if kind.is_container() && depth > 0 {
+    walk.opening(format.name());
+    if depth > 0 {
         note_layer(walk, chain);
     }
-    let reader: &mut dyn Read = &mut peeked;
-    match kind {
-        Kind::Plain => scan_leaf(walk, chain, reader, buffer),
-        Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
-            compressed::scan(walk, chain, kind, reader, depth, buffer)
-        }
-        Kind::Tar => tar::scan(walk, chain, reader, depth, buffer),
-        Kind::Zip => zip::scan_stream(walk, chain, reader, depth, buffer),
-        Kind::Ar => ar::scan(walk, chain, reader, depth, buffer),
-        Kind::GitLooseObject => git_objects::scan_loose(walk, chain, reader, depth, buffer),
-        Kind::GitPack => git_objects::scan_pack(walk, chain, reader, depth, buffer),
-        Kind::Unsupported(name) => {
-            walk.fail(
-                GapKind::Unsupported,
-                chain,
-                format!(
-                    "{name} archives cannot be opened by scour; its raw bytes were scanned, its \
-                     compressed content was not"
-                ),
-            );
-            scan_leaf(walk, chain, reader, buffer);
-        }
-    }
+    format.open(walk, chain, reader, depth, buffer);
 }
 
 /// A container whose member name is an image blob digest is a layer: list it.
@@ -365,22 +483,6 @@ fn note_layer(walk: &Walk, chain: &[String]) {
     let mut coverage = walk.coverage.borrow_mut();
     if !coverage.layers.iter().any(|layer| layer.member == member) {
         coverage.layers.push(image::Layer { digest, member });
-    }
-}
-
-/// Scans a member's bytes.
-fn scan_leaf(walk: &Walk, chain: &[String], reader: &mut dyn Read, buffer: &mut ScanBuffer) {
-    walk.entering(chain);
-    walk.coverage.borrow_mut().members_scanned += 1;
-    if let Some(error) = scan_plain(walk.ctx, chain, reader, buffer) {
-        walk.fail(
-            GapKind::Corrupt,
-            chain,
-            format!(
-                "{} — the rest of it was not scanned",
-                describe_error(&error)
-            ),
-        );
     }
 }
 

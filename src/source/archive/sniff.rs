@@ -3,120 +3,22 @@
 //! A `.log` can be gzipped, a `.bin` can be a tarball, and a renamed `.zip` is still a zip,
 //! so only magic numbers decide. [`Peeked`] reads the first bytes of a stream and then
 //! replays them, so sniffing consumes nothing and the stream is still read exactly once.
+//! Which formats exist is the registry's business ([`super::format::FORMATS`]).
 
 use std::io::{self, Read};
+
+use super::format::{Format, Place};
 
 /// Bytes read before deciding; enough for the tar magic at offset 257.
 pub(crate) const SNIFF_LEN: usize = 1024;
 
-/// What a stream turned out to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// Not a container: scanned as bytes.
-    Plain,
-    Gzip,
-    Bzip2,
-    Xz,
-    Zstd,
-    Zip,
-    Tar,
-    /// Unix `ar` (`.deb`, `.a`, `.rlib`).
-    Ar,
-    /// A zlib-compressed git object (`blob 12\0...`); only recognised inside archives.
-    GitLooseObject,
-    /// A git packfile; only recognised inside archives.
-    GitPack,
-    /// A format scour recognises but cannot read; the name is for the gap.
-    Unsupported(&'static str),
-}
-
-impl Kind {
-    pub(crate) fn is_container(self) -> bool {
-        !matches!(self, Kind::Plain)
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Plain => "plain",
-            Kind::Gzip => "gzip",
-            Kind::Bzip2 => "bzip2",
-            Kind::Xz => "xz",
-            Kind::Zstd => "zstd",
-            Kind::Zip => "zip",
-            Kind::Tar => "tar",
-            Kind::Ar => "ar",
-            Kind::GitLooseObject => "git loose object",
-            Kind::GitPack => "git pack",
-            Kind::Unsupported(name) => name,
-        }
-    }
-}
-
-const UNSUPPORTED: &[(&[u8], &str)] = &[
-    (b"7z\xBC\xAF\x27\x1C", "7z"),
-    (b"Rar!\x1A\x07", "rar"),
-    (b"\x04\x22\x4D\x18", "lz4"),
-    (b"LZIP", "lzip"),
-    (b"\x89LZO\x00\r\n\x1A\n", "lzop"),
-    (b"\x1F\x9D", "unix compress (.Z)"),
-    (b"\x1F\xA0", "lzh compress"),
-    (b"MSCF\0\0\0\0", "cab"),
-    (b"\xED\xAB\xEE\xDB", "rpm"),
-    (b"070701", "cpio"),
-    (b"070702", "cpio"),
-    (b"070707", "cpio"),
-    (b"xar!", "xar"),
-    (b"hsqs", "squashfs"),
-];
-
-/// Decides what `head` (the first bytes of a stream) is. Git objects are only recognised
-/// when `inside_archive`: on a filesystem, repositories belong to the git source.
-pub(crate) fn sniff(head: &[u8], inside_archive: bool) -> Kind {
-    let starts = |magic: &[u8]| head.starts_with(magic);
-    if starts(b"\x1F\x8B\x08") {
-        return Kind::Gzip;
-    }
-    if head.len() >= 10
-        && starts(b"BZh")
-        && (b'1'..=b'9').contains(&head[3])
-        && (head[4..10] == *b"1AY&SY" || head[4..10] == *b"\x17\x72\x45\x38\x50\x90")
-    {
-        return Kind::Bzip2;
-    }
-    if starts(b"\xFD7zXZ\x00") {
-        return Kind::Xz;
-    }
-    if starts(b"\x28\xB5\x2F\xFD") {
-        return Kind::Zstd;
-    }
-    if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") || starts(b"PK\x07\x08PK\x03\x04") {
-        return Kind::Zip;
-    }
-    if is_tar_header(head) {
-        return Kind::Tar;
-    }
-    if starts(b"!<arch>\n") {
-        return Kind::Ar;
-    }
-    if inside_archive {
-        if head.len() >= 12 && starts(b"PACK") && matches!(head[4..8], [0, 0, 0, 2] | [0, 0, 0, 3])
-        {
-            return Kind::GitPack;
-        }
-        if super::git_objects::is_loose_object(head) {
-            return Kind::GitLooseObject;
-        }
-    }
-    for (magic, name) in UNSUPPORTED {
-        if starts(magic) {
-            return Kind::Unsupported(name);
-        }
-    }
-    Kind::Plain
+/// The registered format a stream starting with `head` is in, if any.
+pub(crate) fn sniff(head: &[u8], place: Place) -> Option<&'static dyn Format> {
+    super::format::recognise(head, place)
 }
 
 /// A ustar/GNU/PAX header: the magic at 257 and a header checksum that adds up.
-fn is_tar_header(head: &[u8]) -> bool {
+pub(super) fn is_tar_header(head: &[u8]) -> bool {
     if head.len() < 512 {
         return false;
     }
@@ -212,42 +114,39 @@ mod tests {
         builder.into_inner().unwrap()
     }
 
+    fn name(head: &[u8], place: Place) -> Option<&'static str> {
+        sniff(head, place).map(|format| format.name_at(head))
+    }
+
     #[test]
     fn recognises_by_magic_not_name() {
-        assert_eq!(sniff(b"\x1F\x8B\x08\x00rest", false), Kind::Gzip);
-        assert_eq!(sniff(b"BZh91AY&SYxxxx", false), Kind::Bzip2);
-        assert_eq!(sniff(b"\xFD7zXZ\x00\x00", false), Kind::Xz);
-        assert_eq!(sniff(b"\x28\xB5\x2F\xFD\x00", false), Kind::Zstd);
-        assert_eq!(sniff(b"PK\x03\x04....", false), Kind::Zip);
-        assert_eq!(sniff(b"PK\x05\x06....", false), Kind::Zip);
-        assert_eq!(sniff(&tar_bytes(), false), Kind::Tar);
-        assert_eq!(
-            sniff(b"7z\xBC\xAF\x27\x1C\x00\x04", false),
-            Kind::Unsupported("7z")
-        );
-        assert_eq!(
-            sniff(b"Rar!\x1A\x07\x01\x00", false),
-            Kind::Unsupported("rar")
-        );
-        assert_eq!(
-            sniff(b"plain text, BZh and PK in the middle", false),
-            Kind::Plain
-        );
-        assert_eq!(sniff(b"", false), Kind::Plain);
+        let fs = Place::Filesystem;
+        assert_eq!(name(b"\x1F\x8B\x08\x00rest", fs), Some("gzip"));
+        assert_eq!(name(b"BZh91AY&SYxxxx", fs), Some("bzip2"));
+        assert_eq!(name(b"\xFD7zXZ\x00\x00", fs), Some("xz"));
+        assert_eq!(name(b"\x28\xB5\x2F\xFD\x00", fs), Some("zstd"));
+        assert_eq!(name(b"\x50\x2A\x4D\x18\x04\0\0\0abcd", fs), Some("zstd"));
+        assert_eq!(name(b"PK\x03\x04....", fs), Some("zip"));
+        assert_eq!(name(b"PK\x05\x06....", fs), Some("zip"));
+        assert_eq!(name(&tar_bytes(), fs), Some("tar"));
+        assert_eq!(name(b"7z\xBC\xAF\x27\x1C\x00\x04", fs), Some("7z"));
+        assert_eq!(name(b"Rar!\x1A\x07\x01\x00", fs), Some("rar"));
+        assert_eq!(name(b"plain text, BZh and PK in the middle", fs), None);
+        assert_eq!(name(b"", fs), None);
     }
 
     #[test]
     fn a_broken_tar_checksum_is_not_a_tar() {
         let mut bytes = tar_bytes();
         bytes[0] ^= 1;
-        assert_eq!(sniff(&bytes, false), Kind::Plain);
+        assert_eq!(name(&bytes, Place::Filesystem), None);
     }
 
     #[test]
     fn git_packs_only_inside_archives() {
         let pack = b"PACK\0\0\0\x02\0\0\0\x01rest";
-        assert_eq!(sniff(pack, true), Kind::GitPack);
-        assert_eq!(sniff(pack, false), Kind::Plain);
+        assert_eq!(name(pack, Place::Inside), Some("git pack"));
+        assert_eq!(name(pack, Place::Filesystem), None);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::io::{self, Read};
 
 use tar::EntryType;
 
+use super::format::{Format, Place};
 use super::{drain, image, scan_member, Walk};
 use crate::coverage::{GapKind, SkipReason};
 use crate::findings::display_chain;
@@ -21,6 +22,32 @@ use crate::matcher::ScanBuffer;
 const BLOCK: usize = 512;
 /// Largest long-name or PAX record accepted.
 const MAX_EXTENSION: u64 = 1 << 20;
+
+pub(crate) static TAR: Tar = Tar;
+
+/// Tar (ustar, GNU, PAX, and v7 archives, which have no magic but a header checksum).
+pub(crate) struct Tar;
+
+impl Format for Tar {
+    fn name(&self) -> &'static str {
+        "tar"
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        super::sniff::is_tar_header(head)
+    }
+
+    fn open(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Read,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) {
+        scan(walk, chain, reader, depth, buffer)
+    }
+}
 
 pub(super) fn scan(
     walk: &Walk,

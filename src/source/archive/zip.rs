@@ -19,11 +19,53 @@ use std::io::{Cursor, Read, Seek};
 use ::zip::result::ZipError;
 use ::zip::ZipArchive;
 
+use super::format::{Format, Place};
 use super::limits::Decoded;
 use super::{buffer_whole, describe_error, scan_member, Walk};
 use crate::coverage::{GapKind, SkipReason};
 use crate::findings::display_chain;
 use crate::matcher::ScanBuffer;
+
+pub(crate) static ZIP: Zip = Zip;
+
+pub(crate) struct Zip;
+
+impl Format for Zip {
+    fn name(&self) -> &'static str {
+        "zip"
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        head.starts_with(b"PK\x03\x04")
+            || head.starts_with(b"PK\x05\x06")
+            || head.starts_with(b"PK\x07\x08PK\x03\x04")
+    }
+
+    fn open(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Read,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) {
+        scan_stream(walk, chain, reader, depth, buffer)
+    }
+
+    fn open_file(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        file: &std::fs::File,
+        buffer: &mut ScanBuffer,
+    ) -> bool {
+        if let Ok(metadata) = file.metadata() {
+            walk.input_size_known(metadata.len());
+        }
+        scan_seekable(walk, chain, file, 0, buffer);
+        true
+    }
+}
 
 /// A zip that arrived as a stream: buffered in memory, then read with random access.
 pub(super) fn scan_stream(

@@ -1,0 +1,802 @@
+//! Streams and archives that start inside other bytes: found, validated, and followed.
+//!
+//! Formats are not only at byte 0. A Python zipapp or an executable jar is a script or a
+//! launcher followed by a zip; a self-extracting installer is a shell script followed by a
+//! tar.gz; `pg_dump -Fc`, PDFs, PNG text chunks, VM disk images and journal files keep
+//! their text in zlib, zstd or xz streams between binary records; an ELF runtime carries a
+//! filesystem image. The [`Detector`] watches every byte of a leaf (one automaton over the
+//! signatures below, run beside the matcher) and notes where such a stream could begin; each
+//! candidate is validated by its format's own check and, for compressed streams, a trial
+//! decode of a few KiB, so the false starts that binaries are full of cost almost nothing
+//! and never become gaps. A candidate that holds is read again from its offset and goes
+//! through the pipeline like a member, named `<format>@<offset>` in the location chain; the
+//! input it consumed counts as interpreted for the opaque-content accounting.
+//!
+//! Markers of ciphertext inside readable files (an ansible-vault value in YAML, a SOPS
+//! value, an armored PGP block) are validated the same way and become `encrypted` gaps.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+use super::format::{Class, Format, Place};
+use super::sniff::SNIFF_LEN;
+use super::{compressed, encrypted, inspect, Reopen, Walk};
+use crate::coverage::GapKind;
+use crate::matcher::ScanBuffer;
+
+/// Longest signature, and so the most bytes a signature can straddle two reads by.
+pub(crate) const LONGEST_SIGNATURE: usize = 64;
+/// Candidates followed per leaf; past these, binaries full of false starts stop costing.
+const MAX_STRONG: usize = 2048;
+const MAX_ZLIB: usize = 8192;
+/// A trial decode reads this much output before a candidate is believed.
+const TRIAL_OUTPUT: usize = 4096;
+/// A trial that ends in an error before this much output was a false start.
+const TRIAL_MINIMUM: usize = 64;
+/// A carved stream that fails after this much output was real, and its damage is a gap.
+const REAL_STREAM: u64 = 64 << 10;
+/// Bytes looked at for a NUL before a leaf counts as binary (zlib has no real magic, so
+/// its two-byte headers are only looked for in binary content).
+const BINARY_PROBE: u64 = 8 << 10;
+
+/// What a signature stands for.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// A registered format starting at the candidate offset (validated by its own check).
+    Format(&'static dyn Format),
+    /// A zlib stream (CMF/FLG checked), or one right after a PDF `stream` keyword.
+    Zlib,
+    /// A zip's end-of-central-directory record; the zip starts where it says.
+    ZipEnd,
+    /// An ISO 9660 volume descriptor (`CD001` at byte 1 of a 2 KiB sector from 32 KiB on).
+    IsoVolume,
+    /// Media (JPEG, PNG) whose entropy is not opaque content.
+    Media,
+    /// Ciphertext inside readable content.
+    Encrypted(&'static str),
+}
+
+impl std::fmt::Debug for dyn Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+struct Signature {
+    bytes: &'static [u8],
+    /// How far before the signature the format starts (tar's magic is at byte 257).
+    back: u64,
+    /// How far after the signature's start the format starts (zlib after `stream\n`).
+    forward: u64,
+    target: Target,
+}
+
+const fn at(bytes: &'static [u8], target: Target) -> Signature {
+    Signature {
+        bytes,
+        back: 0,
+        forward: 0,
+        target,
+    }
+}
+
+fn signatures() -> Vec<Signature> {
+    let mut list = vec![
+        at(b"\x1F\x8B\x08", Target::Format(&compressed::GZIP)),
+        Signature {
+            back: 4,
+            ..at(b"1AY&SY", Target::Format(&compressed::BZIP2))
+        },
+        at(b"\xFD7zXZ\x00", Target::Format(&compressed::XZ)),
+        at(b"\x28\xB5\x2F\xFD", Target::Format(&compressed::ZSTD)),
+        at(b"LZIP\x01", Target::Format(&compressed::LZIP)),
+        at(
+            b"\x04\x22\x4D\x18",
+            Target::Format(&super::unsupported::UNSUPPORTED),
+        ),
+        at(
+            b"7z\xBC\xAF\x27\x1C",
+            Target::Format(&super::unsupported::UNSUPPORTED),
+        ),
+        at(
+            b"Rar!\x1A\x07",
+            Target::Format(&super::unsupported::UNSUPPORTED),
+        ),
+        at(b"hsqs", Target::Format(&super::unsupported::UNSUPPORTED)),
+        Signature {
+            back: 257,
+            ..at(b"ustar", Target::Format(&super::tar::TAR))
+        },
+        at(
+            b"PACK\x00\x00\x00",
+            Target::Format(&super::git_formats::GIT_PACK),
+        ),
+        at(b"PK\x05\x06", Target::ZipEnd),
+        Signature {
+            back: 1,
+            ..at(b"CD001", Target::IsoVolume)
+        },
+        Signature {
+            forward: 7,
+            ..at(b"stream\n", Target::Zlib)
+        },
+        Signature {
+            forward: 8,
+            ..at(b"stream\r\n", Target::Zlib)
+        },
+        at(b"\xFF\xD8\xFF", Target::Media),
+        at(b"\x89PNG\r\n\x1A\n", Target::Media),
+    ];
+    for &(bytes, name) in encrypted::MARKERS {
+        list.push(at(bytes, Target::Encrypted(name)));
+    }
+    list
+}
+
+/// The two automata: every signature, and zlib's two-byte headers (binary content only).
+struct Automata {
+    signatures: Vec<Signature>,
+    strong: AhoCorasick,
+    zlib: AhoCorasick,
+}
+
+fn automata() -> &'static Option<Automata> {
+    static AUTOMATA: OnceLock<Option<Automata>> = OnceLock::new();
+    AUTOMATA.get_or_init(|| {
+        let signatures = signatures();
+        let strong = AhoCorasick::new(signatures.iter().map(|s| s.bytes)).ok()?;
+        let zlib = AhoCorasick::new([b"\x78\x01", b"\x78\x5E", b"\x78\x9C", b"\x78\xDA"]).ok()?;
+        Some(Automata {
+            signatures,
+            strong,
+            zlib,
+        })
+    })
+}
+
+/// Where a stream could begin inside a leaf.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    offset: u64,
+    target: Target,
+}
+
+/// Watches the bytes of one leaf for signatures.
+pub(crate) struct Detector {
+    enabled: bool,
+    binary: bool,
+    position: u64,
+    /// The last bytes of the previous read, for signatures that straddle two reads.
+    tail: Vec<u8>,
+    candidates: Vec<Candidate>,
+    zlib_candidates: usize,
+}
+
+impl Detector {
+    pub(crate) fn new(enabled: bool) -> Detector {
+        Detector {
+            enabled: enabled && automata().is_some(),
+            binary: false,
+            position: 0,
+            tail: Vec::new(),
+            candidates: Vec::new(),
+            zlib_candidates: 0,
+        }
+    }
+
+    /// The offset of the earliest candidate noted so far.
+    pub(crate) fn first_candidate(&self) -> Option<u64> {
+        self.candidates.iter().map(|c| c.offset).min()
+    }
+
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        let Some(automata) = automata().as_ref().filter(|_| self.enabled) else {
+            return;
+        };
+        let start = self.position;
+        if start < BINARY_PROBE && !self.binary {
+            let probe = &bytes[..bytes.len().min((BINARY_PROBE - start) as usize)];
+            self.binary = memchr::memchr(0, probe).is_some();
+        }
+        // Signatures that began in the previous read.
+        if !self.tail.is_empty() {
+            let mut junction = std::mem::take(&mut self.tail);
+            let tail_len = junction.len();
+            junction.extend_from_slice(&bytes[..bytes.len().min(LONGEST_SIGNATURE - 1)]);
+            let base = start - tail_len as u64;
+            self.search(automata, &junction, base, |at| at < tail_len);
+            junction.truncate(tail_len);
+            self.tail = junction;
+        }
+        self.search(automata, bytes, start, |_| true);
+        self.position += bytes.len() as u64;
+        let keep = LONGEST_SIGNATURE - 1;
+        if bytes.len() >= keep {
+            self.tail.clear();
+            self.tail.extend_from_slice(&bytes[bytes.len() - keep..]);
+        } else {
+            self.tail.extend_from_slice(bytes);
+            let excess = self.tail.len().saturating_sub(keep);
+            self.tail.drain(..excess);
+        }
+    }
+
+    fn search(
+        &mut self,
+        automata: &Automata,
+        bytes: &[u8],
+        base: u64,
+        keep: impl Fn(usize) -> bool,
+    ) {
+        if self.candidates.len() < MAX_STRONG {
+            for found in automata.strong.find_overlapping_iter(bytes) {
+                if !keep(found.start()) {
+                    continue;
+                }
+                let signature = &automata.signatures[found.pattern().as_usize()];
+                let at = base + found.start() as u64;
+                let Some(offset) = at.checked_sub(signature.back) else {
+                    continue;
+                };
+                self.candidates.push(Candidate {
+                    offset: offset + signature.forward,
+                    target: signature.target,
+                });
+                if self.candidates.len() >= MAX_STRONG {
+                    break;
+                }
+            }
+        }
+        if self.binary && self.zlib_candidates < MAX_ZLIB {
+            for found in automata.zlib.find_iter(bytes) {
+                if !keep(found.start()) {
+                    continue;
+                }
+                let at = found.start();
+                if !zlib_header_ok(&bytes[at..]) {
+                    continue;
+                }
+                self.candidates.push(Candidate {
+                    offset: base + at as u64,
+                    target: Target::Zlib,
+                });
+                self.zlib_candidates += 1;
+                if self.zlib_candidates >= MAX_ZLIB {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The candidates, in offset order.
+    pub(crate) fn finish(mut self) -> Vec<Candidate> {
+        self.candidates.sort_by_key(|c| c.offset);
+        self.candidates
+    }
+}
+
+/// A zlib header: deflate with a window of at most 32 KiB, no preset dictionary, and the
+/// check bits right. Only the first two bytes are known at detection; the rest of the
+/// header check happens when the stream is followed.
+fn zlib_header_ok(bytes: &[u8]) -> bool {
+    match bytes {
+        [cmf, flg, ..] => {
+            cmf & 0x0F == 8
+                && cmf >> 4 <= 7
+                && flg & 0x20 == 0
+                && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        // The second byte is in the next read: the check happens when it is followed.
+        _ => true,
+    }
+}
+
+/// Bytes of a leaf that can be read again from an offset.
+pub(crate) enum Bytes<'a> {
+    Memory { bytes: &'a [u8], start: u64 },
+    File { file: &'a File, length: u64 },
+}
+
+impl<'a> Bytes<'a> {
+    pub(crate) fn memory(bytes: &'a [u8], start: u64) -> Bytes<'a> {
+        Bytes::Memory { bytes, start }
+    }
+
+    pub(crate) fn file(file: &'a File, length: u64) -> Bytes<'a> {
+        Bytes::File { file, length }
+    }
+
+    fn start(&self) -> u64 {
+        match self {
+            Bytes::Memory { start, .. } => *start,
+            Bytes::File { .. } => 0,
+        }
+    }
+
+    fn end(&self) -> u64 {
+        match self {
+            Bytes::Memory { bytes, start } => start + bytes.len() as u64,
+            Bytes::File { length, .. } => *length,
+        }
+    }
+
+    /// A reader of the bytes from `offset` to `end`.
+    fn reader(&self, offset: u64, end: u64) -> Slice<'a> {
+        Slice {
+            source: match self {
+                Bytes::Memory { bytes, start } => Bytes::Memory {
+                    bytes,
+                    start: *start,
+                },
+                Bytes::File { file, length } => Bytes::File {
+                    file,
+                    length: *length,
+                },
+            },
+            begin: offset,
+            at: offset,
+            end: end.min(self.end()),
+        }
+    }
+
+    /// Up to `len` bytes from `offset`.
+    fn head(&self, offset: u64, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len);
+        let _ = self
+            .reader(offset, offset.saturating_add(len as u64))
+            .read_to_end(&mut out);
+        out
+    }
+
+    /// How the bytes from `offset` on can be read again, for nested carving.
+    fn reopen_from(&self, offset: u64) -> Reopen<'a> {
+        match self {
+            Bytes::Memory { bytes, start } => {
+                let skip = offset.saturating_sub(*start) as usize;
+                Reopen::Memory(bytes.get(skip..).unwrap_or_default())
+            }
+            // A file is reopened from its start only; nested candidates are rare enough
+            // that they are kept as they stream by.
+            Bytes::File { .. } => Reopen::None,
+        }
+    }
+}
+
+/// A window `[begin, end)` of a leaf's bytes, readable and seekable (offsets relative to
+/// `begin`).
+pub(crate) struct Slice<'a> {
+    source: Bytes<'a>,
+    begin: u64,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Slice<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.at) as usize;
+        let want = out.len().min(left);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = match &self.source {
+            Bytes::Memory { bytes, start } => {
+                let from = (self.at - start) as usize;
+                out[..want].copy_from_slice(&bytes[from..from + want]);
+                want
+            }
+            Bytes::File { file, .. } => {
+                std::os::unix::fs::FileExt::read_at(*file, &mut out[..want], self.at)?
+            }
+        };
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Slice<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let length = self.end - self.begin;
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(delta) => length.checked_add_signed(delta),
+            SeekFrom::Current(delta) => (self.at - self.begin).checked_add_signed(delta),
+        };
+        let target = target
+            .filter(|&t| t <= length)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.at = self.begin + target;
+        Ok(target)
+    }
+}
+
+/// What the carved streams of a leaf covered: byte ranges a layer interpreted (or already
+/// accounted for as a gap), and offsets where media begins.
+#[derive(Debug, Default)]
+pub(crate) struct Covered {
+    pub ranges: Vec<(u64, u64)>,
+    pub media: Vec<u64>,
+}
+
+impl Covered {
+    fn contains(&self, offset: u64) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(start, end)| start <= offset && offset < end)
+    }
+}
+
+/// Follows every candidate of a leaf; returns what was covered.
+pub(crate) fn follow(
+    walk: &Walk,
+    chain: &[String],
+    candidates: Vec<Candidate>,
+    source: &Bytes,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> Covered {
+    let mut covered = Covered::default();
+    let mut encrypted_seen: Vec<&str> = Vec::new();
+    let mut last_offset = None;
+    for candidate in candidates {
+        let offset = candidate.offset;
+        if offset < source.start() || offset >= source.end() || covered.contains(offset) {
+            continue;
+        }
+        if walk.check_running().is_err() {
+            break;
+        }
+        let duplicate = last_offset == Some(offset);
+        last_offset = Some(offset);
+        match candidate.target {
+            Target::Media => covered.media.push(offset),
+            Target::Encrypted(name) => {
+                let head = source.head(offset, SNIFF_LEN);
+                if !encrypted_seen.contains(&name) && encrypted_value_follows(&head) {
+                    encrypted_seen.push(name);
+                    walk.fail(
+                        GapKind::Encrypted,
+                        chain,
+                        format!(
+                            "{name} ciphertext at byte {offset}: what it encrypts cannot be read \
+                             without the key"
+                        ),
+                    );
+                }
+            }
+            Target::Format(format) if !duplicate => {
+                let head = source.head(offset, SNIFF_LEN);
+                if let Some(end) =
+                    follow_format(walk, chain, format, &head, source, offset, depth, buffer)
+                {
+                    covered.ranges.push((offset, end));
+                }
+            }
+            Target::Zlib if !duplicate => {
+                let head = source.head(offset, 2);
+                if head.len() == 2 && zlib_header_ok(&head) {
+                    if let Some(end) = follow_zlib(walk, chain, source, offset, depth, buffer) {
+                        covered.ranges.push((offset, end));
+                    }
+                }
+            }
+            Target::ZipEnd => {
+                if let Some(range) = follow_zip_end(walk, chain, source, offset, depth, buffer) {
+                    covered.ranges.push(range);
+                }
+            }
+            Target::IsoVolume => {
+                let head = source.head(offset, 8);
+                let sector_start = offset >= 32 << 10 && offset % 2048 == 0;
+                if sector_start && head.first() == Some(&1) && head.get(6) == Some(&1) {
+                    walk.fail(
+                        GapKind::Unsupported,
+                        chain,
+                        format!(
+                            "an ISO 9660 filesystem image (volume descriptor at byte {offset}): \
+                             its raw bytes were scanned, but files split across its extents or \
+                             compressed inside it were not read as files"
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    covered
+}
+
+/// Follows a registered format found at `offset`; returns where its input ended.
+#[allow(clippy::too_many_arguments)]
+fn follow_format(
+    walk: &Walk,
+    chain: &[String],
+    format: &'static dyn Format,
+    head: &[u8],
+    source: &Bytes,
+    offset: u64,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> Option<u64> {
+    if !format.recognise(head, Place::Inside) {
+        return None;
+    }
+    let name = format.name_at(head);
+    match format.class() {
+        Class::Readable => {}
+        Class::Unsupported if embedded_unsupported_holds(name, head) => {
+            walk.fail(
+                GapKind::Unsupported,
+                chain,
+                format!(
+                    "a {name} stream starts at byte {offset}: scour cannot decode it; its raw \
+                     bytes were scanned, what it compresses or packs was not"
+                ),
+            );
+            return Some(source.end());
+        }
+        _ => return None,
+    }
+    let mut member = chain.to_vec();
+    member.push(format!("{}@{offset}", format.name()));
+    if let Some(codec) = format.stream_decoder() {
+        if !trial_decode(|input| codec.decoder(input), source, offset) {
+            return None;
+        }
+        let mut input = Counting::new(source.reader(offset, source.end()));
+        {
+            let decoder = codec.decoder(&mut input).ok()?;
+            let mut carved = Carved::new(walk, &member, format.name(), decoder);
+            inspect(walk, &member, &mut carved, depth + 1, Reopen::None, buffer);
+            let _ = io::copy(&mut carved, &mut io::sink());
+        }
+        return Some(offset + input.count);
+    }
+    // A container: its own checks decide, and its own failures are gaps.
+    let mut input = Counting::new(source.reader(offset, source.end()));
+    inspect(
+        walk,
+        &member,
+        &mut input,
+        depth + 1,
+        source.reopen_from(offset),
+        buffer,
+    );
+    Some(offset + input.count)
+}
+
+/// Whether an unsupported format's signature met inside other bytes is really one: the
+/// version fields its header has (programs that handle these formats carry the bare magic
+/// numbers as constants, which must not make their binaries gaps).
+fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
+    match name {
+        "7z" => head.len() > 8 && head[6] == 0 && head[7] <= 4,
+        "rar" => head.len() > 10 && (head[6..8] == [1, 0] || (head[6] == 0 && head[9] == 0x73)),
+        "squashfs" => {
+            head.len() > 30 && u16::from_le_bytes([head[28], head[29]]) == 4 && {
+                let block_log = u16::from_le_bytes([head[22], head[23]]);
+                (12..=20).contains(&block_log)
+            }
+        }
+        "lz4" => head.len() > 6 && head[4] & 0xC0 == 0x40,
+        _ => false,
+    }
+}
+
+/// Whether a ciphertext marker is followed by what such ciphertext looks like (a run of
+/// base64 or hex within the next line or two), and not just the marker's name in code or
+/// documentation.
+fn encrypted_value_follows(head: &[u8]) -> bool {
+    let mut run = 0;
+    for &byte in head.iter().skip(4) {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+            run += 1;
+            if run >= 32 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// A zlib stream at `offset` (no registry entry: two bytes are no magic number).
+fn follow_zlib(
+    walk: &Walk,
+    chain: &[String],
+    source: &Bytes,
+    offset: u64,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> Option<u64> {
+    if !trial_decode(
+        |input| Ok(Box::new(flate2::read::ZlibDecoder::new(input)) as Box<dyn Read>),
+        source,
+        offset,
+    ) {
+        return None;
+    }
+    let mut member = chain.to_vec();
+    member.push(format!("zlib@{offset}"));
+    let mut decoder = flate2::read::ZlibDecoder::new(source.reader(offset, source.end()));
+    {
+        let mut carved = Carved::new(walk, &member, "zlib", &mut decoder);
+        inspect(walk, &member, &mut carved, depth + 1, Reopen::None, buffer);
+        let _ = io::copy(&mut carved, &mut io::sink());
+    }
+    Some(offset + decoder.total_in())
+}
+
+/// A zip found by its end record: the central directory says where the zip begins.
+fn follow_zip_end(
+    walk: &Walk,
+    chain: &[String],
+    source: &Bytes,
+    offset: u64,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> Option<(u64, u64)> {
+    let record = source.head(offset, 22);
+    if record.len() < 22 {
+        return None;
+    }
+    let u32_at = |at: usize| {
+        u64::from(u32::from_le_bytes([
+            record[at],
+            record[at + 1],
+            record[at + 2],
+            record[at + 3],
+        ]))
+    };
+    let directory_size = u32_at(12);
+    let directory_offset = u32_at(16);
+    let comment = u64::from(u16::from_le_bytes([record[20], record[21]]));
+    let end = offset + 22 + comment;
+    if end > source.end() || directory_offset == 0xFFFF_FFFF {
+        return None;
+    }
+    let start = offset.checked_sub(directory_size + directory_offset)?;
+    // Offsets relative to the zip's own start (a stub prepended with `cat`), or to the
+    // file's (`zip -A`): the central directory is where one of them says.
+    let base = [start, source.start()]
+        .into_iter()
+        .find(|&base| source.head(base + directory_offset, 4) == b"PK\x01\x02")?;
+    if base == 0 && source.start() == 0 && start == 0 {
+        // A zip from byte 0 was already read as the stream itself.
+        return None;
+    }
+    let mut member = chain.to_vec();
+    member.push(format!("zip@{start}"));
+    walk.opening("zip");
+    super::zip::scan_seekable(walk, &member, source.reader(base, end), depth + 1, buffer);
+    Some((start, end))
+}
+
+/// Decodes up to [`TRIAL_OUTPUT`] bytes: a real stream produces them (or ends cleanly);
+/// a false start fails within a few bytes.
+fn trial_decode<'a>(
+    decoder: impl FnOnce(Slice<'a>) -> io::Result<Box<dyn Read + 'a>>,
+    source: &Bytes<'a>,
+    offset: u64,
+) -> bool {
+    let Ok(mut decoder) = decoder(source.reader(offset, source.end())) else {
+        return false;
+    };
+    let mut out = vec![0u8; TRIAL_OUTPUT];
+    let mut produced = 0;
+    while produced < out.len() {
+        match decoder.read(&mut out[produced..]) {
+            Ok(0) => return produced > 0,
+            Ok(n) => produced += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return produced >= TRIAL_MINIMUM,
+        }
+    }
+    true
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R) -> Counting<R> {
+        Counting { inner, count: 0 }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// A carved stream's decoder: its output counts against the archive's limits; an error
+/// ends it quietly if little had been decoded (a false start that passed the trial), and
+/// is a `corrupt` gap if it had clearly been a real stream.
+struct Carved<'w, 'a, 'm, R> {
+    walk: &'w Walk<'a, 'm>,
+    chain: &'w [String],
+    format: &'static str,
+    inner: R,
+    produced: u64,
+    ended: bool,
+}
+
+impl<'w, 'a, 'm, R: Read> Carved<'w, 'a, 'm, R> {
+    fn new(walk: &'w Walk<'a, 'm>, chain: &'w [String], format: &'static str, inner: R) -> Self {
+        Carved {
+            walk,
+            chain,
+            format,
+            inner,
+            produced: 0,
+            ended: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Carved<'_, '_, '_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.ended {
+            return Ok(0);
+        }
+        self.walk.check_running()?;
+        match self.inner.read(out) {
+            Ok(n) => {
+                self.produced += n as u64;
+                self.walk.expanded(n as u64, self.chain)?;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(error) => {
+                self.ended = true;
+                if self.produced >= REAL_STREAM {
+                    self.walk.fail(
+                        GapKind::Corrupt,
+                        self.chain,
+                        format!(
+                            "the {} stream is damaged or truncated after {} decoded bytes: {} — \
+                             the rest of it was not scanned",
+                            self.format,
+                            self.produced,
+                            super::describe_error(&error)
+                        ),
+                    );
+                }
+                Ok(0)
+            }
+        }
+    }
+}
+
+/// A once-only leaf too large to keep: validated candidates in it cannot be followed.
+pub(crate) fn too_large_to_follow(
+    walk: &Walk,
+    chain: &[String],
+    candidates: &[Candidate],
+    first: u64,
+) {
+    let followable = candidates
+        .iter()
+        .any(|c| matches!(c.target, Target::Format(f) if f.class() == Class::Readable));
+    if followable {
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "compressed streams or archives start inside it (the first at byte {first}), \
+                 but it is larger than {} MiB and can only be read once here, so they were not \
+                 decoded",
+                super::leaf::KEPT_BYTES >> 20
+            ),
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Ciphertext that scour recognises: each one met is an `encrypted` gap naming it, never an
+//! "absent", because nothing can be proven about what a key hides. The raw bytes are still
+//! scanned (an unencrypted header or name can hold the secret too).
+//!
+//! Recognised at the start of a stream: the headers below, and OpenPGP messages (`gpg -c`,
+//! `gpg -e`), whose first packet is a session key. Markers that occur inside otherwise
+//! readable files (an ansible-vault value in YAML, a SOPS value, an armored PGP block in an
+//! email) are found anywhere by [`super::carve`], from [`MARKERS`].
+
+use super::format::{Class, Format, Magic, MagicTable, Place};
+
+static HEADERS: MagicTable = MagicTable {
+    class: Class::Encrypted,
+    entries: &[
+        Magic::start(b"Salted__", "openssl enc"),
+        Magic::start(b"U2FsdGVkX1", "openssl enc (base64)"),
+        Magic::start(b"age-encryption.org/v1", "age"),
+        Magic::start(b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
+        Magic::start(b"$ANSIBLE_VAULT;", "ansible-vault"),
+        Magic::start(b"-----BEGIN PGP MESSAGE-----", "openpgp (armored)"),
+        Magic::start(b"BORG_SEG", "borg repository segment"),
+        Magic::start(b"\x03\xD9\xA2\x9A\x67\xFB\x4B\xB5", "keepass (kdbx)"),
+        Magic::start(b"\x03\xD9\xA2\x9A\x65\xFB\x4B\xB5", "keepass (kdb)"),
+        Magic::start(b"LUKS\xBA\xBE", "luks"),
+        Magic::at(3, b"-FVE-FS-", "bitlocker"),
+        Magic::start(b"\xCE\xCE\xCE\xCE", "java jceks keystore"),
+        Magic::start(b"\xFE\xED\xFE\xED", "java keystore"),
+        Magic::start(b"\x00GITCRYPT\x00", "git-crypt"),
+        Magic::start(b"VimCrypt~", "vim encryption"),
+        Magic::start(b"AES\x01\x00", "aescrypt"),
+        Magic::start(b"AES\x02\x00", "aescrypt"),
+        Magic::start(b"AES\x03\x00", "aescrypt"),
+        Magic::start(b"encrcdsa", "encrypted disk image (dmg)"),
+        Magic::start(
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
+            "encrypted private key",
+        ),
+    ],
+};
+
+/// Markers of encrypted values inside readable files, found anywhere in a stream.
+pub(crate) static MARKERS: &[(&[u8], &str)] = &[
+    (b"$ANSIBLE_VAULT;", "ansible-vault"),
+    (b"ENC[AES256_GCM,", "sops"),
+    (b"-----BEGIN PGP MESSAGE-----", "openpgp (armored)"),
+    (b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
+    (
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
+        "encrypted private key",
+    ),
+    (b"Proc-Type: 4,ENCRYPTED", "encrypted private key"),
+    (b"U2FsdGVkX1", "openssl enc (base64)"),
+    (b"Salted__", "openssl enc"),
+    (b"vault:v1:", "hashicorp vault transit"),
+    (b"kind: SealedSecret", "sealed secret"),
+    (b"\"kind\":\"SealedSecret\"", "sealed secret"),
+    (b"EJ[1:", "ejson"),
+    (
+        b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0",
+        "encrypted office document",
+    ),
+    // pkcs8ShroudedKeyBag: the key inside a PKCS#12 (.p12, .pfx) file is encrypted.
+    (
+        b"\x2A\x86\x48\x86\xF7\x0D\x01\x0C\x0A\x01\x02",
+        "pkcs#12 shrouded key",
+    ),
+    // An adb backup whose header names a cipher.
+    (
+        b"ANDROID BACKUP\n5\n1\nAES-256\n",
+        "android backup (encrypted)",
+    ),
+    (
+        b"ANDROID BACKUP\n4\n1\nAES-256\n",
+        "android backup (encrypted)",
+    ),
+    (
+        b"ANDROID BACKUP\n5\n0\nAES-256\n",
+        "android backup (encrypted)",
+    ),
+];
+
+pub(crate) static ENCRYPTED: Encrypted = Encrypted;
+
+pub(crate) struct Encrypted;
+
+impl Format for Encrypted {
+    fn name(&self) -> &'static str {
+        "encrypted"
+    }
+
+    fn class(&self) -> Class {
+        Class::Encrypted
+    }
+
+    fn name_at(&self, head: &[u8]) -> &'static str {
+        match HEADERS.find(head) {
+            Some(magic) => magic.name,
+            None if is_openpgp_encrypted(head) => "openpgp",
+            None => "encrypted",
+        }
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        HEADERS.find(head).is_some() || is_openpgp_encrypted(head)
+    }
+}
+
+/// An OpenPGP message whose first packet is a public-key (tag 1) or symmetric-key (tag 3)
+/// encrypted session key, in the old or new packet format, with a version these packets
+/// have (3 to 6). That is how `gpg -c` and `gpg -e` output begins.
+fn is_openpgp_encrypted(head: &[u8]) -> bool {
+    let Some(&first) = head.first() else {
+        return false;
+    };
+    if first & 0x80 == 0 {
+        return false;
+    }
+    let (tag, body) = if first & 0x40 != 0 {
+        // New format: one-octet length below 192, or a two-octet length.
+        let tag = first & 0x3F;
+        match head.get(1) {
+            Some(&len) if len < 192 => (tag, 2),
+            Some(&len) if len < 224 => (tag, 3),
+            _ => return false,
+        }
+    } else {
+        let tag = (first >> 2) & 0x0F;
+        let length_bytes = match first & 0x03 {
+            0 => 1,
+            1 => 2,
+            2 => 4,
+            _ => return false,
+        };
+        (tag, 1 + length_bytes)
+    };
+    let version = head.get(body).copied();
+    match tag {
+        // Symmetric-key session key: versions 4, 5, 6; then a cipher id (1..=13).
+        3 => {
+            matches!(version, Some(4..=6))
+                && head.get(body + 1).is_some_and(|c| (1..=13).contains(c))
+        }
+        // Public-key session key: versions 3 and 6; then an 8-byte key id (v3).
+        1 => matches!(version, Some(3 | 6)) && head.len() > body + 10,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::format::{recognise, Class, Place};
+    use super::*;
+
+    #[test]
+    fn encrypted_headers_are_recognised() {
+        for (head, name) in [
+            (
+                &b"Salted__\x01\x02\x03\x04\x05\x06\x07\x08"[..],
+                "openssl enc",
+            ),
+            (b"age-encryption.org/v1\n-> X25519 abc", "age"),
+            (b"$ANSIBLE_VAULT;1.1;AES256\n3338", "ansible-vault"),
+            (
+                b"\x8C\x0D\x04\x07\x03\x02\x11\x22\x33\x44\x55\x66\x77\x88\x01",
+                "openpgp",
+            ),
+            (
+                b"\xC3\x0D\x04\x09\x03\x02\x11\x22\x33\x44\x55\x66\x77\x88\x01",
+                "openpgp",
+            ),
+        ] {
+            let format = recognise(head, Place::Filesystem).expect("recognised");
+            assert_eq!(format.class(), Class::Encrypted);
+            assert_eq!(format.name_at(head), name);
+        }
+    }
+
+    #[test]
+    fn ordinary_bytes_are_not_openpgp() {
+        assert!(!is_openpgp_encrypted(b"\x8C\x0D\x01\x07"));
+        assert!(!is_openpgp_encrypted(b"hello"));
+        assert!(!is_openpgp_encrypted(b""));
+    }
+}
