@@ -116,6 +116,9 @@ pub struct ScanRecord {
     /// Whether directory subjects bind file contents (`--content-digests`).
     #[serde(default)]
     pub content_digests: bool,
+    /// Whether opaque content was accepted instead of recorded as gaps (`--allow-opaque`).
+    #[serde(default)]
+    pub allow_opaque: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -106,6 +106,7 @@ pub fn run_with_ledger(
             threads: options.walk.threads,
             shard: (!options.walk.shard.is_whole()).then_some(options.walk.shard),
             content_digests: options.walk.content_digests,
+            allow_opaque: options.archive_limits.allow_opaque,
         },
         findings,
         coverage,

@@ -542,12 +542,12 @@ fn follow_format(
     let mut member = chain.to_vec();
     member.push(format!("{}@{offset}", format.name()));
     if let Some(codec) = format.stream_decoder() {
-        if !trial_decode(|input| codec.decoder(input), source, offset) {
+        if !trial_decode(|input| codec.single_decoder(input), source, offset) {
             return None;
         }
         let mut input = Counting::new(source.reader(offset, source.end()));
         {
-            let decoder = codec.decoder(&mut input).ok()?;
+            let decoder = codec.single_decoder(&mut input).ok()?;
             let mut carved = Carved::new(walk, &member, format.name(), decoder);
             inspect(walk, &member, &mut carved, depth + 1, Reopen::None, buffer);
             let _ = io::copy(&mut carved, &mut io::sink());
@@ -580,7 +580,13 @@ fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
                 (12..=20).contains(&block_log)
             }
         }
-        "lz4" => head.len() > 6 && head[4] & 0xC0 == 0x40,
+        // Version 01, reserved bits clear, a block size of 64 KiB to 4 MiB.
+        "lz4" => {
+            head.len() > 6
+                && head[4] & 0xC2 == 0x40
+                && head[5] & 0x8F == 0
+                && (4..=7).contains(&(head[5] >> 4))
+        }
         _ => false,
     }
 }

@@ -41,6 +41,9 @@ pub(crate) struct Codec {
     name: &'static str,
     recognise: fn(&[u8]) -> bool,
     decoder: DecoderFactory,
+    /// The decoder of one member or frame only: a stream carved out of other bytes ends
+    /// where its first member does, and what follows it is not its business.
+    single: DecoderFactory,
 }
 
 pub(crate) static GZIP: Codec = Codec {
@@ -49,6 +52,7 @@ pub(crate) static GZIP: Codec = Codec {
         head.starts_with(b"\x1F\x8B\x08") && head.get(3).is_none_or(|f| f & 0xE0 == 0)
     },
     decoder: |input| Ok(Box::new(flate2::read::MultiGzDecoder::new(input))),
+    single: |input| Ok(Box::new(flate2::read::GzDecoder::new(input))),
 };
 
 pub(crate) static BZIP2: Codec = Codec {
@@ -60,36 +64,21 @@ pub(crate) static BZIP2: Codec = Codec {
             && (head[4..10] == *b"1AY&SY" || head[4..10] == *b"\x17\x72\x45\x38\x50\x90")
     },
     decoder: |input| Ok(Box::new(bzip2::read::MultiBzDecoder::new(input))),
+    single: |input| Ok(Box::new(bzip2::read::BzDecoder::new(input))),
 };
 
 pub(crate) static XZ: Codec = Codec {
     name: "xz",
     recognise: |head| head.starts_with(b"\xFD7zXZ\x00"),
-    decoder: |input| {
-        let stream = liblzma::stream::Stream::new_stream_decoder(
-            XZ_MEMORY_LIMIT,
-            liblzma::stream::CONCATENATED,
-        )
-        .map_err(io::Error::other)?;
-        Ok(Box::new(liblzma::read::XzDecoder::new_stream(
-            input, stream,
-        )))
-    },
+    decoder: |input| xz_family(input, Container::Xz, liblzma::stream::CONCATENATED),
+    single: |input| xz_family(input, Container::Xz, 0),
 };
 
 pub(crate) static LZIP: Codec = Codec {
     name: "lzip",
     recognise: |head| head.starts_with(b"LZIP\x01"),
-    decoder: |input| {
-        let stream = liblzma::stream::Stream::new_lzip_decoder(
-            XZ_MEMORY_LIMIT,
-            liblzma::stream::CONCATENATED,
-        )
-        .map_err(io::Error::other)?;
-        Ok(Box::new(liblzma::read::XzDecoder::new_stream(
-            input, stream,
-        )))
-    },
+    decoder: |input| xz_family(input, Container::Lzip, liblzma::stream::CONCATENATED),
+    single: |input| xz_family(input, Container::Lzip, 0),
 };
 
 /// The legacy `.lzma` format (LZMA-alone) has no magic number: a properties byte, a
@@ -99,14 +88,33 @@ pub(crate) static LZIP: Codec = Codec {
 pub(crate) static LZMA_ALONE: Codec = Codec {
     name: "lzma",
     recognise: is_lzma_alone,
-    decoder: |input| {
-        let stream =
-            liblzma::stream::Stream::new_lzma_decoder(XZ_MEMORY_LIMIT).map_err(io::Error::other)?;
-        Ok(Box::new(liblzma::read::XzDecoder::new_stream(
-            input, stream,
-        )))
-    },
+    decoder: |input| xz_family(input, Container::LzmaAlone, 0),
+    single: |input| xz_family(input, Container::LzmaAlone, 0),
 };
+
+/// The containers liblzma decodes.
+enum Container {
+    Xz,
+    Lzip,
+    LzmaAlone,
+}
+
+fn xz_family<'r>(
+    input: Box<dyn Read + 'r>,
+    container: Container,
+    flags: u32,
+) -> io::Result<Box<dyn Read + 'r>> {
+    use liblzma::stream::Stream;
+    let stream = match container {
+        Container::Xz => Stream::new_stream_decoder(XZ_MEMORY_LIMIT, flags),
+        Container::Lzip => Stream::new_lzip_decoder(XZ_MEMORY_LIMIT, flags),
+        Container::LzmaAlone => Stream::new_lzma_decoder(XZ_MEMORY_LIMIT),
+    }
+    .map_err(io::Error::other)?;
+    Ok(Box::new(liblzma::read::XzDecoder::new_stream(
+        input, stream,
+    )))
+}
 
 fn is_lzma_alone(head: &[u8]) -> bool {
     if head.len() < 13 || head[0] != 0x5D {
@@ -134,6 +142,13 @@ pub(crate) static ZSTD: Codec = Codec {
     decoder: |input| {
         let mut decoder =
             zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(1 << 17, input))?;
+        decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+        Ok(Box::new(decoder))
+    },
+    single: |input| {
+        let decoder =
+            zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(1 << 17, input))?;
+        let mut decoder = decoder.single_frame();
         decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
         Ok(Box::new(decoder))
     },
@@ -179,6 +194,14 @@ impl Codec {
     /// A decoder over `input`.
     pub(crate) fn decoder<'r>(&self, input: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
         (self.decoder)(Box::new(input))
+    }
+
+    /// A decoder of the first member or frame of `input` only.
+    pub(crate) fn single_decoder<'r>(
+        &self,
+        input: impl Read + 'r,
+    ) -> io::Result<Box<dyn Read + 'r>> {
+        (self.single)(Box::new(input))
     }
 }
 

@@ -20,9 +20,10 @@ impl Format for GitPack {
 
     fn recognise(&self, head: &[u8], place: Place) -> bool {
         place == Place::Inside
-            && head.len() >= 12
+            && head.len() >= 13
             && head.starts_with(b"PACK")
             && matches!(head[4..8], [0, 0, 0, 2] | [0, 0, 0, 3])
+            && plausible_first_object(head)
     }
 
     fn open(
@@ -35,6 +36,15 @@ impl Format for GitPack {
     ) {
         git_objects::scan_pack(walk, chain, reader, depth, buffer)
     }
+}
+
+/// A pack header's object count within what real repositories hold, and a first object
+/// of a real type (commit, tree, blob, tag, or a delta), so the bare magic number that git's
+/// own executables carry is not taken for a pack.
+fn plausible_first_object(head: &[u8]) -> bool {
+    let count = u32::from_be_bytes([head[8], head[9], head[10], head[11]]);
+    let kind = (head[12] >> 4) & 0x07;
+    (1..1 << 26).contains(&count) && matches!(kind, 1 | 2 | 3 | 4 | 6 | 7)
 }
 
 pub(crate) struct GitLooseObject;

@@ -114,7 +114,7 @@ pub(crate) fn scan(
         },
     };
     if kind == Kind::Plain {
-        opaque::account(walk, chain, meter.regions(length), &covered);
+        opaque::account(walk, chain, meter.regions(), &covered);
     }
 }
 

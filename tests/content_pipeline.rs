@@ -1,0 +1,333 @@
+//! The content pipeline on artifacts made by the real tools: formats found after a prefix
+//! and at an offset, streams carved out of binary records, encrypted stores, and
+//! high-entropy content no layer could read (`opaque`). Every sample is checked not to hold
+//! the secret raw, so a test cannot pass by the raw scan alone.
+
+mod archive_support;
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use archive_support::{gap_kinds, text_with};
+use common::{random_token, scan, scan_with_secrets, write};
+
+/// Runs a tool that must exist (CI installs it); outside CI a missing tool skips the test.
+fn tool(name: &str) -> Option<Command> {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: {name} is not installed");
+        return None;
+    }
+    Some(Command::new(name))
+}
+
+fn run(mut command: Command, dir: &Path) {
+    let status = command.current_dir(dir).status().expect("run tool");
+    assert!(status.success(), "{command:?} failed");
+}
+
+fn assert_not_raw(bytes: &[u8], secret: &[u8]) {
+    assert!(
+        memchr::memmem::find(bytes, secret).is_none(),
+        "the sample holds the secret raw: the test would prove nothing"
+    );
+}
+
+fn chains(scan: &common::Scan) -> Vec<String> {
+    scan.places().into_iter().map(|(p, _)| p).collect()
+}
+
+#[test]
+fn a_zip_behind_a_shebang_line_is_read() {
+    let Some(mut zip) = tool("zip") else { return };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    write(&work, "app/settings.py", text_with(&secret, 3, "TOKEN = '"));
+    zip.args(["-q", "-r", "../app.zip", "app"]);
+    run(zip, &work);
+    let mut pyz = b"#!/usr/bin/env python3\n".to_vec();
+    pyz.extend(std::fs::read(dir.path().join("app.zip")).unwrap());
+    assert_not_raw(&pyz, &secret);
+    let root = dir.path().join("out");
+    write(&root, "tool.pyz", &pyz);
+    let result = scan(&secret, &[&root]);
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(
+        chains(&result)
+            .iter()
+            .any(|c| c.ends_with("tool.pyz!zip@23!app/settings.py")),
+        "{:?}",
+        chains(&result)
+    );
+    result.assert_no_leak(&secret);
+}
+
+#[test]
+fn a_self_extracting_installer_is_read() {
+    let Some(mut tar) = tool("tar") else { return };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("payload");
+    write(&payload, "etc/app.env", text_with(&secret, 2, "API_KEY="));
+    tar.args(["czf", "../payload.tar.gz", "etc"]);
+    run(tar, &payload);
+    let mut installer = b"#!/bin/sh\n# installer\nARCHIVE=$(awk '/^__ARCHIVE__/ {print NR + 1; exit 0; }' \"$0\")\ntail -n+$ARCHIVE \"$0\" | tar xz\nexit 0\n__ARCHIVE__\n".to_vec();
+    installer.extend(std::fs::read(dir.path().join("payload.tar.gz")).unwrap());
+    assert_not_raw(&installer, &secret);
+    let root = dir.path().join("out");
+    write(&root, "install.run", &installer);
+    let result = scan(&secret, &[&root]);
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(
+        chains(&result)
+            .iter()
+            .any(|c| c.contains("install.run!gzip@") && c.ends_with("!etc/app.env")),
+        "{:?}",
+        chains(&result)
+    );
+}
+
+#[test]
+fn zlib_streams_inside_binary_records_are_decoded() {
+    let secret = random_token(32);
+    let mut record = vec![0u8, 1, 2, 3, 0, 0, 0, 42];
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(&text_with(&secret, 40, "password: "))
+        .unwrap();
+    let compressed = encoder.finish().unwrap();
+    record.extend((compressed.len() as u32).to_le_bytes());
+    record.extend(&compressed);
+    record.extend([0u8; 100]);
+    assert_not_raw(&record, &secret);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "data.bin", &record);
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "found");
+    assert!(
+        chains(&result)
+            .iter()
+            .any(|c| c.ends_with("data.bin!zlib@12")),
+        "{:?}",
+        chains(&result)
+    );
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+}
+
+#[test]
+fn pdf_flate_streams_are_decoded() {
+    let secret = random_token(32);
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let text = format!(
+        "BT /F1 12 Tf 72 712 Td (password {}) Tj ET",
+        String::from_utf8_lossy(&secret)
+    );
+    encoder.write_all(text.as_bytes()).unwrap();
+    let stream = encoder.finish().unwrap();
+    let mut pdf =
+        b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n4 0 obj\n".to_vec();
+    pdf.extend(
+        format!(
+            "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            stream.len()
+        )
+        .as_bytes(),
+    );
+    pdf.extend(&stream);
+    pdf.extend(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    assert_not_raw(&pdf, &secret);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "report.pdf", &pdf);
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(chains(&result)[0].contains("report.pdf!zlib@"));
+}
+
+#[test]
+fn zstd_with_a_leading_skippable_frame_and_legacy_lzma_are_read() {
+    let (Some(mut zstd), Some(mut xz)) = (tool("zstd"), tool("xz")) else {
+        return;
+    };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(
+        dir.path(),
+        "src/dump.sql",
+        text_with(&secret, 3000, "INSERT INTO keys VALUES ('"),
+    );
+    zstd.args(["-q", "-o", "dump.sql.zst.frame", "src/dump.sql"]);
+    run(zstd, dir.path());
+    xz.args(["--format=lzma", "-k", "-c"]).arg(&plain);
+    let lzma = xz.output().expect("xz").stdout;
+    let frame = std::fs::read(dir.path().join("dump.sql.zst.frame")).unwrap();
+    let mut skippable = b"\x50\x2A\x4D\x18\x08\x00\x00\x00seekable".to_vec();
+    skippable.extend(&frame);
+    assert_not_raw(&skippable, &secret);
+    assert_not_raw(&lzma, &secret);
+    let root = dir.path().join("out");
+    write(&root, "dump.sql.zst", &skippable);
+    write(&root, "dump.sql.lzma", &lzma);
+    let result = scan(&secret, &[&root]);
+    assert_eq!(result.verdict(), "found");
+    let mut found: Vec<String> = chains(&result)
+        .iter()
+        .map(|c| c.rsplit('/').next().unwrap().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(found, ["dump.sql.lzma", "dump.sql.zst"]);
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+}
+
+#[test]
+fn encrypted_stores_are_gaps_never_absent() {
+    let (Some(mut openssl), Some(mut gpg)) = (tool("openssl"), tool("gpg")) else {
+        return;
+    };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(
+        dir.path(),
+        "plain/creds.txt",
+        text_with(&secret, 1, "token="),
+    );
+    let root = dir.path().join("store");
+    std::fs::create_dir_all(&root).unwrap();
+    openssl
+        .args([
+            "enc",
+            "-aes-256-cbc",
+            "-pbkdf2",
+            "-pass",
+            "pass:hunter2",
+            "-in",
+        ])
+        .arg(&plain)
+        .arg("-out")
+        .arg(root.join("creds.enc"));
+    run(openssl, dir.path());
+    let home = dir.path().join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    gpg.env("GNUPGHOME", &home)
+        .args([
+            "--batch",
+            "--yes",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "hunter2",
+            "-c",
+            "-o",
+        ])
+        .arg(root.join("creds.txt.gpg"))
+        .arg(&plain);
+    run(gpg, dir.path());
+    write(
+        &root,
+        "group_vars/all.yml",
+        "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  62313365396662343061393464336163383764373764613633653634306231386433626436623361\n  6134333665353966363534333632666535333761666131620a663537646436643839616531643561\n",
+    );
+    for file in ["creds.enc", "creds.txt.gpg"] {
+        assert_not_raw(&std::fs::read(root.join(file)).unwrap(), &secret);
+    }
+    let result = scan(&secret, &[&root]);
+    assert_eq!(result.verdict(), "incomplete");
+    assert_eq!(result.code(), 3);
+    let gaps = result.gaps();
+    assert_eq!(
+        gap_kinds(&gaps),
+        ["encrypted", "encrypted", "encrypted"],
+        "{gaps:?}"
+    );
+    let reasons: Vec<&str> = gaps.iter().map(|g| g["reason"].as_str().unwrap()).collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("openssl enc")),
+        "{reasons:?}"
+    );
+    assert!(reasons.iter().any(|r| r.contains("openpgp")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("ansible-vault")),
+        "{reasons:?}"
+    );
+}
+
+/// Bytes that look like ciphertext (a fixed-seed generator, so the test is repeatable).
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 32) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn high_entropy_content_no_layer_reads_is_opaque() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "blob.dat", noise(300 << 10));
+    write(dir.path(), "small-key.bin", noise(32));
+    write(dir.path(), "notes.txt", "nothing to see here\n");
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "incomplete");
+    let gaps = result.gaps();
+    assert_eq!(gap_kinds(&gaps), ["opaque"], "{gaps:?}");
+    assert!(gaps[0]["chain"][0].as_str().unwrap().ends_with("blob.dat"));
+
+    // Accepted explicitly: no gap, and the report says what was accepted.
+    let accepted = scan_with_secrets(&[&secret], &[dir.path()], &["--allow-opaque"]);
+    assert_eq!(accepted.verdict(), "absent");
+    let root = &accepted.report["coverage"]["roots"][0];
+    assert_eq!(root["opaque_accepted"]["regions"], 1);
+    assert!(root["opaque_accepted"]["bytes"].as_u64().unwrap() >= 256 << 10);
+    assert_eq!(accepted.report["scan"]["allow_opaque"], true);
+}
+
+#[test]
+fn media_and_ordinary_executables_are_not_opaque() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let mut jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+    jpeg.extend(noise(200 << 10));
+    write(dir.path(), "photo.jpg", &jpeg);
+    let exe = std::fs::read("/bin/ls")
+        .or_else(|_| std::fs::read("/usr/bin/ls"))
+        .unwrap();
+    write(dir.path(), "ls-copy", &exe);
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "absent", "{:?}", result.gaps());
+}
+
+#[test]
+fn compressed_content_read_by_a_layer_is_not_opaque() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    // 300 KiB of incompressible data, gzipped: the gzip is read, its content is opaque.
+    let gz = archive_support::gzip(&noise(300 << 10));
+    write(dir.path(), "random.gz", &gz);
+    // Text gzipped and then buried at an offset of a binary file: carved, read, not opaque.
+    let text: Vec<u8> = (0..20_000)
+        .flat_map(|i| format!("log line {i} all is well\n").into_bytes())
+        .collect();
+    let mut container = vec![0u8; 64];
+    container.extend(archive_support::gzip(&text));
+    container.extend(vec![0u8; 64]);
+    write(dir.path(), "bundle.bin", &container);
+    let result = scan(&secret, &[dir.path()]);
+    let gaps = result.gaps();
+    assert_eq!(gap_kinds(&gaps), ["opaque"], "{gaps:?}");
+    assert!(gaps[0]["chain"][0].as_str().unwrap().ends_with("random.gz"));
+}
