@@ -331,3 +331,78 @@ fn compressed_content_read_by_a_layer_is_not_opaque() {
     assert_eq!(gap_kinds(&gaps), ["opaque"], "{gaps:?}");
     assert!(gaps[0]["chain"][0].as_str().unwrap().ends_with("random.gz"));
 }
+
+#[test]
+fn backup_repositories_made_by_restic_and_borg_are_encrypted_gaps() {
+    let (Some(mut restic), Some(mut borg_init)) = (tool("restic"), tool("borg")) else {
+        return;
+    };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "data/app.env",
+        text_with(&secret, 2, "SECRET_KEY="),
+    );
+    let backups = dir.path().join("backups");
+    restic
+        .env("RESTIC_PASSWORD", "correct horse")
+        .args(["--quiet", "init", "--repo"])
+        .arg(backups.join("restic"));
+    run(restic, dir.path());
+    let mut backup = Command::new("restic");
+    backup
+        .env("RESTIC_PASSWORD", "correct horse")
+        .args(["--quiet", "backup", "data", "--repo"])
+        .arg(backups.join("restic"));
+    run(backup, dir.path());
+    borg_init
+        .env("BORG_PASSPHRASE", "correct horse")
+        .env("BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", "yes")
+        .env("HOME", dir.path())
+        .args(["init", "--encryption=repokey"])
+        .arg(backups.join("borg"));
+    run(borg_init, dir.path());
+    let mut create = Command::new("borg");
+    create
+        .env("BORG_PASSPHRASE", "correct horse")
+        .env("HOME", dir.path())
+        .arg("create")
+        .arg(format!("{}::first", backups.join("borg").display()))
+        .arg("data");
+    run(create, dir.path());
+    let result = scan(&secret, &[&backups]);
+    assert_eq!(result.verdict(), "incomplete", "{:?}", result.gaps());
+    let reasons: Vec<String> = result
+        .gaps()
+        .iter()
+        .filter(|g| g["kind"] == "encrypted")
+        .map(|g| g["reason"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("restic repository")),
+        "{reasons:?}"
+    );
+    assert!(reasons.iter().any(|r| r.contains("borg")), "{reasons:?}");
+}
+
+#[test]
+fn lzip_files_are_read() {
+    let Some(mut lzip) = tool("lzip") else { return };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "dump.sql",
+        text_with(&secret, 3000, "VALUES ('"),
+    );
+    lzip.args(["-q", "dump.sql"]);
+    run(lzip, dir.path());
+    assert_not_raw(
+        &std::fs::read(dir.path().join("dump.sql.lz")).unwrap(),
+        &secret,
+    );
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "found");
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+}

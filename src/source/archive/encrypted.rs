@@ -79,6 +79,20 @@ pub(crate) static MARKERS: &[(&[u8], &str)] = &[
     ),
 ];
 
+/// Whether `path` is the `config` file of a restic repository (whose files are all
+/// ciphertext without any magic number: the repository is known by its layout).
+pub(crate) fn is_restic_config(path: &std::path::Path) -> bool {
+    if path.file_name() != Some(std::ffi::OsStr::new("config")) {
+        return false;
+    }
+    let Some(repository) = path.parent() else {
+        return false;
+    };
+    ["data", "index", "keys", "snapshots"]
+        .iter()
+        .all(|dir| repository.join(dir).is_dir())
+}
+
 pub(crate) static ENCRYPTED: Encrypted = Encrypted;
 
 pub(crate) struct Encrypted;

@@ -296,6 +296,18 @@ pub(crate) fn inspect_file(
     buffer: &mut ScanBuffer,
 ) {
     let walk = Walk::new(ctx, chain, Place::Filesystem);
+    if let Some(path) = chain.first().map(std::path::Path::new) {
+        if encrypted::is_restic_config(path) {
+            let repository = path.parent().map(|p| p.display().to_string());
+            walk.fail(
+                GapKind::Encrypted,
+                &[repository.unwrap_or_default()],
+                "a restic repository: every file in it is encrypted, and what it backs up \
+                 cannot be read without the repository password"
+                    .to_string(),
+            );
+        }
+    }
     if let Some(format) = sniff(head, Place::Filesystem) {
         if format.class() == Class::Readable {
             walk.opening(format.name());
