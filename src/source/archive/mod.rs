@@ -309,6 +309,7 @@ pub(crate) fn scan_member(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
+    crate::source::names::check_member(walk.ctx, chain);
     let mut peeked = Peeked::new(reader, SNIFF_LEN);
     let kind = sniff(peeked.head(), depth > 0);
     {
