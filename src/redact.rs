@@ -186,10 +186,8 @@ impl Redactor {
                     self.walk(chain, pointer, place, surfaced);
                     pointer.pop();
                 }
-                let own_place: Option<Vec<String>> = map
-                    .get("chain")
-                    .and_then(Value::as_array)
-                    .map(|chain| {
+                let own_place: Option<Vec<String>> =
+                    map.get("chain").and_then(Value::as_array).map(|chain| {
                         chain
                             .iter()
                             .filter_map(|c| c.as_str().map(str::to_string))
@@ -349,6 +347,29 @@ pub fn text(line: &str) -> String {
         Some(redactor) => redactor.redact(line).into_owned(),
         None => line.to_string(),
     }
+}
+
+/// Panic messages go to stderr through the installed redactor too: a parser that panics
+/// on hostile input may quote that input.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        let line = format!(
+            "scour: thread '{}' panicked{place}: {message}",
+            thread.name().unwrap_or("unnamed")
+        );
+        eprintln!("{}", text(&line));
+    }));
 }
 
 /// A rendered report (JSON, SARIF, text, envelope) checked once more as a whole before it

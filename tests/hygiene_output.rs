@@ -30,7 +30,14 @@ fn busy_tree(root: &Path, secret: &str) {
 fn scan_json(root: &Path, secret: &str, threads: &str) -> Value {
     let output = scour()
         .env(SECRET_ENV, secret)
-        .args(["scan", "--secret-env", SECRET_ENV, "--format", "json", "--quiet"])
+        .args([
+            "scan",
+            "--secret-env",
+            SECRET_ENV,
+            "--format",
+            "json",
+            "--quiet",
+        ])
         .args(["--salt", SALT, "--exclude", "*.log", "--threads", threads])
         .arg(root)
         .output()
@@ -61,7 +68,10 @@ fn one_thread_and_eight_threads_give_the_same_report() {
         .collect();
     let mut sorted = examples.clone();
     sorted.sort();
-    assert_eq!(examples, sorted, "examples are the first 20 in sorted order");
+    assert_eq!(
+        examples, sorted,
+        "examples are the first 20 in sorted order"
+    );
     for _ in 0..3 {
         let eight = scan_json(dir.path(), &secret, "8");
         assert_eq!(one, eight, "the report does not depend on --threads");
@@ -71,7 +81,15 @@ fn one_thread_and_eight_threads_give_the_same_report() {
 fn run_to(output: &Path, root: &Path) -> std::process::Output {
     scour()
         .env(SECRET_ENV, "a-revoked-token-123")
-        .args(["scan", "--secret-env", SECRET_ENV, "--format", "json", "--quiet", "-o"])
+        .args([
+            "scan",
+            "--secret-env",
+            SECRET_ENV,
+            "--format",
+            "json",
+            "--quiet",
+            "-o",
+        ])
         .arg(output)
         .arg(root)
         .output()
@@ -84,7 +102,15 @@ fn dash_is_standard_output() {
     write(dir.path(), "a.txt", "clean");
     let output = scour()
         .env(SECRET_ENV, "a-revoked-token-123")
-        .args(["scan", "--secret-env", SECRET_ENV, "--format", "json", "-o", "-"])
+        .args([
+            "scan",
+            "--secret-env",
+            SECRET_ENV,
+            "--format",
+            "json",
+            "-o",
+            "-",
+        ])
         .arg(dir.path())
         .current_dir(dir.path())
         .output()
@@ -113,9 +139,13 @@ fn a_link_stays_a_link_and_its_target_gets_the_report() {
         .expect("link")
         .file_type()
         .is_symlink());
-    let report: Value = serde_json::from_slice(&std::fs::read(&target).expect("read")).expect("json");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&target).expect("read")).expect("json");
     assert_eq!(report["verdict"], "absent");
-    assert_eq!(std::fs::metadata(&target).expect("stat").mode() & 0o777, 0o604);
+    assert_eq!(
+        std::fs::metadata(&target).expect("stat").mode() & 0o777,
+        0o604
+    );
 }
 
 #[test]
@@ -126,7 +156,10 @@ fn special_files_are_written_in_place_never_replaced() {
     let output = run_to(Path::new("/dev/null"), &root);
     assert_eq!(output.status.code(), Some(0));
     let null = std::fs::metadata("/dev/null").expect("stat");
-    assert!(null.file_type().is_char_device(), "/dev/null is still a device");
+    assert!(
+        null.file_type().is_char_device(),
+        "/dev/null is still a device"
+    );
 
     let fifo = dir.path().join("fifo");
     let status = std::process::Command::new("mkfifo")
@@ -174,7 +207,12 @@ fn a_killed_writers_temporary_file_is_skipped_and_cleaned_up() {
         format!("{{\"half\": \"{secret}"),
     );
     let output = run_to(&dir.path().join("report.json"), dir.path());
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).expect("read"))
             .expect("json");

@@ -28,7 +28,15 @@ fn waiting_scour(cwd: &Path, secret: &[u8]) -> Child {
     );
     let mut command = if is_root() {
         let mut c = Command::new("setpriv");
-        c.args(["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups", "sh", "-c"]);
+        c.args([
+            "--reuid",
+            NOBODY,
+            "--regid",
+            NOBODY,
+            "--clear-groups",
+            "sh",
+            "-c",
+        ]);
         c.arg(&script);
         c
     } else {

@@ -50,6 +50,7 @@ enum Command {
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> i32 {
     // Before any argument is parsed or any secret read.
+    crate::redact::install_panic_hook();
     for problem in crate::hardening::harden_process() {
         eprintln!("scour: warning: {problem}");
     }

@@ -118,7 +118,9 @@ fn write_in_place(path: &Path, bytes: &[u8], create: bool) -> anyhow::Result<()>
         .create(create)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY)
         .open(path)
-        .map_err(|e| anyhow::anyhow!("could not open {} to write the report: {e}", path.display()))?;
+        .map_err(|e| {
+            anyhow::anyhow!("could not open {} to write the report: {e}", path.display())
+        })?;
     file.write_all(bytes)
         .and_then(|()| file.flush())
         .map_err(|e| anyhow::anyhow!("could not write the report to {}: {e}", path.display()))
@@ -253,7 +255,9 @@ mod tests {
         std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o640)).expect("chmod");
         let link = dir.path().join("latest.json");
         std::os::unix::fs::symlink(&report, &link).expect("symlink");
-        Destination::File(link.clone()).write(b"new").expect("write");
+        Destination::File(link.clone())
+            .write(b"new")
+            .expect("write");
         assert!(std::fs::symlink_metadata(&link)
             .expect("link")
             .file_type()
@@ -264,7 +268,11 @@ mod tests {
         let leftovers = std::fs::read_dir(dir.path())
             .expect("list")
             .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(SCOUR_TEMP_PREFIX))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(SCOUR_TEMP_PREFIX)
+            })
             .count();
         assert_eq!(leftovers, 0);
     }
@@ -275,9 +283,10 @@ mod tests {
         // pid_max is at most 2^22 on Linux, so this pid cannot be running.
         let stale = dir.path().join(".scour-tmp-2147483647-0123456789abcdef");
         std::fs::write(&stale, b"{\"half a report").expect("write");
-        let mine = dir
-            .path()
-            .join(format!(".scour-tmp-{}-0123456789abcdef", std::process::id()));
+        let mine = dir.path().join(format!(
+            ".scour-tmp-{}-0123456789abcdef",
+            std::process::id()
+        ));
         std::fs::write(&mine, b"in use").expect("write");
         Destination::File(dir.path().join("r.json"))
             .write(b"{}")
