@@ -261,3 +261,32 @@ fn errors_on_stderr_are_redacted() {
     assert_no_window(&output.stderr, secret.as_bytes(), "stderr");
     assert!(String::from_utf8_lossy(&output.stderr).contains("[REDACTED:"));
 }
+
+#[test]
+fn link_and_directory_members_are_checked_though_never_entered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = secret_text(30);
+    let staging = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(staging.path().join(format!("conf/empty-{secret}"))).expect("mkdir");
+    std::os::unix::fs::symlink(
+        format!("/run/{secret}"),
+        staging.path().join("conf/current"),
+    )
+    .expect("symlink");
+    let tarball = dir.path().join("backup.tgz");
+    let status = Command::new("tar")
+        .arg("czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(staging.path())
+        .arg("conf")
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    let bytes = std::fs::read(&tarball).expect("read");
+    assert!(memchr::memmem::find(&bytes, secret.as_bytes()).is_none());
+    let scan = scan_every_format(secret.as_bytes(), dir.path());
+    assert_eq!(scan.verdict(), "found");
+    assert_eq!(findings_in(&scan, "symlink-target").len(), 1);
+    assert_eq!(findings_in(&scan, "name").len(), 1, "the empty directory");
+}

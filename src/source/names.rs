@@ -104,6 +104,15 @@ pub fn check_member(ctx: Context, chain: &[String]) {
     }
 }
 
+/// A member met in an archive listing, whatever its type (directories, links and devices
+/// are never entered, so their names are checked here), and a link member's target.
+pub fn check_listed_member(ctx: Context, chain: &[String], link_target: Option<&[u8]>) {
+    check_member(ctx, chain);
+    if let Some(target) = link_target {
+        record(ctx.recorder, chain, "symlink-target", target);
+    }
+}
+
 /// A git ref's name, reported as `[repository, ref name]`.
 pub fn check_ref(recorder: &Recorder, repository: &str, name: &str) {
     record(
