@@ -134,16 +134,45 @@ impl Redactor {
 
     /// The report with every string and key redacted; a secret seen only in such text gets a
     /// finding (see the module documentation), and the verdict follows.
-    pub fn report(&self, report: Report) -> anyhow::Result<Report> {
-        let mut value = serde_json::to_value(&report)
-            .map_err(|e| anyhow::anyhow!("could not prepare the report for redaction: {e}"))?;
+    ///
+    /// Findings and roots are walked one at a time, so memory stays proportional to one of
+    /// them rather than to a second copy of the whole report.
+    pub fn report(&self, mut report: Report) -> anyhow::Result<Report> {
         let mut surfaced = Vec::new();
-        let mut pointer = Vec::new();
-        self.walk(&mut value, &mut pointer, None, &mut surfaced);
-        let mut redacted: Report = serde_json::from_value(value)
-            .map_err(|e| anyhow::anyhow!("could not rebuild the redacted report: {e}"))?;
+        let findings = std::mem::take(&mut report.findings);
+        let roots = std::mem::take(&mut report.coverage.roots);
+        let mut redacted = self.part(report, vec![], &mut surfaced)?;
+        redacted.findings = findings
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| self.part(f, vec!["findings".into(), i.to_string()], &mut surfaced))
+            .collect::<anyhow::Result<_>>()?;
+        redacted.coverage.roots = roots
+            .into_iter()
+            .enumerate()
+            .map(|(i, root)| {
+                let pointer = vec!["coverage".into(), "roots".into(), i.to_string()];
+                self.part(root, pointer, &mut surfaced)
+            })
+            .collect::<anyhow::Result<_>>()?;
         self.add_surfaced_findings(&mut redacted, surfaced);
         Ok(redacted)
+    }
+
+    /// One part of the report, walked as JSON; rebuilt only if something was redacted.
+    fn part<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        part: T,
+        mut pointer: Vec<String>,
+        surfaced: &mut Vec<Surfaced>,
+    ) -> anyhow::Result<T> {
+        let mut value = serde_json::to_value(&part)
+            .map_err(|e| anyhow::anyhow!("could not prepare the report for redaction: {e}"))?;
+        if !self.walk(&mut value, &mut pointer, None, surfaced) {
+            return Ok(part);
+        }
+        serde_json::from_value(value)
+            .map_err(|e| anyhow::anyhow!("could not rebuild the redacted report: {e}"))
     }
 
     fn walk(
@@ -152,12 +181,12 @@ impl Redactor {
         pointer: &mut Vec<String>,
         place: Option<&[String]>,
         surfaced: &mut Vec<Surfaced>,
-    ) {
+    ) -> bool {
         match value {
             Value::String(text) => {
                 let found = self.find(text);
                 if found.is_empty() {
-                    return;
+                    return false;
                 }
                 for redaction in &found {
                     if let Some(pattern) = redaction.pattern {
@@ -169,21 +198,24 @@ impl Redactor {
                     }
                 }
                 *text = self.replace(text, &found);
+                true
             }
             Value::Array(items) => {
+                let mut changed = false;
                 for (index, item) in items.iter_mut().enumerate() {
                     pointer.push(index.to_string());
-                    self.walk(item, pointer, place, surfaced);
+                    changed |= self.walk(item, pointer, place, surfaced);
                     pointer.pop();
                 }
+                changed
             }
             Value::Object(map) => {
                 // Keys first (ref names are keys), then values; a `chain` names the place
                 // for whatever else this object says.
-                self.redact_keys(map, pointer, place, surfaced);
+                let mut changed = self.redact_keys(map, pointer, place, surfaced);
                 if let Some(chain) = map.get_mut("chain") {
                     pointer.push("chain".into());
-                    self.walk(chain, pointer, place, surfaced);
+                    changed |= self.walk(chain, pointer, place, surfaced);
                     pointer.pop();
                 }
                 let own_place: Option<Vec<String>> =
@@ -196,11 +228,12 @@ impl Redactor {
                 let place = own_place.as_deref().or(place);
                 for (key, item) in map.iter_mut().filter(|(key, _)| *key != "chain") {
                     pointer.push(key.clone());
-                    self.walk(item, pointer, place, surfaced);
+                    changed |= self.walk(item, pointer, place, surfaced);
                     pointer.pop();
                 }
+                changed
             }
-            _ => {}
+            _ => false,
         }
     }
 
@@ -210,12 +243,13 @@ impl Redactor {
         pointer: &mut [String],
         place: Option<&[String]>,
         surfaced: &mut Vec<Surfaced>,
-    ) {
+    ) -> bool {
         let dirty: Vec<String> = map
             .keys()
             .filter(|key| !self.find(key).is_empty())
             .cloned()
             .collect();
+        let changed = !dirty.is_empty();
         for key in dirty {
             let Some(item) = map.remove(&key) else {
                 continue;
@@ -239,6 +273,7 @@ impl Redactor {
             }
             map.insert(clean, item);
         }
+        changed
     }
 
     fn add_surfaced_findings(&self, report: &mut Report, surfaced: Vec<Surfaced>) {

@@ -153,12 +153,34 @@ fn special_files_are_written_in_place_never_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("root");
     write(&root, "a.txt", "clean");
-    let output = run_to(Path::new("/dev/null"), &root);
-    assert_eq!(output.status.code(), Some(0));
-    let null = std::fs::metadata("/dev/null").expect("stat");
+    // As root, a device node of our own (the null device's numbers), so this test never
+    // depends on, nor risks, the machine's /dev/null.
+    let device = dir.path().join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let device = if made {
+        device
+    } else {
+        Path::new("/dev/null").to_path_buf()
+    };
     assert!(
-        null.file_type().is_char_device(),
-        "/dev/null is still a device"
+        std::fs::metadata(&device)
+            .expect("stat")
+            .file_type()
+            .is_char_device(),
+        "{} is a device before the scan",
+        device.display()
+    );
+    let output = run_to(&device, &root);
+    assert_eq!(output.status.code(), Some(0));
+    let after = std::fs::metadata(&device).expect("stat");
+    assert!(
+        after.file_type().is_char_device(),
+        "{} is still a device",
+        device.display()
     );
 
     let fifo = dir.path().join("fifo");
