@@ -62,6 +62,9 @@ pub enum SkipReason {
     SpecialFile,
     /// Matched an `--exclude` glob.
     Excluded,
+    /// A temporary report file scour itself writes (`.scour-tmp-<pid>-<random>`), possibly
+    /// left half-written by a killed scour.
+    ScourTempFile,
 }
 
 /// How many entries were skipped for one reason, with the first few paths as examples.
@@ -75,10 +78,14 @@ pub struct Skipped {
 pub const SKIP_EXAMPLES: usize = 20;
 
 impl Skipped {
+    /// Counts `path` and keeps it as an example if it is among the first [`SKIP_EXAMPLES`]
+    /// paths in sorted order, so the examples do not depend on which thread saw what first.
     pub fn add(&mut self, path: String) {
         self.count += 1;
-        if self.examples.len() < SKIP_EXAMPLES {
-            self.examples.push(path);
+        let at = self.examples.partition_point(|kept| *kept <= path);
+        if at < SKIP_EXAMPLES {
+            self.examples.insert(at, path);
+            self.examples.truncate(SKIP_EXAMPLES);
         }
     }
 }

@@ -32,12 +32,22 @@ pub struct Location {
     /// 1-based line and byte column within the innermost element.
     pub line: u64,
     pub column: u64,
+    /// Set when the match is in a name rather than in the bytes of the innermost element:
+    /// `name` (a file, directory or member name), `symlink-target`, `ref-name`,
+    /// `xattr-name`, `xattr:NAME` (an extended attribute's value) or `report-text` (text
+    /// scour wrote about the place, such as an error quoting its bytes). Offsets, lines and
+    /// columns then count within that name.
+    #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
 }
 
 impl Location {
     /// The chain joined with `!`, as in `backups/2024-10.tar.gz!srv/app/.env`.
     pub fn display_path(&self) -> String {
-        display_chain(&self.chain)
+        match &self.within {
+            Some(within) => format!("{} ({within})", display_chain(&self.chain)),
+            None => display_chain(&self.chain),
+        }
     }
 }
 

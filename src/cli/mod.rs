@@ -5,6 +5,7 @@ mod countersign;
 mod keygen;
 mod ledger;
 mod merge;
+mod output;
 mod rules;
 mod scan;
 mod secret_args;
@@ -48,6 +49,11 @@ enum Command {
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> i32 {
+    // Before any argument is parsed or any secret read.
+    crate::redact::install_panic_hook();
+    for problem in crate::hardening::harden_process() {
+        eprintln!("scour: warning: {problem}");
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -67,7 +73,8 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("scour: error: {error:#}");
+            let message = format!("scour: error: {error:#}");
+            eprintln!("{}", crate::redact::text(&message));
             EXIT_ERROR
         }
     }

@@ -1,10 +1,11 @@
 //! `scour scan`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
 
+use super::output::Destination;
 use super::secret_args::SecretArgs;
 use crate::evidence::keys::PrivateKey;
 use crate::evidence::statement::Statement;
@@ -65,7 +66,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum, overrides_with = "format")]
     format: Option<Format>,
 
-    /// Write the report to FILE (atomically) instead of standard output.
+    /// Write the report to FILE instead of standard output (`-`): a regular file is replaced
+    /// atomically keeping its mode, a link's target or a FIFO or device is written in place.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 
@@ -114,6 +116,8 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+    // A bad -o is an error now, not after the scan.
+    let destination = Destination::check(args.output.as_deref())?;
     // Keys and salt are checked before the secret is asked for and the scan starts.
     let signing = args.sign_key.as_deref().map(PrivateKey::load).transpose()?;
     if signing.is_some() && matches!(args.format, Some(Format::Text | Format::Sarif)) {
@@ -181,7 +185,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let report = scan::run_with_ledger(&options, &secrets, salt, ledger.as_ref())?;
     drop(secrets);
 
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = destination.is_stdout() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
         Format::Text
     } else {
@@ -197,11 +201,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         }
         None => report::render(&report, format, color)?,
     };
-    match &args.output {
-        Some(path) => {
-            report::write_atomically(path, &rendered)?;
+    let rendered = crate::redact::output(rendered);
+    destination.write(&rendered)?;
+    match &destination {
+        Destination::File(path) => {
             if !args.quiet {
-                eprintln!(
+                let summary = format!(
                     "scour: {} — {} finding(s), {} gap(s), {} file(s) scanned; report written to {}",
                     report.verdict.as_str(),
                     report.summary.findings,
@@ -209,13 +214,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
                     report.summary.files_scanned,
                     path.display()
                 );
+                eprintln!("{}", crate::redact::text(&summary));
             }
         }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&rendered)?;
-            stdout.flush()?;
-        }
+        Destination::Stdout => {}
     }
     Ok(report.verdict.exit_code())
 }

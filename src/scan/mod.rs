@@ -9,6 +9,7 @@ pub mod recorder;
 pub mod shard;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -16,6 +17,7 @@ use chrono::Utc;
 use crate::coverage::RootCoverage;
 use crate::ledger::Ledger;
 use crate::matcher::{encodings, Matcher};
+use crate::redact::Redactor;
 use crate::report::{LedgerRecord, Report, ScanRecord, SecretRecord};
 use crate::rules::RuleSet;
 use crate::secret::{Salt, Secret};
@@ -53,12 +55,10 @@ pub fn run_with_ledger(
     ledger: Option<&Ledger>,
 ) -> anyhow::Result<Report> {
     let started_at = Utc::now();
-    let roots = describe_roots(&options.paths)?;
-    let excludes = Excludes::new(&options.walk.excludes)?;
-    let matcher = match ledger {
+    let matcher = Arc::new(match ledger {
         Some(ledger) => Matcher::with_ledger(secrets, ledger, RuleSet::builtin()?)?,
         None => Matcher::new(secrets)?,
-    };
+    });
     let secret_records: Vec<SecretRecord> = secrets
         .iter()
         .map(|secret| SecretRecord::new(secret.fingerprint(&salt)))
@@ -67,9 +67,19 @@ pub fn run_with_ledger(
     if let Some(ledger) = ledger {
         secret_ids.extend(ledger.entries.iter().map(|e| e.id.clone()));
     }
+    // Installed before anything can fail, so even an error about a PATH is redacted.
+    let redactor = Arc::new(Redactor::new(
+        Arc::clone(&matcher),
+        secrets,
+        secret_ids.clone(),
+    ));
+    crate::redact::install(Arc::clone(&redactor));
+    let roots = describe_roots(&options.paths)?;
+    let excludes = Excludes::new(&options.walk.excludes)?;
+    let matcher: &Matcher = &matcher;
     let progress = progress::Progress::new(options.progress);
     let recorder = Recorder::new(
-        &matcher,
+        matcher,
         secret_ids,
         roots,
         progress,
@@ -83,9 +93,9 @@ pub fn run_with_ledger(
         }
     }
     let (findings, mut coverage) = recorder.finish();
-    record_partly_decoded_runs(&matcher, &mut coverage);
+    record_partly_decoded_runs(matcher, &mut coverage);
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
-    let ledger_record = ledger.map(|ledger| ledger_record(ledger, &matcher));
+    let ledger_record = ledger.map(|ledger| ledger_record(ledger, matcher));
     let mut report = Report::new(
         verdict,
         started_at,
@@ -112,7 +122,8 @@ pub fn run_with_ledger(
         coverage,
     );
     report.ledger = ledger_record;
-    Ok(report)
+    // The one pass every string of the report goes through before it is rendered or signed.
+    redactor.report(report)
 }
 
 /// Encoded runs longer than the read window are decoded only in part, so a ledger entry in

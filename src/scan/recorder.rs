@@ -112,6 +112,7 @@ impl<'m> Recorder<'m> {
                 offset: hit.offset,
                 line: hit.line,
                 column: hit.column,
+                within: None,
             },
             git: None,
         }
@@ -202,6 +203,10 @@ impl<'m> Recorder<'m> {
                 coverage.files_scanned = tally.files.into_inner();
                 coverage.bytes_scanned = tally.bytes.into_inner();
                 coverage.gaps.sort();
+                coverage.gaps.dedup();
+                // Walk threads and repositories finish in any order: sort what they list.
+                coverage.archives.sort_by(|a, b| a.path.cmp(&b.path));
+                coverage.repositories.sort_by(|a, b| a.path.cmp(&b.path));
                 let manifest = tally
                     .manifest
                     .into_inner()

@@ -155,10 +155,14 @@ fn visit(
             WalkState::Continue
         };
     }
+    super::names::check_entry(ctx, path, file_type.is_symlink());
     if file_type.is_dir() {
         WalkState::Continue
     } else if file_type.is_symlink() {
         recorder.skipped(ctx.root, SkipReason::Symlink, display(path));
+        WalkState::Continue
+    } else if file_type.is_file() && is_scour_temp_file(path) {
+        recorder.skipped(ctx.root, SkipReason::ScourTempFile, display(path));
         WalkState::Continue
     } else if file_type.is_file() {
         // Loose objects and indexed packs are read by the git object scan instead.
@@ -316,6 +320,29 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
         ignore::Error::Partial(errors) => errors.iter().find_map(error_path),
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
+    }
+}
+
+/// Names of the temporary files scour writes reports through (see `cli::output`).
+pub const SCOUR_TEMP_PREFIX: &str = ".scour-tmp-";
+
+/// A report scour was writing (`.scour-tmp-<pid>-<16 hex digits>`), not data to scan.
+fn is_scour_temp_file(path: &Path) -> bool {
+    let Some(rest) = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix(SCOUR_TEMP_PREFIX))
+    else {
+        return false;
+    };
+    match rest.split_once('-') {
+        Some((pid, suffix)) => {
+            !pid.is_empty()
+                && pid.bytes().all(|b| b.is_ascii_digit())
+                && suffix.len() == 16
+                && suffix.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+        None => false,
     }
 }
 

@@ -8,11 +8,13 @@
 //! - [`fs`]: directory trees and single files.
 //! - [`git`]: every object of a repository's history.
 //! - [`archive`]: compressed streams and archives, recursively.
+//! - [`names`]: names (files, members, refs, link targets, extended attributes) as content.
 
 pub mod archive;
 pub mod content;
 pub mod fs;
 pub mod git;
+pub mod names;
 
 use crate::scan::recorder::Recorder;
 

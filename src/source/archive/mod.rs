@@ -371,6 +371,7 @@ pub(crate) fn scan_member(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
+    crate::source::names::check_member(walk.ctx, chain);
     inspect(walk, chain, reader, depth, Reopen::None, buffer)
 }
 

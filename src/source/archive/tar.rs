@@ -107,6 +107,11 @@ fn scan_one(
         let mut member = chain.to_vec();
         member.push(name.clone());
         last = name;
+        crate::source::names::check_listed_member(
+            walk.ctx,
+            &member,
+            entry.link_name_bytes().as_deref(),
+        );
         match entry.header().entry_type() {
             EntryType::Directory
             | EntryType::Link

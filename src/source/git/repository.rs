@@ -119,6 +119,9 @@ fn scan_repository(
         }
         Err(_) => (Vec::new(), refs::reflogs(git_dir), Vec::new()),
     };
+    for tip in &tips {
+        crate::source::names::check_ref(recorder, &shown, &tip.name);
+    }
     cov.refs_by_namespace = refs::by_namespace(&tips);
     cov.ref_tips = tips
         .iter()
