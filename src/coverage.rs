@@ -36,6 +36,9 @@ pub enum GapKind {
     MissingAlternate,
     /// A git LFS pointer whose content is not in `.git/lfs/objects`.
     LfsContentMissing,
+    /// A parser panicked while reading this unit (a bug in scour or a library it uses):
+    /// the unit was not, or not completely, scanned; the sweep went on.
+    InternalError,
 }
 
 /// Something that should have been scanned and was not, or not completely.
