@@ -160,7 +160,26 @@ fn new_handle(store: &Store) -> Handle {
 /// `[shown, object id, ...]`, then takes back those of the objects read (see
 /// [`ObjectScan::matched`] and [`ObjectScan::gapped`]) for the caller to attribute.
 pub(crate) fn scan_ids(ctx: Context, shown: &str, store: &Store, ids: &[Oid]) -> ObjectScan {
-    let result = Mutex::new(ObjectScan::default());
+    let mut scan = ObjectScan::default();
+    // Objects whose delta chain loops or runs too deep are never handed to the library.
+    let refused: HashMap<Oid, String> = super::pack_check::refused_objects(store.path())
+        .into_iter()
+        .collect();
+    let ids: Vec<Oid> = if refused.is_empty() {
+        ids.to_vec()
+    } else {
+        ids.iter()
+            .filter(|id| match refused.get(id) {
+                Some(why) => {
+                    scan.unreadable.push((**id, format!("{why}; not rebuilt")));
+                    false
+                }
+                None => true,
+            })
+            .copied()
+            .collect()
+    };
+    let result = Mutex::new(scan);
     let reader = ObjectReader {
         ctx,
         shown,
