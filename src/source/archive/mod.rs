@@ -342,6 +342,7 @@ pub(crate) fn scan_member(
         Kind::Ar => ar::scan(walk, chain, reader, depth, buffer),
         Kind::GitLooseObject => git_objects::scan_loose(walk, chain, reader, depth, buffer),
         Kind::GitPack => git_objects::scan_pack(walk, chain, reader, depth, buffer),
+        Kind::GitBundle => git_objects::scan_bundle(walk, chain, reader, depth, buffer),
         Kind::Unsupported(name) => {
             walk.fail(
                 GapKind::Unsupported,

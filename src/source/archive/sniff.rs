@@ -26,6 +26,9 @@ pub(crate) enum Kind {
     GitLooseObject,
     /// A git packfile; only recognised inside archives.
     GitPack,
+    /// A `git bundle` file (`# v2 git bundle` or `# v3 git bundle`, ref lines, a blank
+    /// line, then a pack); recognised anywhere, as bundles are standalone backups.
+    GitBundle,
     /// A format scour recognises but cannot read; the name is for the gap.
     Unsupported(&'static str),
 }
@@ -47,6 +50,7 @@ impl Kind {
             Kind::Ar => "ar",
             Kind::GitLooseObject => "git loose object",
             Kind::GitPack => "git pack",
+            Kind::GitBundle => "git bundle",
             Kind::Unsupported(name) => name,
         }
     }
@@ -97,6 +101,9 @@ pub(crate) fn sniff(head: &[u8], inside_archive: bool) -> Kind {
     }
     if starts(b"!<arch>\n") {
         return Kind::Ar;
+    }
+    if starts(b"# v2 git bundle\n") || starts(b"# v3 git bundle\n") {
+        return Kind::GitBundle;
     }
     if inside_archive {
         if head.len() >= 12 && starts(b"PACK") && matches!(head[4..8], [0, 0, 0, 2] | [0, 0, 0, 3])
