@@ -50,3 +50,43 @@ pub fn install_panic_hook() {
         eprintln!("scour: internal error{place}: a parser panicked; the unit is recorded as a gap");
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::RootCoverage;
+    use crate::matcher::Matcher;
+    use crate::scan::progress::Progress;
+    use crate::scan::recorder::Recorder;
+    use crate::secret::Secret;
+
+    #[test]
+    fn a_panicking_unit_is_a_gap_without_its_payload_and_the_next_unit_runs() {
+        let secret = b"tok_c0nta1nment_9f8e".to_vec();
+        let matcher = Matcher::new(&[Secret::new(secret.clone(), "test").unwrap()]).unwrap();
+        let recorder = Recorder::new(
+            &matcher,
+            vec!["s".into()],
+            vec![RootCoverage::default()],
+            Progress::new(false),
+            Default::default(),
+        );
+        let ctx = Context {
+            recorder: &recorder,
+            root: 0,
+        };
+        let quoted = String::from_utf8(secret.clone()).unwrap();
+        let failed: Option<()> = unit(ctx, &["a.bin".to_string()], || {
+            panic!("bad header {quoted}");
+        });
+        assert!(failed.is_none());
+        let after = unit(ctx, &["b.txt".to_string()], || 7);
+        assert_eq!(after, Some(7), "the sweep goes on");
+        let (_, coverage) = recorder.finish();
+        let gaps: Vec<_> = coverage.gaps().collect();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].kind, GapKind::InternalError);
+        assert_eq!(gaps[0].chain, ["a.bin"]);
+        assert!(!gaps[0].reason.contains("tok_c0nta1nment"), "no payload");
+    }
+}
