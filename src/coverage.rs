@@ -39,6 +39,9 @@ pub enum GapKind {
     /// High-entropy content (compressed or encrypted-looking) that no layer could
     /// interpret: absence cannot be proven in what cannot be read.
     Opaque,
+    /// A parser panicked while reading this unit (a bug in scour or a library it uses):
+    /// the unit was not, or not completely, scanned; the sweep went on.
+    InternalError,
 }
 
 /// Something that should have been scanned and was not, or not completely.

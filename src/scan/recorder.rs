@@ -176,6 +176,35 @@ impl<'m> Recorder<'m> {
         self.totals.gaps.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Takes back the findings whose location chain `claims` (for a source that adds
+    /// context after the fact, e.g. the git source attaching commits and paths to every
+    /// finding inside an object, members included). Give them back with [`Self::push_finding`].
+    pub fn take_findings(&self, claims: impl Fn(&[String]) -> bool) -> Vec<Finding> {
+        let mut findings = lock(&self.findings);
+        let (taken, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut *findings)
+            .into_iter()
+            .partition(|finding| claims(&finding.location.chain));
+        *findings = kept;
+        self.totals
+            .findings
+            .fetch_sub(taken.len() as u64, Ordering::Relaxed);
+        taken
+    }
+
+    /// Takes back the gaps of one root whose chain `claims`, like [`Self::take_findings`];
+    /// give them back (amended) with [`Self::gap`].
+    pub fn take_gaps(&self, root: usize, claims: impl Fn(&[String]) -> bool) -> Vec<Gap> {
+        let mut coverage = lock(&self.roots[root].coverage);
+        let (taken, kept): (Vec<Gap>, Vec<Gap>) = std::mem::take(&mut coverage.gaps)
+            .into_iter()
+            .partition(|gap| claims(&gap.chain));
+        coverage.gaps = kept;
+        self.totals
+            .gaps
+            .fetch_sub(taken.len() as u64, Ordering::Relaxed);
+        taken
+    }
+
     /// Edits one root's coverage (for sources that keep their own sections in it).
     pub fn with_root<T>(&self, root: usize, edit: impl FnOnce(&mut RootCoverage) -> T) -> T {
         edit(&mut lock(&self.roots[root].coverage))

@@ -46,6 +46,12 @@ pub fn scan_bytes(ctx: Context, chain: &[String], bytes: &[u8], buffer: &mut Sca
     );
 }
 
+/// Scans bytes as they are and through the terminal view only, with no layer opened (a
+/// commit or tag message, a tree's entry names).
+pub fn scan_plain(ctx: Context, chain: &[String], bytes: &[u8], buffer: &mut ScanBuffer) {
+    archive::scan_plain_top_level(ctx, chain, bytes, buffer);
+}
+
 /// Scans a stream that came from inside something and can only be read once.
 pub fn scan_inner_stream(
     ctx: Context,

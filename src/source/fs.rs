@@ -165,11 +165,14 @@ fn visit(
         recorder.skipped(ctx.root, SkipReason::ScourTempFile, display(path));
         WalkState::Continue
     } else if file_type.is_file() {
-        // Loose objects and indexed packs are read by the git object scan instead.
-        if !crate::source::git::claim_file(ctx, path, buffer) {
-            let hash = options.content_digests || entry.depth() == 0;
-            scan_file_into_manifest(ctx, path, relative, hash, buffer);
-        }
+        // One file is one unit of work: a parser panicking on it is a gap, not the end.
+        crate::scan::contain::unit(ctx, &[display(path)], || {
+            // Loose objects and indexed packs are read by the git object scan instead.
+            if !crate::source::git::claim_file(ctx, path, buffer) {
+                let hash = options.content_digests || entry.depth() == 0;
+                scan_file_into_manifest(ctx, path, relative, hash, buffer);
+            }
+        });
         WalkState::Continue
     } else {
         recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));

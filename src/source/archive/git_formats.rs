@@ -10,6 +10,32 @@ use crate::matcher::ScanBuffer;
 
 pub(crate) static GIT_PACK: GitPack = GitPack;
 pub(crate) static GIT_LOOSE_OBJECT: GitLooseObject = GitLooseObject;
+pub(crate) static GIT_BUNDLE: GitBundle = GitBundle;
+
+/// A `git bundle` file (`# v2 git bundle` or `# v3 git bundle`, ref lines, a blank line,
+/// then a pack); recognised anywhere, as bundles are standalone backups.
+pub(crate) struct GitBundle;
+
+impl Format for GitBundle {
+    fn name(&self) -> &'static str {
+        "git bundle"
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        head.starts_with(b"# v2 git bundle\n") || head.starts_with(b"# v3 git bundle\n")
+    }
+
+    fn open(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Read,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) {
+        git_objects::scan_bundle(walk, chain, reader, depth, buffer)
+    }
+}
 
 pub(crate) struct GitPack;
 

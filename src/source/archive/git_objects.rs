@@ -98,6 +98,57 @@ pub(super) fn scan_loose(
     scan_member(walk, chain, &mut inflated, depth + 1, buffer);
 }
 
+/// Longest bundle header read (ref lines, prerequisites, capabilities) before its pack.
+const MAX_BUNDLE_HEADER: u64 = 64 << 20;
+
+/// A `git bundle`: its header (ref names and prerequisites, scanned as text under the
+/// member name `bundle header`), then the pack, read like any pack in an archive.
+pub(super) fn scan_bundle(
+    walk: &Walk,
+    chain: &[String],
+    input: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut reader = std::io::BufReader::new(input);
+    let mut header = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let read = std::io::BufRead::read_until(
+            &mut (&mut reader).take(MAX_BUNDLE_HEADER),
+            b'\n',
+            &mut line,
+        );
+        match read {
+            Ok(0) => break,
+            Ok(_) if line == b"\n" => break,
+            Ok(_) if header.len() as u64 + line.len() as u64 > MAX_BUNDLE_HEADER => {
+                walk.fail(
+                    GapKind::LimitExceeded,
+                    chain,
+                    format!("the git bundle's header is longer than {MAX_BUNDLE_HEADER} bytes; its pack was not scanned"),
+                );
+                return;
+            }
+            Ok(_) => header.extend_from_slice(&line),
+            Err(error) => {
+                walk.fail_unless_reported(
+                    GapKind::Corrupt,
+                    chain,
+                    "could not read the git bundle's header",
+                    &error,
+                );
+                return;
+            }
+        }
+    }
+    let mut member = chain.to_vec();
+    member.push("bundle header".to_string());
+    scan_member(walk, &member, &mut &header[..], depth + 1, buffer);
+    walk.entering(chain);
+    scan_pack(walk, chain, &mut reader, depth, buffer);
+}
+
 /// What pass one learnt about a packed object.
 struct Entry {
     offset: usize,
@@ -129,6 +180,15 @@ pub(super) fn scan_pack(
         return;
     };
     let held = pack.len() as u64;
+    if pack.len() < 12 || !pack.starts_with(b"PACK") {
+        walk.release(held);
+        walk.fail(
+            GapKind::Corrupt,
+            chain,
+            "the git pack has no valid header; it was not scanned".to_string(),
+        );
+        return;
+    }
     let mut reader = PackReader {
         walk,
         chain,
@@ -179,39 +239,48 @@ impl PackReader<'_, '_, '_, '_> {
                 return;
             }
         }
-        let mut pending: Vec<usize> = (0..entries.len()).collect();
-        // Deltas by id may name a base that is itself a delta later in the pack: repeat
-        // while progress is made.
-        loop {
-            let mut missing = Vec::new();
-            for &index in &pending {
-                match self.object(&entries, index, 0) {
-                    Ok(object) => self.scan_object(&entries[index], &object, depth, buffer),
-                    Err(Unresolved::MissingBase) => missing.push(index),
-                    Err(Unresolved::Broken(why)) => self.gap(
-                        GapKind::UnreadableObject,
-                        format!(
-                            "the object at byte {} cannot be decoded: {why}",
-                            entries[index].offset
-                        ),
-                    ),
+        // One pass in pack order. A delta whose base (by id) has not been seen yet waits
+        // under that id, and is rebuilt as soon as an object with that id is scanned (thin
+        // pack fix-ups put bases after their deltas): every entry is resolved once, so the
+        // work is linear whatever the order.
+        let mut waiting: HashMap<[u8; 20], Vec<usize>> = HashMap::new();
+        for index in 0..entries.len() {
+            let mut ready = vec![index];
+            while let Some(next) = ready.pop() {
+                let scanned = match self.object(&entries, next) {
+                    Ok(object) => self.scan_object(&entries[next], &object, depth, buffer),
+                    Err(Unresolved::MissingBase(id)) => {
+                        waiting.entry(id).or_default().push(next);
+                        continue;
+                    }
+                    Err(Unresolved::Broken(why)) => {
+                        self.gap(
+                            GapKind::UnreadableObject,
+                            format!(
+                                "the object at byte {} cannot be decoded: {why}",
+                                entries[next].offset
+                            ),
+                        );
+                        continue;
+                    }
                     Err(Unresolved::Stopped) => return,
+                };
+                if let Some(deltas) = waiting.remove(&scanned) {
+                    ready.extend(deltas);
                 }
             }
-            if missing.is_empty() || missing.len() == pending.len() {
-                for index in &missing {
-                    self.gap(
-                        GapKind::MissingObjects,
-                        format!(
-                            "the delta at byte {} refers to a base object that is not in this pack \
-                             (a thin pack); its content was not scanned",
-                            entries[*index].offset
-                        ),
-                    );
-                }
-                return;
-            }
-            pending = missing;
+        }
+        let mut unresolved: Vec<usize> = waiting.into_values().flatten().collect();
+        unresolved.sort_unstable();
+        for index in unresolved {
+            self.gap(
+                GapKind::MissingObjects,
+                format!(
+                    "the delta at byte {} refers to a base object that is not in this pack \
+                     (a thin pack); its content was not scanned",
+                    entries[index].offset
+                ),
+            );
         }
     }
 
@@ -258,7 +327,7 @@ impl PackReader<'_, '_, '_, '_> {
             }
             _ => return None,
         };
-        let (_, consumed) = inflate(&pack[pos..], size, false)?;
+        let (_, consumed) = inflate(&pack[pos..], size, false, u64::MAX)?;
         Some((
             Entry {
                 offset: at,
@@ -271,67 +340,101 @@ impl PackReader<'_, '_, '_, '_> {
         ))
     }
 
-    /// The full content of entry `index`, rebuilding deltas.
-    fn object(
-        &mut self,
-        entries: &[Entry],
-        index: usize,
-        chain_len: usize,
-    ) -> Result<Object, Unresolved> {
-        let entry = &entries[index];
-        if let Some(object) = self.cache.get(&entry.offset) {
-            return Ok(object.clone());
+    /// The full content of entry `index`, rebuilding deltas. Iterative: the chain down to a
+    /// whole (or cached) object is collected first, then the deltas are applied upwards, so
+    /// a chain thousands of deltas long cannot overflow the stack.
+    fn object(&mut self, entries: &[Entry], index: usize) -> Result<Object, Unresolved> {
+        let mut chain = vec![index];
+        let mut object = loop {
+            let entry = &entries[*chain.last().unwrap_or(&index)];
+            if let Some(object) = self.cache.get(&entry.offset) {
+                break object.clone();
+            }
+            let base = match entry.base {
+                Base::None => {
+                    let data = self.inflate_entry(entry)?;
+                    break Rc::new((entry.kind, data));
+                }
+                Base::Offset(offset) => *self
+                    .by_offset
+                    .get(&offset)
+                    .ok_or_else(|| Unresolved::Broken("its base offset is not an object".into()))?,
+                Base::Id(id) => *self.by_id.get(&id).ok_or(Unresolved::MissingBase(id))?,
+            };
+            // Offsets point strictly backwards and ids only name objects already scanned, so
+            // a chain cannot loop; it can still be absurdly long.
+            if chain.len() > MAX_DELTA_CHAIN {
+                return Err(Unresolved::Broken(
+                    "the delta chain is too long or loops".into(),
+                ));
+            }
+            chain.push(base);
+        };
+        // The last element is the base just found (or cached); apply the deltas above it.
+        if let Some(base) = chain.pop() {
+            self.remember(entries[base].offset, &object);
         }
-        if chain_len > MAX_DELTA_CHAIN {
-            return Err(Unresolved::Broken(
-                "the delta chain is too long or loops".into(),
-            ));
+        for &delta_index in chain.iter().rev() {
+            let entry = &entries[delta_index];
+            let delta = self.inflate_entry(entry)?;
+            let content = apply_delta(&object.1, &delta, self.max_object())
+                .ok_or_else(|| Unresolved::Broken("its delta instructions are damaged".into()))?;
+            self.walk
+                .expanded(content.len() as u64, self.chain)
+                .map_err(|_| Unresolved::Stopped)?;
+            object = Rc::new((object.0, content));
+            self.remember(entry.offset, &object);
         }
-        let (data, _) = inflate(&self.pack[entry.data..], entry.size, true)
-            .ok_or_else(|| Unresolved::Broken("its zlib data is damaged".into()))?;
+        Ok(object)
+    }
+
+    /// The largest object rebuilt in memory: what the archive buffer limit still allows.
+    fn max_object(&self) -> u64 {
+        self.walk.limits().max_buffer
+    }
+
+    fn inflate_entry(&self, entry: &Entry) -> Result<Vec<u8>, Unresolved> {
+        if entry.size > self.max_object() {
+            return Err(Unresolved::Broken(format!(
+                "it declares {} bytes, more than the {} an object may take in memory \
+                 (--archive-max-buffer)",
+                entry.size,
+                self.max_object()
+            )));
+        }
+        let (data, _) = inflate(
+            &self.pack[entry.data..],
+            entry.size,
+            true,
+            self.max_object(),
+        )
+        .ok_or_else(|| Unresolved::Broken("its zlib data is damaged".into()))?;
         self.walk
             .expanded(data.len() as u64, self.chain)
             .map_err(|_| Unresolved::Stopped)?;
-        let object = match entry.base {
-            Base::None => Rc::new((entry.kind, data)),
-            Base::Offset(offset) => {
-                let base = *self
-                    .by_offset
-                    .get(&offset)
-                    .ok_or_else(|| Unresolved::Broken("its base offset is not an object".into()))?;
-                self.rebuild(entries, base, &data, chain_len)?
-            }
-            Base::Id(id) => {
-                let base = *self.by_id.get(&id).ok_or(Unresolved::MissingBase)?;
-                self.rebuild(entries, base, &data, chain_len)?
-            }
-        };
+        Ok(data)
+    }
+
+    fn remember(&mut self, offset: usize, object: &Object) {
+        if self.cache.contains_key(&offset) {
+            return;
+        }
         if self.cached + object.1.len() > CACHE_BYTES {
             self.cache.clear();
             self.cached = 0;
         }
         self.cached += object.1.len();
-        self.cache.insert(entry.offset, object.clone());
-        Ok(object)
+        self.cache.insert(offset, object.clone());
     }
 
-    fn rebuild(
+    /// Scans one rebuilt object as a member `<type> <id>`; returns its id.
+    fn scan_object(
         &mut self,
-        entries: &[Entry],
-        base: usize,
-        delta: &[u8],
-        chain_len: usize,
-    ) -> Result<Object, Unresolved> {
-        let base = self.object(entries, base, chain_len + 1)?;
-        let content = apply_delta(&base.1, delta)
-            .ok_or_else(|| Unresolved::Broken("its delta instructions are damaged".into()))?;
-        self.walk
-            .expanded(content.len() as u64, self.chain)
-            .map_err(|_| Unresolved::Stopped)?;
-        Ok(Rc::new((base.0, content)))
-    }
-
-    fn scan_object(&mut self, entry: &Entry, object: &Object, depth: u32, buffer: &mut ScanBuffer) {
+        entry: &Entry,
+        object: &Object,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) -> [u8; 20] {
         let (kind, content) = (&object.0, &object.1);
         let name = TYPES.get(usize::from(*kind)).copied().unwrap_or("object");
         let id = object_id(name, content);
@@ -348,11 +451,13 @@ impl PackReader<'_, '_, '_, '_> {
             depth + 1,
             buffer,
         );
+        id
     }
 }
 
 enum Unresolved {
-    MissingBase,
+    /// The base, named by this id, has not been seen (yet).
+    MissingBase([u8; 20]),
     Broken(String),
     Stopped,
 }
@@ -365,8 +470,12 @@ fn object_id(kind: &str, content: &[u8]) -> [u8; 20] {
 }
 
 /// Inflates one zlib stream from the start of `input`; returns the output (if `keep`) and
-/// how many input bytes it used. `None` if damaged or larger than `size` declares.
-fn inflate(input: &[u8], size: u64, keep: bool) -> Option<(Vec<u8>, usize)> {
+/// how many input bytes it used. `None` if damaged, or larger than `size` declares or than
+/// `cap` allows.
+fn inflate(input: &[u8], size: u64, keep: bool, cap: u64) -> Option<(Vec<u8>, usize)> {
+    if keep && size > cap {
+        return None;
+    }
     let mut inflater = Decompress::new(true);
     let mut out = Vec::with_capacity(if keep { size.min(64 << 20) as usize } else { 0 });
     let mut scratch = vec![0u8; 64 << 10];
@@ -392,12 +501,13 @@ fn inflate(input: &[u8], size: u64, keep: bool) -> Option<(Vec<u8>, usize)> {
     (inflater.total_out() == size).then_some((out, inflater.total_in() as usize))
 }
 
-/// Applies a git delta to `base`.
-fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
+/// Applies a git delta to `base`; `None` if damaged or if the result would be larger than
+/// `cap` (a few delta bytes can ask for gigabytes).
+fn apply_delta(base: &[u8], delta: &[u8], cap: u64) -> Option<Vec<u8>> {
     let mut pos = 0;
     let base_size = varint(delta, &mut pos)?;
     let result_size = varint(delta, &mut pos)?;
-    if base_size != base.len() as u64 {
+    if base_size != base.len() as u64 || result_size > cap {
         return None;
     }
     let mut out = Vec::with_capacity(result_size.min(64 << 20) as usize);
@@ -475,7 +585,7 @@ mod tests {
             b'r',
             b'e',
         ];
-        assert_eq!(apply_delta(base, &delta).unwrap(), b"hello, there");
+        assert_eq!(apply_delta(base, &delta, 1 << 20).unwrap(), b"hello, there");
     }
 
     #[test]

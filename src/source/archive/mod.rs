@@ -285,6 +285,28 @@ pub(crate) fn inspect_top_level(
     walk.finish();
 }
 
+/// Scans bytes as bytes only (raw and through the terminal view): no format is opened,
+/// nothing carved, nothing accounted as opaque.
+pub(crate) fn scan_plain_top_level(
+    ctx: Context,
+    chain: &[String],
+    bytes: &[u8],
+    buffer: &mut ScanBuffer,
+) {
+    let walk = Walk::new(ctx, chain, Place::Inside);
+    let mut reader = bytes;
+    leaf::scan(
+        &walk,
+        chain,
+        &mut reader,
+        0,
+        Reopen::Memory(bytes),
+        leaf::Kind::Accounted,
+        buffer,
+    );
+    walk.finish();
+}
+
 /// Inspects a file on disk: a format that reads files better in place (a zip with random
 /// access, a compressed file decoded on a second thread) gets the file; anything else is
 /// read as a stream that starts with the `head` already read.

@@ -33,6 +33,28 @@ pub(crate) struct Attributed {
 
 type Holdings = Rc<Vec<(String, Oid)>>;
 
+/// A tree being read by [`Walker::tree_holdings`]: its entries, the next one to visit and
+/// the matching objects found in it so far.
+struct OpenTree {
+    id: Oid,
+    entries: Vec<(String, Oid, Option<ObjectType>)>,
+    next: usize,
+    held: Vec<(String, Oid)>,
+}
+
+impl OpenTree {
+    fn add_subtree(&mut self, name: &str, holdings: &Holdings) {
+        for (path, object) in holdings.iter() {
+            let full = if path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}/{path}")
+            };
+            self.held.push((full, *object));
+        }
+    }
+}
+
 struct Walker<'r> {
     repo: &'r Repository,
     targets: &'r HashSet<Oid>,
@@ -207,18 +229,59 @@ impl Walker<'_> {
         Rc::new(all)
     }
 
-    /// The matching objects inside a tree, with their paths. Read once per tree.
+    /// The matching objects inside a tree, with their paths. Read once per tree. Iterative
+    /// (an explicit stack of open trees), so a tree nested thousands of levels deep, as git
+    /// allows, cannot overflow the thread's stack.
     fn tree_holdings(&mut self, tree_id: Oid) -> Holdings {
         if let Some(known) = self.trees.get(&tree_id) {
             return known.clone();
         }
-        let mut held = Vec::new();
+        let mut open = vec![self.open_tree(tree_id)];
+        loop {
+            let Some(frame) = open.last_mut() else {
+                return Rc::new(Vec::new());
+            };
+            if let Some((name, id, kind)) = frame.entries.get(frame.next).cloned() {
+                frame.next += 1;
+                if kind != Some(ObjectType::Tree) {
+                    if self.targets.contains(&id) {
+                        frame.held.push((name, id));
+                    }
+                } else if let Some(known) = self.trees.get(&id).cloned() {
+                    frame.add_subtree(&name, &known);
+                } else {
+                    let child = self.open_tree(id);
+                    open.push(child);
+                }
+                continue;
+            }
+            let Some(done) = open.pop() else {
+                return Rc::new(Vec::new());
+            };
+            let held = Rc::new(done.held);
+            self.trees.insert(done.id, held.clone());
+            let Some(parent) = open.last_mut() else {
+                return held;
+            };
+            let name = parent.entries[parent.next - 1].0.clone();
+            parent.add_subtree(&name, &held);
+        }
+    }
+
+    /// Reads one tree's entries, starting its holdings with the tree itself if it matched.
+    fn open_tree(&mut self, tree_id: Oid) -> OpenTree {
+        let mut frame = OpenTree {
+            id: tree_id,
+            entries: Vec::new(),
+            next: 0,
+            held: Vec::new(),
+        };
         if self.targets.contains(&tree_id) {
-            held.push((String::new(), tree_id));
+            frame.held.push((String::new(), tree_id));
         }
         match self.repo.find_tree(tree_id) {
             Ok(tree) => {
-                let entries: Vec<(String, Oid, Option<ObjectType>)> = tree
+                frame.entries = tree
                     .iter()
                     .map(|e| {
                         (
@@ -228,29 +291,12 @@ impl Walker<'_> {
                         )
                     })
                     .collect();
-                drop(tree);
-                for (name, id, kind) in entries {
-                    if kind == Some(ObjectType::Tree) {
-                        for (path, object) in self.tree_holdings(id).iter() {
-                            let full = if path.is_empty() {
-                                name.clone()
-                            } else {
-                                format!("{name}/{path}")
-                            };
-                            held.push((full, *object));
-                        }
-                    } else if self.targets.contains(&id) {
-                        held.push((name, id));
-                    }
-                }
             }
             Err(error) => self
                 .problems
                 .push(format!("tree {tree_id}: {}", error.message())),
         }
-        let held = Rc::new(held);
-        self.trees.insert(tree_id, held.clone());
-        held
+        frame
     }
 
     fn peel_to_commit(&mut self, mut id: Oid) -> Option<Oid> {

@@ -52,6 +52,30 @@ pub(crate) fn object_git_dir(dir: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The object format a repository declares (`extensions.objectFormat` in its `config`),
+/// lower-cased; `None` means git's default, SHA-1. Read as text, without any other
+/// configuration: only the `[extensions]` section is looked at.
+pub(crate) fn object_format(git_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    let mut in_extensions = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_extensions = line.to_ascii_lowercase().starts_with("[extensions");
+            continue;
+        }
+        if !in_extensions {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            if key.trim().eq_ignore_ascii_case("objectformat") {
+                return Some(value.trim().trim_matches('"').to_ascii_lowercase());
+            }
+        }
+    }
+    None
+}
+
 /// True for the file name of a loose object (`objects/ab/<38 hex>`, or 62 for SHA-256).
 pub(crate) fn is_loose_object_path(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {

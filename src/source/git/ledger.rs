@@ -1,15 +1,17 @@
 //! The ledger: every object id read in this run, so an object shared by several
 //! repositories (mirrors, forks, alternates) is inflated and scanned once.
 //!
-//! An object that matched keeps its hits, so each further repository holding it still gets
-//! findings attributed to its own commits and refs, without reading the object again.
+//! An object that matched keeps its findings (members of a blob included), so each further
+//! repository holding it still gets findings attributed to its own commits and refs, without
+//! reading the object again. An object whose reading left a gap is not recorded: each
+//! repository holding it reads it again and records the gap under its own name.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid};
 
-use crate::matcher::Hit;
+use crate::findings::Finding;
 
 /// What reading an object showed.
 #[derive(Debug, Clone)]
@@ -17,7 +19,7 @@ pub(crate) enum Seen {
     Clean,
     Matched {
         kind: ObjectType,
-        hits: Arc<Vec<Hit>>,
+        findings: Arc<Vec<Finding>>,
     },
 }
 

@@ -32,6 +32,7 @@ pub(crate) mod ledger;
 pub(crate) mod lfs;
 pub(crate) mod loose;
 pub(crate) mod objects;
+pub(crate) mod pack_check;
 pub(crate) mod range;
 pub(crate) mod refs;
 pub(crate) mod registry;

@@ -72,6 +72,12 @@ pub(crate) fn scan_range(
         };
         record_findings(recorder, &shown, object, provenance);
     }
+    let ctx = crate::source::Context { recorder, root };
+    super::objects::restore_gaps(ctx, &scan.gapped, |id| {
+        let places = introduced.get(id)?;
+        let named: Vec<String> = places.iter().map(|(c, p)| format!("{c}:{p}")).collect();
+        Some(format!("blob {id} introduced in {}", named.join(", ")))
+    });
     let coverage = RepositoryCoverage {
         path: shown,
         mode: format!("range {spec}"),
@@ -127,9 +133,12 @@ pub(super) fn scan_listed(
     let store = objects::open_store(&objects_dir).map_err(|error| {
         anyhow::anyhow!("could not open the object database of {shown}: {error}")
     })?;
-    let scan = objects::scan_ids(&store, ids, recorder.matcher(), &|bytes| {
-        recorder.scanned(root, bytes)
-    });
+    let scan = objects::scan_ids(
+        crate::source::Context { recorder, root },
+        shown,
+        &store,
+        ids,
+    );
     super::repository::record_unreadable(recorder, root, shown, &scan.unreadable);
     Ok(scan)
 }

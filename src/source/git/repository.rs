@@ -42,11 +42,24 @@ pub fn scan_registered(
         for (canonical, found) in pending {
             done.insert(canonical.clone());
             walk_outside(found.root, &found.shown);
-            scan_repository(recorder, found.root, &canonical, &found.shown, filter);
+            // A repository is one unit of work (its objects are units of their own inside).
+            let ctx = crate::source::Context {
+                recorder,
+                root: found.root,
+            };
+            crate::scan::contain::unit(ctx, &[display(&found.shown)], || {
+                scan_repository(recorder, found.root, &canonical, &found.shown, filter)
+            });
         }
     }
     for (objects_dir, files) in registry.uncovered() {
-        scan_orphan_store(recorder, &objects_dir, &files, filter);
+        let Some(&(root, _)) = files.first() else {
+            continue;
+        };
+        let ctx = crate::source::Context { recorder, root };
+        crate::scan::contain::unit(ctx, &[display(&objects_dir)], || {
+            scan_orphan_store(recorder, &objects_dir, &files, filter)
+        });
     }
 }
 
@@ -71,6 +84,27 @@ fn scan_repository(
         shallow: git_dir.join("shallow").is_file(),
         ..RepositoryCoverage::default()
     };
+    if let Some(format) = super::discover::object_format(git_dir).filter(|f| f != "sha1") {
+        // gix 0.70 (gix-hash 0.19) reads SHA-1 repositories only; reading a SHA-256 pack
+        // with it misparses (it panicked). Not read at all, and said so.
+        cov.mode = format!("not read ({format} object format)");
+        recorder.gap(
+            root,
+            GapKind::Unsupported,
+            vec![shown.clone()],
+            format!(
+                "{shown} uses the {format} object format, which scour's git reader cannot read \
+                 yet: none of its history (objects, commits, trees) was scanned; convert a copy \
+                 with `git fast-export | git fast-import` into a SHA-1 repository and scan that"
+            ),
+        );
+        for dir in &objects_dirs {
+            // The gap stands for these objects: they are not read again as a bare store.
+            recorder.git.cover(dir);
+        }
+        recorder.with_root(root, |rc| rc.repositories.push(cov));
+        return;
+    }
     for blind in coverage::blind_spots(git_dir, &shown, &objects_dirs) {
         cov.partial_clone |= blind.kind == GapKind::MissingObjects;
         recorder.gap(root, blind.kind, blind.chain, blind.reason);
@@ -136,14 +170,19 @@ fn scan_repository(
     cov.reflog_entries = reflogs.iter().map(|r| r.ids.len() as u64).sum();
     cov.unreachable_commits = unreachable_commits(&scan, &tips, &reflogs);
 
-    if !scan.matched.is_empty() {
+    if !scan.matched.is_empty() || !scan.gapped.is_empty() {
         let history = History {
             links: &scan.commits,
             tips: &tips,
             reflogs: &reflogs,
             index: &index,
         };
-        let targets: HashSet<Oid> = scan.matched.iter().map(|m| m.id).collect();
+        let targets: HashSet<Oid> = scan
+            .matched
+            .iter()
+            .map(|m| m.id)
+            .chain(scan.gapped.keys().copied())
+            .collect();
         let (attributed, problems) = match &repo {
             Ok(repo) => attribution::attribute(repo, &targets, &history),
             Err(error) => (
@@ -156,9 +195,20 @@ fn scan_repository(
         };
         let problem = (!problems.is_empty()).then(|| summarise(&problems));
         for object in &scan.matched {
-            let provenance = provenance(&shown, object, attributed.get(&object.id), &problem);
+            let provenance = provenance(
+                &shown,
+                object.id,
+                object.kind,
+                attributed.get(&object.id),
+                &problem,
+            );
             record_findings(recorder, &shown, object, provenance);
         }
+        let ctx = crate::source::Context { recorder, root };
+        objects::restore_gaps(ctx, &scan.gapped, |id| {
+            let held = provenance(&shown, *id, ObjectType::Blob, attributed.get(id), &problem);
+            Some(held.describe())
+        });
     }
     recorder.with_root(root, |rc| rc.repositories.push(cov));
 }
@@ -199,33 +249,35 @@ fn read_store(
         }
     };
     let (new, known) = recorder.git.ledger.partition(ids);
-    let mut scan = objects::scan_ids(&store, &new, recorder.matcher(), &|bytes| {
-        recorder.scanned(root, bytes)
-    });
+    let ctx = crate::source::Context { recorder, root };
+    let mut scan = objects::scan_ids(ctx, shown, &store, &new);
     let matched: HashSet<Oid> = scan.matched.iter().map(|m| m.id).collect();
     let unreadable: HashSet<Oid> = scan.unreadable.iter().map(|(id, _)| *id).collect();
-    for object in &scan.matched {
+    for object in scan
+        .matched
+        .iter()
+        .filter(|m| !scan.gapped.contains_key(&m.id))
+    {
         recorder.git.ledger.record(
             object.id,
             Seen::Matched {
                 kind: object.kind,
-                hits: Arc::new(object.hits.clone()),
+                findings: Arc::new(object.findings.clone()),
             },
         );
     }
-    for id in new
-        .iter()
-        .filter(|id| !matched.contains(id) && !unreadable.contains(id))
-    {
+    for id in new.iter().filter(|id| {
+        !matched.contains(id) && !unreadable.contains(id) && !scan.gapped.contains_key(id)
+    }) {
         recorder.git.ledger.record(*id, Seen::Clean);
     }
     cov.objects_shared_with_earlier_repositories = known.len() as u64;
     for (id, seen) in known {
-        if let Seen::Matched { kind, hits } = seen {
+        if let Seen::Matched { kind, findings } = seen {
             scan.matched.push(MatchedObject {
                 id,
                 kind,
-                hits: hits.to_vec(),
+                findings: findings.to_vec(),
             });
         }
     }
@@ -307,7 +359,8 @@ pub(crate) fn kind_name(kind: ObjectType) -> &'static str {
 
 fn provenance(
     shown: &str,
-    object: &MatchedObject,
+    id: Oid,
+    kind: ObjectType,
     attributed: Option<&Attributed>,
     problem: &Option<String>,
 ) -> GitProvenance {
@@ -323,8 +376,8 @@ fn provenance(
     };
     GitProvenance {
         repository: shown.to_string(),
-        object: object.id.to_string(),
-        kind: kind_name(object.kind).to_string(),
+        object: id.to_string(),
+        kind: kind_name(kind).to_string(),
         reachability: reachability.to_string(),
         commits: attributed
             .introduced
@@ -342,15 +395,20 @@ fn provenance(
     }
 }
 
+/// Records an object's findings (members of a blob included) under this repository's
+/// name, each with the object's provenance.
 pub(crate) fn record_findings(
     recorder: &Recorder,
     shown: &str,
     object: &MatchedObject,
     provenance: GitProvenance,
 ) {
-    let chain = vec![shown.to_string(), object.id.to_string()];
-    for hit in &object.hits {
-        let mut finding = recorder.finding(&chain, hit);
+    for finding in &object.findings {
+        let mut finding = finding.clone();
+        // A finding kept from an earlier repository sharing the object: renamed for this one.
+        if let Some(first) = finding.location.chain.first_mut() {
+            *first = shown.to_string();
+        }
         finding.git = Some(provenance.clone());
         recorder.push_finding(finding);
     }
@@ -379,12 +437,15 @@ fn scan_orphan_store(
             for object in &scan.matched {
                 let provenance = provenance(
                     &shown,
-                    object,
+                    object.id,
+                    object.kind,
                     None,
                     &Some("no repository (refs, history) around this object directory".into()),
                 );
                 record_findings(recorder, &shown, object, provenance);
             }
+            let ctx = crate::source::Context { recorder, root };
+            objects::restore_gaps(ctx, &scan.gapped, |_| None);
         }
         None => {
             // The object database could not be opened (a gap is recorded); still read the

@@ -68,6 +68,14 @@ pub(crate) fn scan_staged(
         };
         record_findings(recorder, &shown, object, provenance);
     }
+    let ctx = crate::source::Context { recorder, root };
+    super::objects::restore_gaps(ctx, &scan.gapped, |id| {
+        let places = paths.get(id)?;
+        Some(format!(
+            "staged blob {id} at index:{}",
+            places.join(", index:")
+        ))
+    });
     let coverage = RepositoryCoverage {
         path: shown,
         mode: "staged".into(),
