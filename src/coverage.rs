@@ -36,6 +36,9 @@ pub enum GapKind {
     MissingAlternate,
     /// A git LFS pointer whose content is not in `.git/lfs/objects`.
     LfsContentMissing,
+    /// It kept changing while it was read or listed (rewritten, replaced, entries renamed
+    /// in or out), so what was read may not be what is there.
+    ChangedDuringScan,
 }
 
 /// Something that should have been scanned and was not, or not completely.
@@ -72,6 +75,10 @@ pub struct Skipped {
 pub const SKIP_EXAMPLES: usize = 20;
 
 impl Skipped {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     pub fn add(&mut self, path: String) {
         self.count += 1;
         if self.examples.len() < SKIP_EXAMPLES {
@@ -91,6 +98,10 @@ pub struct RootCoverage {
     pub bytes_scanned: u64,
     pub skipped: BTreeMap<SkipReason, Skipped>,
     pub gaps: Vec<Gap>,
+    /// Files that grew while they were read (live logs): each was read up to the size it
+    /// had when opened, which is not a gap; what was appended after that was not read.
+    #[serde(default, skip_serializing_if = "Skipped::is_empty")]
+    pub grew_during_scan: Skipped,
     /// Git repositories found at or under this root, with what of their history was read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repositories: Vec<crate::source::git::RepositoryCoverage>,

@@ -4,6 +4,7 @@
 //! [`recorder::Recorder`] collects findings and coverage, and the verdict is decided from
 //! them — so the data flow of the whole product can be read here.
 
+pub mod bounds;
 pub mod progress;
 pub mod recorder;
 pub mod shard;

@@ -33,28 +33,51 @@ pub fn scan_stream(ctx: Context, chain: &[String], reader: impl Read, buffer: &m
 
 /// Scans an opened file: like [`scan_stream`], but a zip is read in place with random
 /// access, and a compressed file is decoded on a second thread while this one scans.
-pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut ScanBuffer) {
+pub fn scan_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBuffer) {
+    scan_file_upto(ctx, chain, file, u64::MAX, buffer);
+}
+
+/// Like [`scan_file`], but a file read as a stream is read only up to `limit` bytes (its
+/// size when opened, so a live log that grows cannot keep the scan reading). Returns true
+/// if the file was read as one sequential stream (so the file offset afterwards says how
+/// far the read got), false if it was read with random access (a zip).
+pub fn scan_file_upto(
+    ctx: Context,
+    chain: &[String],
+    mut file: File,
+    limit: u64,
+    buffer: &mut ScanBuffer,
+) -> bool {
     // The whole sniffing window in one read, so the stream scan below starts from it without
     // reading the head again.
     let mut magic = [0u8; SNIFF_LEN];
     let (kind, read) = match read_up_to(&mut file, &mut magic) {
-        Ok(n) => (sniff(&magic[..n], false), n),
+        Ok(n) => {
+            let n = n.min(usize::try_from(limit).unwrap_or(usize::MAX));
+            (sniff(&magic[..n], false), n)
+        }
         Err(_) => (Kind::Plain, 0),
     };
     match kind {
         Kind::Zip | Kind::Gzip | Kind::Bzip2 | Kind::Xz | Kind::Zstd => {
             if file.seek(SeekFrom::Start(0)).is_err() {
                 record_read_error(ctx, chain, &io::Error::other("cannot rewind the file"));
-                return;
+                return false;
             }
             if kind == Kind::Zip {
-                archive::scan_zip_file(ctx, chain, file, buffer)
+                archive::scan_zip_file(ctx, chain, file, buffer);
+                false
             } else {
-                archive::scan_compressed_file(ctx, chain, kind, file, buffer)
+                archive::scan_compressed_file(ctx, chain, kind, file, buffer);
+                false
             }
         }
         // Everything else continues from the bytes already read: no second read, no seek.
-        _ => scan_stream(ctx, chain, (&magic[..read]).chain(file), buffer),
+        _ => {
+            let rest = file.take(limit.saturating_sub(read as u64));
+            scan_stream(ctx, chain, (&magic[..read]).chain(rest), buffer);
+            kind == Kind::Plain
+        }
     }
 }
 
