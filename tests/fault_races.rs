@@ -30,8 +30,40 @@ fn grew(scan: &common::Scan) -> Vec<String> {
         .collect()
 }
 
-/// A 48 MiB file with the secret in its last line: reading it takes long enough for one
-/// rewrite (truncate, then write it all again) to land in the middle of the read.
+/// Waits until a `scour` process has `path` open and has read part of it (its file offset,
+/// in `/proc/PID/fdinfo`, is past 0 and short of the end). False after `limit`.
+fn wait_until_scour_reads(path: &Path, size: u64, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        for process in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let proc_dir = process.path();
+            let comm = std::fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
+            if comm.trim() != "scour" {
+                continue;
+            }
+            for fd in std::fs::read_dir(proc_dir.join("fd")).into_iter().flatten().flatten() {
+                if std::fs::read_link(fd.path()).ok().as_deref() != Some(path) {
+                    continue;
+                }
+                let info = proc_dir.join("fdinfo").join(fd.file_name());
+                let info = std::fs::read_to_string(info).unwrap_or_default();
+                let pos: u64 = info
+                    .lines()
+                    .find_map(|l| l.strip_prefix("pos:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if pos > 0 && pos < size {
+                    return true;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    false
+}
+
+/// A 60 MiB file with the secret in its last line; while scour reads it (seen in
+/// `/proc/PID/fdinfo`), a writer truncates it and writes it all again.
 #[test]
 fn a_file_truncated_and_rewritten_while_read_is_never_absent() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,17 +75,20 @@ fn a_file_truncated_and_rewritten_while_read_is_never_absent() {
     let path = common::write(dir.path(), "app.log", &content);
     common::assert_no_window(&content[..content.len() - 40], &secret, "the filler");
     let content = Arc::new(content);
+    let path = path.canonicalize().unwrap();
     let mut outcomes = Vec::new();
+    let mut raced = 0;
     for _ in 0..8 {
         let (path, content) = (path.clone(), Arc::clone(&content));
         let writer = std::thread::spawn(move || {
-            // Once per scan, at a random moment while it reads.
-            std::thread::sleep(Duration::from_millis(rand::thread_rng().gen_range(5..60)));
+            // Once per scan, while it reads.
+            let hit = wait_until_scour_reads(&path, content.len() as u64, Duration::from_secs(20));
             let mut file = std::fs::File::create(&path).unwrap();
             file.write_all(&content).unwrap();
+            hit
         });
         let scan = common::scan(&secret, &[dir.path()]);
-        writer.join().unwrap();
+        raced += usize::from(writer.join().unwrap());
         assert_ne!(
             scan.verdict(),
             "absent",
@@ -65,7 +100,8 @@ fn a_file_truncated_and_rewritten_while_read_is_never_absent() {
         }
         outcomes.push(scan.verdict().to_string());
     }
-    eprintln!("verdicts with a rewrite racing each scan: {outcomes:?}");
+    eprintln!("verdicts with a rewrite racing {raced} of the scans: {outcomes:?}");
+    assert!(raced > 0, "the writer never caught a scan reading the file");
 }
 
 /// 1,500 directories; during each scan a mover renames the file holding the secret into

@@ -112,6 +112,10 @@ fn recheck_changed_directories(
     excludes: &Excludes,
     watch: &WalkWatch,
 ) {
+    let mut buffer = ScanBuffer::new();
+    for file in watch.take_changed_racy() {
+        scan_file_into_manifest(ctx, &file.path, file.relative, file.hash, &mut buffer, watch);
+    }
     for _ in 0..RELISTS {
         let (changed, found) = watch.take_changed();
         if changed.is_empty() && found.is_empty() {
@@ -321,13 +325,23 @@ fn scan_file_into_manifest(
         // after the read is the file's then, wherever the path points by that time.
         let observer = file.try_clone();
         let content = scan_once(ctx, path, file, before.size(), hash, buffer);
-        let read = match observer {
+        let (read, after) = match observer {
             Ok(mut observer) => judge_read(path, &before, &mut observer, content.sequential),
-            Err(_) => FileRead::Stable,
+            Err(_) => (FileRead::Stable, before),
         };
         let last = reads == READS_OF_A_CHANGING_FILE;
         match read {
-            FileRead::Stable => {}
+            FileRead::Stable => {
+                // Changed just before it was read: a paused writer may resume; checked
+                // again after the walk (or read again now if too many are waiting).
+                if after.is_racy()
+                    && !last
+                    && !watch.racy(path, &relative, hash, after)
+                {
+                    std::thread::sleep(stability::RACY);
+                    continue;
+                }
+            }
             // Growing at every read and never cut short: a live log.
             FileRead::Grew { read, now } if last && last_change.is_none() => ctx
                 .recorder
@@ -407,17 +421,27 @@ fn scan_once(
     }
 }
 
-fn judge_read(path: &Path, before: &Stamp, observer: &mut File, sequential: bool) -> FileRead {
+/// How the read went, and the open file's stamp once read.
+fn judge_read(
+    path: &Path,
+    before: &Stamp,
+    observer: &mut File,
+    sequential: bool,
+) -> (FileRead, Stamp) {
     let Ok(after) = observer.metadata() else {
-        return FileRead::Stable;
+        return (FileRead::Stable, *before);
     };
+    let after = Stamp::of(&after);
     let position = if sequential {
         observer.stream_position().ok()
     } else {
         None
     };
     let path_now = std::fs::symlink_metadata(path).ok();
-    stability::judge(before, &Stamp::of(&after), position, path_now.as_ref())
+    (
+        stability::judge(before, &after, position, path_now.as_ref()),
+        after,
+    )
 }
 
 /// The opened file and its stamp, or `None` once the reason it was not opened is recorded

@@ -14,7 +14,11 @@
 //! - a directory whose stamp changed after it was listed is listed again (a file renamed
 //!   into it from a directory not yet listed would otherwise be missed), and a directory
 //!   that keeps changing is a gap;
-//! - a path listed as a file and found to be a directory when opened is walked.
+//! - a path listed as a file and found to be a directory when opened is walked;
+//! - a file read whole and unchanged but modified moments before (within [`RACY`], as git's
+//!   racily clean entries) may be in the middle of a rewrite by a writer that was paused
+//!   while scour read it: after the walk its stamp is taken again, once [`RACY`] has passed,
+//!   and it is read again if it changed.
 //!
 //! Limit: timestamps are as fine as the filesystem keeps them; a same-size rewrite inside
 //! one timestamp tick that does not shorten the file while it is read is not seen.
@@ -35,7 +39,28 @@ pub struct Stamp {
     ctime: (i64, i64),
 }
 
+/// How recent a change must be for a file read whole and unchanged to be checked again.
+pub const RACY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Files checked again after the walk, past this many, are read again at once instead.
+const MAX_RACY_LISTED: usize = 100_000;
+
 impl Stamp {
+    /// When this version was last changed, as a time.
+    fn changed_at(&self) -> std::time::SystemTime {
+        let (secs, nanos) = self.ctime;
+        let since_epoch = std::time::Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
+        std::time::UNIX_EPOCH + since_epoch
+    }
+
+    /// Changed so recently that a writer may still be at work on it.
+    pub fn is_racy(&self) -> bool {
+        match std::time::SystemTime::now().duration_since(self.changed_at()) {
+            Ok(age) => age < RACY,
+            Err(_) => true,
+        }
+    }
+
     pub fn of(metadata: &Metadata) -> Stamp {
         Stamp {
             dev: metadata.dev(),
@@ -110,6 +135,16 @@ pub fn judge(
 pub struct WalkWatch {
     listed: Mutex<HashMap<PathBuf, Stamp>>,
     found_directories: Mutex<Vec<PathBuf>>,
+    racy: Mutex<Vec<RacyFile>>,
+}
+
+/// A file read whole and unchanged, but changed just before: checked again after the walk.
+#[derive(Debug, Clone)]
+pub struct RacyFile {
+    pub path: PathBuf,
+    pub relative: String,
+    pub hash: bool,
+    stamp: Stamp,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -133,6 +168,42 @@ impl WalkWatch {
     /// A path listed as a file that is a directory now: it is walked after the walk.
     pub fn found_directory(&self, dir: &Path) {
         lock(&self.found_directories).push(dir.to_path_buf());
+    }
+
+    /// Notes a racy file; false if too many are noted already (the caller reads it again now).
+    pub fn racy(&self, path: &Path, relative: &str, hash: bool, stamp: Stamp) -> bool {
+        let mut racy = lock(&self.racy);
+        if racy.len() >= MAX_RACY_LISTED {
+            return false;
+        }
+        racy.push(RacyFile {
+            path: path.to_path_buf(),
+            relative: relative.to_string(),
+            hash,
+            stamp,
+        });
+        true
+    }
+
+    /// Racy files whose stamp changed once [`RACY`] has passed since their last change (one
+    /// wait for all of them): each is to be read again.
+    pub fn take_changed_racy(&self) -> Vec<RacyFile> {
+        let mut racy = std::mem::take(&mut *lock(&self.racy));
+        let Some(newest) = racy.iter().map(|f| f.stamp.changed_at()).max() else {
+            return Vec::new();
+        };
+        if let Ok(age) = std::time::SystemTime::now().duration_since(newest) {
+            if let Some(wait) = RACY.checked_sub(age) {
+                std::thread::sleep(wait);
+            }
+        } else {
+            std::thread::sleep(RACY);
+        }
+        racy.retain(|file| {
+            std::fs::symlink_metadata(&file.path).map_or(false, |now| Stamp::of(&now) != file.stamp)
+        });
+        racy.sort_by(|a, b| a.path.cmp(&b.path));
+        racy
     }
 
     /// Directories changed since they were listed (sorted, so a re-walk is deterministic),
