@@ -331,13 +331,19 @@ fn scan_file_into_manifest(
         };
         let last = reads == READS_OF_A_CHANGING_FILE;
         match read {
+            // Seen cut short or rewritten before, and changed just before this read: the
+            // rewrite may not be done (a writer paused between truncating and writing).
+            FileRead::Stable if after.is_racy() && last_change.is_some() => {
+                if last {
+                    break;
+                }
+                std::thread::sleep(SETTLE * reads);
+                continue;
+            }
             FileRead::Stable => {
                 // Changed just before it was read: a paused writer may resume; checked
                 // again after the walk (or read again now if too many are waiting).
-                if after.is_racy()
-                    && !last
-                    && !watch.racy(path, &relative, hash, after)
-                {
+                if after.is_racy() && !last && !watch.racy(path, &relative, hash, after) {
                     std::thread::sleep(stability::RACY);
                     continue;
                 }
