@@ -160,7 +160,12 @@ fn ledger() -> Ledger {
             id: format!("F{n}"),
             label: None,
             date: "2026-12-01".into(),
-            sha256: hex::encode(Sha256::new().chain_update(salt.0).chain_update(secret).finalize()),
+            sha256: hex::encode(
+                Sha256::new()
+                    .chain_update(salt.0)
+                    .chain_update(secret)
+                    .finalize(),
+            ),
             length: secret.len(),
             class: CharClass::of(secret),
             rule: rules.recognise(secret).map(|r| rules.get(r).id.clone()),
@@ -208,7 +213,10 @@ fn peak_rss_kib() -> u64 {
 fn save_failure(name: &str, input: &[u8]) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
     let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join(format!("{name}-{}", hex::encode(&Sha256::digest(input)[..8])));
+    let path = dir.join(format!(
+        "{name}-{}",
+        hex::encode(&Sha256::digest(input)[..8])
+    ));
     let _ = std::fs::write(&path, input);
     path
 }
@@ -305,9 +313,20 @@ fn mutated_inputs_never_panic_hang_or_blow_up() {
             }
         };
         runs += 1;
-        if let Err(what) = run_targets(&input, &name, tree.path(), &plain, &hashed, &ledger, &mut rng) {
+        if let Err(what) = run_targets(
+            &input,
+            &name,
+            tree.path(),
+            &plain,
+            &hashed,
+            &ledger,
+            &mut rng,
+        ) {
             let saved = save_failure(&name, &input);
-            failures.push(format!("{what}: input from seed {name}, saved as {}", saved.display()));
+            failures.push(format!(
+                "{what}: input from seed {name}, saved as {}",
+                saved.display()
+            ));
             if failures.len() >= 5 {
                 break;
             }
@@ -315,7 +334,14 @@ fn mutated_inputs_never_panic_hang_or_blow_up() {
     }
     std::panic::set_hook(default_hook);
     let peak = peak_rss_kib();
-    eprintln!("fuzz: {runs} inputs in {seconds} s from seed {start_seed:#x}; peak RSS {} MiB", peak / 1024);
-    assert!(failures.is_empty(), "fuzz failures:\n{}", failures.join("\n"));
+    eprintln!(
+        "fuzz: {runs} inputs in {seconds} s from seed {start_seed:#x}; peak RSS {} MiB",
+        peak / 1024
+    );
+    assert!(
+        failures.is_empty(),
+        "fuzz failures:\n{}",
+        failures.join("\n")
+    );
     assert!(peak < MAX_RSS_KIB, "peak RSS {} MiB", peak / 1024);
 }

@@ -39,10 +39,7 @@ fn printable(min: usize, max: usize) -> impl Strategy<Value = Vec<u8>> {
 
 fn secret_bytes() -> impl Strategy<Value = Vec<u8>> {
     // Alphanumeric: no byte of it can be mistaken for a delimiter or escape.
-    proptest::collection::vec(
-        prop_oneof![b'a'..=b'z', b'A'..=b'Z', b'0'..=b'9'],
-        12..40,
-    )
+    proptest::collection::vec(prop_oneof![b'a'..=b'z', b'A'..=b'Z', b'0'..=b'9'], 12..40)
 }
 
 fn json_escaped(bytes: &[u8], all: bool) -> Vec<u8> {

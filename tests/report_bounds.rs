@@ -23,12 +23,18 @@ fn report(secret: &[u8], path: &Path, format: &str) -> (Vec<u8>, i32) {
         .arg(path)
         .output()
         .unwrap();
-    (std::fs::read(&out).unwrap_or_default(), output.status.code().unwrap_or(-1))
+    (
+        std::fs::read(&out).unwrap_or_default(),
+        output.status.code().unwrap_or(-1),
+    )
 }
 
 fn children_peak_rss_mib() -> f64 {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
     usage.ru_maxrss as f64 / 1024.0
 }
 
@@ -47,17 +53,27 @@ fn a_million_hits_in_one_log_give_a_small_report_in_every_format() {
     for format in ["json", "text", "sarif"] {
         let (bytes, code) = report(&secret, dir.path(), format);
         assert_eq!(code, 1, "{format}: found");
-        assert!(bytes.len() < 256 << 10, "{format} report is {} bytes", bytes.len());
+        assert!(
+            bytes.len() < 256 << 10,
+            "{format} report is {} bytes",
+            bytes.len()
+        );
         common::assert_no_window(&bytes, &secret, format);
         let text = String::from_utf8_lossy(&bytes);
-        assert!(text.contains("999900"), "{format} report does not count the rest");
+        assert!(
+            text.contains("999900"),
+            "{format} report does not count the rest"
+        );
         if format == "json" {
             let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             let findings = json["findings"].as_array().unwrap();
             assert_eq!(findings.len(), 100);
             assert_eq!(findings[99]["more"].as_u64(), Some(hits - 100));
             assert!(findings[..99].iter().all(|f| f.get("more").is_none()));
-            assert_eq!(json["summary"]["findings_not_listed"].as_u64(), Some(hits - 100));
+            assert_eq!(
+                json["summary"]["findings_not_listed"].as_u64(),
+                Some(hits - 100)
+            );
             // The listed ones are the first hundred, in order.
             assert_eq!(findings[99]["location"]["line"].as_u64(), Some(100));
         }
@@ -81,13 +97,18 @@ fn huge_member_names_are_cut_in_reports_and_stay_distinct() {
         let mut header = tar::Header::new_gnu();
         header.set_size(body.len() as u64);
         header.set_mode(0o644);
-        tar.append_data(&mut header, &name, body.as_slice()).unwrap();
+        tar.append_data(&mut header, &name, body.as_slice())
+            .unwrap();
     }
     tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
     for format in ["json", "text", "sarif"] {
         let (bytes, code) = report(&secret, dir.path(), format);
         assert_eq!(code, 1, "{format}: found");
-        assert!(bytes.len() < 1 << 20, "{format} report is {} bytes", bytes.len());
+        assert!(
+            bytes.len() < 1 << 20,
+            "{format} report is {} bytes",
+            bytes.len()
+        );
         common::assert_no_window(&bytes, &secret, format);
         if format == "json" {
             let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -98,7 +119,9 @@ fn huge_member_names_are_cut_in_reports_and_stay_distinct() {
                 .map(|f| f["location"]["chain"][1].as_str().unwrap())
                 .collect();
             assert_eq!(names.len(), members, "cut names stay distinct");
-            assert!(names.iter().all(|n| n.len() < 1200 && n.contains("bytes in all")));
+            assert!(names
+                .iter()
+                .all(|n| n.len() < 1200 && n.contains("bytes in all")));
         }
     }
     let peak = children_peak_rss_mib();

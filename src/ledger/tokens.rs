@@ -122,11 +122,18 @@ impl TokenClass {
         // Where glue may begin on the left: the run's start and just after each separator.
         let mut anchors = vec![run.start];
         if self.separator_inside {
-            anchors.extend(run.clone().filter(|&at| is_separator(bytes[at])).map(|at| at + 1));
+            anchors.extend(
+                run.clone()
+                    .filter(|&at| is_separator(bytes[at]))
+                    .map(|at| at + 1),
+            );
         }
         let right_glue = |end: usize| -> Option<usize> {
             let look = &bytes[end..run.end.min(end + MAX_GLUE + 1)];
-            match look.iter().position(|&b| self.separator_inside && is_separator(b)) {
+            match look
+                .iter()
+                .position(|&b| self.separator_inside && is_separator(b))
+            {
                 Some(glue) => Some(glue),
                 None if end + look.len() == run.end => Some(look.len()),
                 None => None,
@@ -186,12 +193,19 @@ mod tests {
 
     #[test]
     fn tokens_glued_to_a_few_class_bytes_are_candidates() {
-        let found = tokens(CharClass::Alnum, vec![8], b"xyzabcd1234 31mabcd1234 abcd1234EOF");
+        let found = tokens(
+            CharClass::Alnum,
+            vec![8],
+            b"xyzabcd1234 31mabcd1234 abcd1234EOF",
+        );
         let whole = found.iter().filter(|f| *f == "abcd1234").count();
         assert_eq!(whole, 3, "{found:?}");
         // Every window of the length in a run up to MAX_GLUE longer, each once.
         let run = "a".repeat(8 + MAX_GLUE);
-        assert_eq!(tokens(CharClass::Alnum, vec![8], run.as_bytes()).len(), MAX_GLUE + 1);
+        assert_eq!(
+            tokens(CharClass::Alnum, vec![8], run.as_bytes()).len(),
+            MAX_GLUE + 1
+        );
         let longer = "a".repeat(8 + MAX_GLUE + 1);
         assert!(tokens(CharClass::Alnum, vec![8], longer.as_bytes()).is_empty());
     }
@@ -200,7 +214,11 @@ mod tests {
     fn printable_values_are_cut_at_separators() {
         let hay = b"DB_PASSWORD=Tr0ub4d&r!\nuser:Tr0ub4d&r!@host";
         let found = tokens(CharClass::Printable, vec![10], hay);
-        assert_eq!(found.iter().filter(|t| *t == "Tr0ub4d&r!").count(), 2, "{found:?}");
+        assert_eq!(
+            found.iter().filter(|t| *t == "Tr0ub4d&r!").count(),
+            2,
+            "{found:?}"
+        );
         // Glue never crosses a separator: no window starts inside `DB_PASSWORD` and leaves
         // more than MAX_GLUE bytes between it and the nearest separators.
         let long = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=Tr0ub4d&r!";

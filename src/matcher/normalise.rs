@@ -237,7 +237,12 @@ impl<'m> TerminalView<'m> {
             .matcher
             .candidate_hits(&self.window, self.floor..cut, complete)
         {
-            found.push((hit.offset as usize, hit.len as usize, hit.pattern, hit.ledger));
+            found.push((
+                hit.offset as usize,
+                hit.len as usize,
+                hit.pattern,
+                hit.ledger,
+            ));
         }
         for (start, len, pattern, ledger) in found {
             let first = self.raw_at(start);

@@ -114,6 +114,9 @@ mod tests {
         assert_eq!(admitted, FINDINGS_PER_PLACE);
         assert_eq!(counts.not_listed(&chain, "s1"), 42);
         assert!(counts.admit(&chain, "s2"), "another secret has its own cap");
-        assert!(counts.admit(&["other".to_string()], "s1"), "another place too");
+        assert!(
+            counts.admit(&["other".to_string()], "s1"),
+            "another place too"
+        );
     }
 }

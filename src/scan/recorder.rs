@@ -12,9 +12,7 @@ use crate::coverage::{Coverage, Gap, GapKind, RootCoverage, SkipReason};
 use crate::evidence::subjects::{self, ManifestEntry};
 use crate::findings::{Finding, Location};
 use crate::matcher::{Hit, Matcher};
-use crate::scan::bounds::{
-    bounded, bounded_chain, PlaceCounts, MAX_NAME_BYTES, MAX_REASON_BYTES,
-};
+use crate::scan::bounds::{bounded, bounded_chain, PlaceCounts, MAX_NAME_BYTES, MAX_REASON_BYTES};
 use crate::scan::progress::Progress;
 
 /// Running totals, read by the progress display while the scan runs.
@@ -197,7 +195,10 @@ impl<'m> Recorder<'m> {
     pub fn grew_during_scan(&self, root: usize, path: String, read: u64, now: u64) {
         lock(&self.roots[root].coverage)
             .grew_during_scan
-            .add(bounded(&format!("{path} (read {read} bytes; {now} by the end)"), MAX_NAME_BYTES));
+            .add(bounded(
+                &format!("{path} (read {read} bytes; {now} by the end)"),
+                MAX_NAME_BYTES,
+            ));
     }
 
     pub fn gap(&self, root: usize, kind: GapKind, chain: Vec<String>, reason: String) {
@@ -246,11 +247,11 @@ impl<'m> Recorder<'m> {
                     .into_inner()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 // A file read again after it or its directory changed during the walk is listed
-        // once, as last read.
-        manifest.reverse();
-        manifest.sort_by(|a, b| a.path.cmp(&b.path));
-        manifest.dedup_by(|later, earlier| later.path == earlier.path);
-        coverage.digest = subjects::root_digest(&coverage.kind, manifest);
+                // once, as last read.
+                manifest.reverse();
+                manifest.sort_by(|a, b| a.path.cmp(&b.path));
+                manifest.dedup_by(|later, earlier| later.path == earlier.path);
+                coverage.digest = subjects::root_digest(&coverage.kind, manifest);
                 coverage
             })
             .collect();

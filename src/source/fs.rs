@@ -114,7 +114,14 @@ fn recheck_changed_directories(
 ) {
     let mut buffer = ScanBuffer::new();
     for file in watch.take_changed_racy() {
-        scan_file_into_manifest(ctx, &file.path, file.relative, file.hash, &mut buffer, watch);
+        scan_file_into_manifest(
+            ctx,
+            &file.path,
+            file.relative,
+            file.hash,
+            &mut buffer,
+            watch,
+        );
     }
     for _ in 0..RELISTS {
         let (changed, found) = watch.take_changed();
@@ -304,6 +311,10 @@ const READS_OF_A_CHANGING_FILE: u32 = 3;
 /// is then more likely to have finished.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// A file seen cut short or rewritten counts as settled once unchanged for this long (a
+/// writer can pause between truncating and writing, and a loaded machine pauses it long).
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Scans one regular file and lists it in its root's manifest, hashing its bytes in the
 /// same read when `hash` is set. A file that changes while it is read is read again (see
 /// [`stability`]); one that only grew, read after read, is a live log read up to its size
@@ -333,11 +344,11 @@ fn scan_file_into_manifest(
         match read {
             // Seen cut short or rewritten before, and changed just before this read: the
             // rewrite may not be done (a writer paused between truncating and writing).
-            FileRead::Stable if after.is_racy() && last_change.is_some() => {
+            FileRead::Stable if last_change.is_some() && after.changed_within(SETTLED) => {
                 if last {
                     break;
                 }
-                std::thread::sleep(SETTLE * reads);
+                std::thread::sleep(SETTLED);
                 continue;
             }
             FileRead::Stable => {

@@ -49,14 +49,20 @@ impl Stamp {
     /// When this version was last changed, as a time.
     fn changed_at(&self) -> std::time::SystemTime {
         let (secs, nanos) = self.ctime;
-        let since_epoch = std::time::Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
+        let since_epoch =
+            std::time::Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
         std::time::UNIX_EPOCH + since_epoch
     }
 
     /// Changed so recently that a writer may still be at work on it.
     pub fn is_racy(&self) -> bool {
+        self.changed_within(RACY)
+    }
+
+    /// Changed less than `window` ago (or, by the clock, in the future).
+    pub fn changed_within(&self, window: std::time::Duration) -> bool {
         match std::time::SystemTime::now().duration_since(self.changed_at()) {
-            Ok(age) => age < RACY,
+            Ok(age) => age < window,
             Err(_) => true,
         }
     }
@@ -103,7 +109,9 @@ pub fn judge(
 ) -> FileRead {
     if let Some(now) = path_now {
         if !now.file_type().is_file() || !before.same_object(&Stamp::of(now)) {
-            return FileRead::Changed("its path was replaced by another file while it was read".into());
+            return FileRead::Changed(
+                "its path was replaced by another file while it was read".into(),
+            );
         }
     }
     if let Some(position) = position {
@@ -245,7 +253,10 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"0123456789").unwrap();
         let (before, now) = stamp(&path);
-        assert_eq!(judge(&before, &before, Some(10), Some(&now)), FileRead::Stable);
+        assert_eq!(
+            judge(&before, &before, Some(10), Some(&now)),
+            FileRead::Stable
+        );
     }
 
     #[test]
@@ -254,7 +265,10 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"0123456789").unwrap();
         let (before, _) = stamp(&path);
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         file.write_all(b"more").unwrap();
         let (after, now) = stamp(&path);
         assert_eq!(
