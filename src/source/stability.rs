@@ -208,7 +208,7 @@ impl WalkWatch {
             std::thread::sleep(RACY);
         }
         racy.retain(|file| {
-            std::fs::symlink_metadata(&file.path).map_or(false, |now| Stamp::of(&now) != file.stamp)
+            std::fs::symlink_metadata(&file.path).is_ok_and(|now| Stamp::of(&now) != file.stamp)
         });
         racy.sort_by(|a, b| a.path.cmp(&b.path));
         racy
