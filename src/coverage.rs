@@ -42,6 +42,9 @@ pub enum GapKind {
     /// A parser panicked while reading this unit (a bug in scour or a library it uses):
     /// the unit was not, or not completely, scanned; the sweep went on.
     InternalError,
+    /// It kept changing while it was read or listed (rewritten, replaced, entries renamed
+    /// in or out), so what was read may not be what is there.
+    ChangedDuringScan,
 }
 
 /// Something that should have been scanned and was not, or not completely.
@@ -81,6 +84,10 @@ pub struct Skipped {
 pub const SKIP_EXAMPLES: usize = 20;
 
 impl Skipped {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     /// Counts `path` and keeps it as an example if it is among the first [`SKIP_EXAMPLES`]
     /// paths in sorted order, so the examples do not depend on which thread saw what first.
     pub fn add(&mut self, path: String) {
@@ -104,6 +111,10 @@ pub struct RootCoverage {
     pub bytes_scanned: u64,
     pub skipped: BTreeMap<SkipReason, Skipped>,
     pub gaps: Vec<Gap>,
+    /// Files that grew while they were read (live logs): each was read up to the size it
+    /// had when opened, which is not a gap; what was appended after that was not read.
+    #[serde(default, skip_serializing_if = "Skipped::is_empty")]
+    pub grew_during_scan: Skipped,
     /// Git repositories found at or under this root, with what of their history was read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repositories: Vec<crate::source::git::RepositoryCoverage>,

@@ -19,6 +19,16 @@ pub struct Finding {
     /// For content found in a git object: which commits, paths and refs hold it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<crate::source::git::GitProvenance>,
+    /// Set on the last finding listed for one secret in one element when that element held
+    /// more than [`crate::scan::bounds::FINDINGS_PER_PLACE`]: how many further occurrences
+    /// there were, counted exactly but not listed (so a report stays proportional to the
+    /// places a secret is in, not to how often it repeats there).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Where a finding is: a chain of containers from the scanned root down to the bytes.

@@ -308,6 +308,7 @@ impl Redactor {
                     within: Some("report-text".into()),
                 },
                 git: None,
+                more: 0,
             });
         }
         if added.is_empty() {

@@ -166,6 +166,11 @@ fn combine(reports: &[&Report]) -> anyhow::Result<Report> {
                     .extend(skipped.examples.iter().take(room).cloned());
             }
             merged.gaps.extend(part.gaps.iter().cloned());
+            let grew = &mut merged.grew_during_scan;
+            grew.count += part.grew_during_scan.count;
+            let room = SKIP_EXAMPLES.saturating_sub(grew.examples.len());
+            grew.examples
+                .extend(part.grew_during_scan.examples.iter().take(room).cloned());
             merged
                 .repositories
                 .extend(part.repositories.iter().cloned());

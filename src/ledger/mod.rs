@@ -34,9 +34,10 @@ pub fn limitations() -> Vec<String> {
     [
         "hash mode compares whole candidate tokens: a revoked secret split across lines, \
          broken by inserted characters, or partly masked is not seen",
-        "a secret that no rule recognises is only seen when delimited: bytes outside its \
-         character class, or a separator (= : , ; & ? @ / quotes space), must surround it; \
-         glued to more bytes of its own class (e.g. inside a longer token) it is not seen",
+        "a secret that no rule recognises is seen when delimited (bytes outside its \
+         character class, or a separator = : , ; & ? @ / quotes space, around it) or glued \
+         to at most 16 bytes of its own class in all (xyz<secret>, a colour code's 31m); \
+         glued to more (e.g. inside a long base64 blob) it is not seen",
         "decoded before extraction: base64 and base64url (also line-wrapped with equal line \
          lengths), hex, percent-encoding, JSON string escapes, UTF-16 text, up to 3 layers \
          deep; HTML entities, quoted-printable, shell escapes and other encodings are not \
@@ -44,7 +45,7 @@ pub fn limitations() -> Vec<String> {
         "a base64 run is decoded from its first byte only: base64 that starts mid-run (glued \
          to other base64 characters) is not decoded at the right alignment",
         "a secret whose rule requires context (e.g. an AWS secret key next to its name) is \
-         found through the generic token path only when it is delimited",
+         found through the generic token path only when delimited or glued as above",
     ]
     .into_iter()
     .map(str::to_string)

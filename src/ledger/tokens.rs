@@ -1,13 +1,24 @@
 //! Generic tokens: for ledger entries no rule recognises (a password, an unprefixed key),
 //! every token of an entry's length and character class, delimited by bytes outside the
-//! class or by a separator (`=`, `:`, `@`, ...).
+//! class or by a separator (`=`, `:`, `@`, ...), and every window of an entry's length in a
+//! run of the class up to [`MAX_GLUE`] bytes longer than the entry: a secret glued to a few
+//! bytes of its own class (`xyz<secret>`, the `31m` of a colour code `ESC[31m<secret>`,
+//! `<secret>EOF`) is still a candidate.
 //!
-//! What this cannot see: a secret glued to more bytes of its own class (`xhunter2hunter2`
-//! when the class is alnum), and a secret split by a line break.
+//! Every window of every run would cost one SHA-256 per byte per entry length (a 76-byte
+//! base64 line against 20 entry lengths is 1,100 hashes), so windows are taken only where
+//! the glue is short, and only for the lengths entries have.
+//!
+//! What this cannot see: a secret glued to more than [`MAX_GLUE`] bytes of its own class in
+//! all (inside a long base64 blob), and a secret split by a line break.
 
 use std::ops::Range;
 
 use super::entry::{is_separator, CharClass};
+
+/// Bytes of the class a secret may be glued to, before and after it together, and still be
+/// a candidate.
+pub const MAX_GLUE: usize = 16;
 
 /// A class compiled to a byte table, with the entry lengths it may hold.
 #[derive(Debug, Clone)]
@@ -94,6 +105,66 @@ impl TokenClass {
                 }
             }
         }
+        self.glued_windows(bytes, &run, starts, on_token);
+    }
+
+    /// Every window of an entry's length inside `run` glued to at most [`MAX_GLUE`] bytes
+    /// of the class in all: the bytes between the window and the separator (or run end)
+    /// nearest it on each side. A window with no glue is a delimited token, already a
+    /// candidate. The window itself may hold separators (a password with `&` in it).
+    fn glued_windows(
+        &self,
+        bytes: &[u8],
+        run: &Range<usize>,
+        starts: &Range<usize>,
+        on_token: &mut dyn FnMut(Range<usize>),
+    ) {
+        // Where glue may begin on the left: the run's start and just after each separator.
+        let mut anchors = vec![run.start];
+        if self.separator_inside {
+            anchors.extend(
+                run.clone()
+                    .filter(|&at| is_separator(bytes[at]))
+                    .map(|at| at + 1),
+            );
+        }
+        let right_glue = |end: usize| -> Option<usize> {
+            let look = &bytes[end..run.end.min(end + MAX_GLUE + 1)];
+            match look
+                .iter()
+                .position(|&b| self.separator_inside && is_separator(b))
+            {
+                Some(glue) => Some(glue),
+                None if end + look.len() == run.end => Some(look.len()),
+                None => None,
+            }
+        };
+        for &length in &self.lengths {
+            if length >= run.len() {
+                break;
+            }
+            for (n, &anchor) in anchors.iter().enumerate() {
+                // Left glue holds no separator: it ends before the next one.
+                let next_anchor = anchors.get(n + 1).map_or(run.end + 1, |&a| a);
+                let last_start = (anchor + MAX_GLUE).min(next_anchor - 1);
+                for start in anchor..=last_start {
+                    let end = start + length;
+                    if end > run.end {
+                        break;
+                    }
+                    if !starts.contains(&start) {
+                        continue;
+                    }
+                    let Some(right) = right_glue(end) else {
+                        continue;
+                    };
+                    let glue = start - anchor + right;
+                    if glue > 0 && glue <= MAX_GLUE {
+                        on_token(start..end);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -116,16 +187,43 @@ mod tests {
             vec![8],
             b"pw=abcd1234;x abcd12345 abcd1234",
         );
-        assert_eq!(found, ["abcd1234", "abcd1234"]);
+        // The 9-byte token holds two glued windows of the length as well.
+        assert_eq!(found, ["abcd1234", "abcd1234", "bcd12345", "abcd1234"]);
+    }
+
+    #[test]
+    fn tokens_glued_to_a_few_class_bytes_are_candidates() {
+        let found = tokens(
+            CharClass::Alnum,
+            vec![8],
+            b"xyzabcd1234 31mabcd1234 abcd1234EOF",
+        );
+        let whole = found.iter().filter(|f| *f == "abcd1234").count();
+        assert_eq!(whole, 3, "{found:?}");
+        // Every window of the length in a run up to MAX_GLUE longer, each once.
+        let run = "a".repeat(8 + MAX_GLUE);
+        assert_eq!(
+            tokens(CharClass::Alnum, vec![8], run.as_bytes()).len(),
+            MAX_GLUE + 1
+        );
+        let longer = "a".repeat(8 + MAX_GLUE + 1);
+        assert!(tokens(CharClass::Alnum, vec![8], longer.as_bytes()).is_empty());
     }
 
     #[test]
     fn printable_values_are_cut_at_separators() {
-        let found = tokens(
-            CharClass::Printable,
-            vec![10],
-            b"DB_PASSWORD=Tr0ub4d&r!\nuser:Tr0ub4d&r!@host",
+        let hay = b"DB_PASSWORD=Tr0ub4d&r!\nuser:Tr0ub4d&r!@host";
+        let found = tokens(CharClass::Printable, vec![10], hay);
+        assert_eq!(
+            found.iter().filter(|t| *t == "Tr0ub4d&r!").count(),
+            2,
+            "{found:?}"
         );
-        assert_eq!(found, ["Tr0ub4d&r!", "Tr0ub4d&r!"]);
+        // Glue never crosses a separator: no window starts inside `DB_PASSWORD` and leaves
+        // more than MAX_GLUE bytes between it and the nearest separators.
+        let long = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=Tr0ub4d&r!";
+        let found = tokens(CharClass::Printable, vec![10], long);
+        assert!(found.iter().all(|t| !t.starts_with("AAAA")), "{found:?}");
+        assert!(found.contains(&"Tr0ub4d&r!".to_string()));
     }
 }

@@ -141,10 +141,42 @@ mod tests {
     }
 
     #[test]
-    fn a_generic_password_is_found_when_delimited_only() {
+    fn a_generic_password_is_found_delimited_or_glued() {
         let m = matcher(&[b"Tr0ub4dor&3x"]);
         assert_eq!(paths(&m, b"DB_PASSWORD=Tr0ub4dor&3x\n"), ["raw"]);
-        assert!(paths(&m, b"xTr0ub4dor&3xy").is_empty());
+        assert_eq!(paths(&m, b"xTr0ub4dor&3xy"), ["raw"]);
+        // Glued to more than MAX_GLUE bytes of its class in all: a documented limit.
+        let far = format!("{}Tr0ub4dor&3x{}", "q".repeat(9), "q".repeat(8));
+        assert!(paths(&m, far.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn an_unprefixed_key_glued_to_letters_or_a_colour_code_is_found() {
+        // Matches no rule (no known prefix), so only generic candidates can see it.
+        let key = b"Zq8xLm2Wv9Rt4Yp7Kd3N";
+        let m = matcher(&[key]);
+        let key = std::str::from_utf8(key).unwrap();
+        for hay in [
+            format!("xyz{key}\n"),
+            format!("{key}xyz\n"),
+            format!("token: \x1b[31m{key}\x1b[0m\n"),
+            format!("\x1b[1;32mABC{key}\n"),
+        ] {
+            assert!(!paths(&m, hay.as_bytes()).is_empty(), "{hay:?}");
+        }
+    }
+
+    #[test]
+    fn a_ledger_entry_split_by_a_colour_code_is_found_in_the_terminal_view() {
+        let m = matcher(&[b"Zq8xLm2Wv9Rt4Yp7Kd3N"]);
+        let hay = b"token: Zq8xLm2Wv9\x1b[1;31mRt4Yp7Kd3N\x1b[0m\n";
+        assert!(m.scan_slice(hay).is_empty(), "not visible in the raw bytes");
+        let mut view = crate::matcher::normalise::TerminalView::new(&m);
+        view.feed(hay);
+        let hits = view.finish();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!((hits[0].offset, hits[0].line, hits[0].column), (7, 1, 8));
+        assert!(hits[0].ledger.is_some());
     }
 
     struct Trickle<'a> {

@@ -228,10 +228,23 @@ impl<'m> TerminalView<'m> {
         let mut found = Vec::new();
         self.matcher
             .for_each_match(&self.window, self.floor..cut, |pattern, start| {
-                found.push((start, pattern))
+                let len = self.matcher.pattern(pattern).len;
+                found.push((start, len, pattern, None))
             });
-        for (start, pattern) in found {
-            let len = self.matcher.pattern(pattern).len;
+        // Hash mode too: a ledger entry split or glued by a colour code is a candidate here.
+        let complete = cut == self.window.len();
+        for hit in self
+            .matcher
+            .candidate_hits(&self.window, self.floor..cut, complete)
+        {
+            found.push((
+                hit.offset as usize,
+                hit.len as usize,
+                hit.pattern,
+                hit.ledger,
+            ));
+        }
+        for (start, len, pattern, ledger) in found {
             let first = self.raw_at(start);
             let last = self.raw_at(start + len - 1);
             if last - first + 1 == len as u64 {
@@ -249,7 +262,7 @@ impl<'m> TerminalView<'m> {
                 len: last - first + 1,
                 line,
                 column: first - line_start + 1,
-                ledger: None,
+                ledger,
             });
         }
     }

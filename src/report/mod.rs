@@ -124,6 +124,9 @@ pub struct ScanRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub findings: usize,
+    /// Occurrences counted but not listed, past the per-place cap (see `Finding::more`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_not_listed: u64,
     pub gaps: usize,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -143,6 +146,7 @@ impl Report {
     ) -> Report {
         let summary = Summary {
             findings: findings.len(),
+            findings_not_listed: findings.iter().map(|f| f.more).sum(),
             gaps: coverage.gap_count(),
             files_scanned: coverage.files_scanned(),
             bytes_scanned: coverage.bytes_scanned(),
@@ -165,6 +169,10 @@ impl Report {
             ledger: None,
         }
     }
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Output formats of `scour scan`.

@@ -146,6 +146,12 @@ fn result(
     if let Some(git) = &finding.git {
         message.push_str(&format!(" In history: {}.", git.describe()));
     }
+    if finding.more > 0 {
+        message.push_str(&format!(
+            " {} more occurrence(s) of this secret here are counted but not listed.",
+            finding.more
+        ));
+    }
     let mut result = json!({
         "ruleId": rule,
         "ruleIndex": rule_index,
@@ -159,6 +165,9 @@ fn result(
     });
     if let Some(git) = &finding.git {
         result["properties"] = git_properties(git);
+    }
+    if finding.more > 0 {
+        result["properties"]["occurrencesNotListed"] = json!(finding.more);
     }
     result
 }

@@ -58,6 +58,12 @@ pub fn render(report: &Report, color: bool) -> String {
             if let Some(git) = &finding.git {
                 line.push_str(&format!("\n      {}", git.describe()));
             }
+            if finding.more > 0 {
+                line.push_str(&format!(
+                    "\n    ... and {} more occurrence(s) of secret {} here, counted but not listed",
+                    finding.more, finding.secret
+                ));
+            }
             by_place.entry(place).or_default().push(line);
         }
         for (place, lines) in by_place {

@@ -5,6 +5,7 @@
 //! them — so the data flow of the whole product can be read here.
 
 pub mod contain;
+pub mod bounds;
 pub mod progress;
 pub mod recorder;
 pub mod shard;

@@ -1,5 +1,9 @@
 //! The recorder: where every source, on every thread, reports what it scanned, skipped,
 //! could not read, and found.
+//!
+//! Everything entering a report passes through here, so the report's bounds live here too
+//! (see [`super::bounds`]): findings per (secret, place) are capped with exact counts past
+//! the cap, and names and gap reasons are cut to a fixed length.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -8,6 +12,7 @@ use crate::coverage::{Coverage, Gap, GapKind, RootCoverage, SkipReason};
 use crate::evidence::subjects::{self, ManifestEntry};
 use crate::findings::{Finding, Location};
 use crate::matcher::{Hit, Matcher};
+use crate::scan::bounds::{bounded, bounded_chain, PlaceCounts, MAX_NAME_BYTES, MAX_REASON_BYTES};
 use crate::scan::progress::Progress;
 
 /// Running totals, read by the progress display while the scan runs.
@@ -33,6 +38,8 @@ pub struct Recorder<'m> {
     secret_ids: Vec<String>,
     roots: Vec<RootTally>,
     findings: Mutex<Vec<Finding>>,
+    /// Findings per (place, secret), so only the first few of each are kept.
+    places: Mutex<PlaceCounts>,
     pub totals: Totals,
     progress: Progress,
     /// Repositories met by the walk, and object files left to the git object scan.
@@ -67,6 +74,7 @@ impl<'m> Recorder<'m> {
             secret_ids,
             roots,
             findings: Mutex::new(Vec::new()),
+            places: Mutex::new(PlaceCounts::default()),
             totals: Totals::default(),
             progress,
             git: crate::source::git::Registry::default(),
@@ -88,7 +96,20 @@ impl<'m> Recorder<'m> {
         if hits.is_empty() {
             return;
         }
-        let findings = hits.iter().map(|hit| self.finding(chain, hit));
+        let chain = bounded_chain(chain);
+        let listed: Vec<&Hit> = {
+            let mut places = lock(&self.places);
+            hits.iter()
+                .filter(|hit| {
+                    let secret = &self.secret_ids[self.matcher.pattern(hit.pattern).secret];
+                    places.admit(&chain, secret)
+                })
+                .collect()
+        };
+        let findings: Vec<Finding> = listed
+            .into_iter()
+            .map(|hit| self.finding(&chain, hit))
+            .collect();
         lock(&self.findings).extend(findings);
         self.totals
             .findings
@@ -115,6 +136,7 @@ impl<'m> Recorder<'m> {
                 within: None,
             },
             git: None,
+            more: 0,
         }
     }
 
@@ -139,9 +161,12 @@ impl<'m> Recorder<'m> {
     }
 
     /// Records a finding a source built itself.
-    pub fn push_finding(&self, finding: Finding) {
-        lock(&self.findings).push(finding);
+    pub fn push_finding(&self, mut finding: Finding) {
         self.totals.findings.fetch_add(1, Ordering::Relaxed);
+        finding.location.chain = bounded_chain(&finding.location.chain);
+        if lock(&self.places).admit(&finding.location.chain, &finding.secret) {
+            lock(&self.findings).push(finding);
+        }
     }
 
     /// Records one file (or member, or object) read, with how many bytes were scanned.
@@ -164,14 +189,24 @@ impl<'m> Recorder<'m> {
             .skipped
             .entry(reason)
             .or_default()
-            .add(path);
+            .add(bounded(&path, MAX_NAME_BYTES));
+    }
+
+    /// Records a file that grew while read (a live log): read up to its size at open.
+    pub fn grew_during_scan(&self, root: usize, path: String, read: u64, now: u64) {
+        lock(&self.roots[root].coverage)
+            .grew_during_scan
+            .add(bounded(
+                &format!("{path} (read {read} bytes; {now} by the end)"),
+                MAX_NAME_BYTES,
+            ));
     }
 
     pub fn gap(&self, root: usize, kind: GapKind, chain: Vec<String>, reason: String) {
         lock(&self.roots[root].coverage).gaps.push(Gap {
             kind,
-            chain,
-            reason,
+            chain: bounded_chain(&chain),
+            reason: bounded(&reason, MAX_REASON_BYTES),
         });
         self.totals.gaps.fetch_add(1, Ordering::Relaxed);
     }
@@ -221,6 +256,11 @@ impl<'m> Recorder<'m> {
             (&a.location, &a.secret, &a.encoding).cmp(&(&b.location, &b.secret, &b.encoding))
         });
         findings.dedup();
+        let places = self
+            .places
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        mark_not_listed(&mut findings, &places);
         let roots = self
             .roots
             .into_iter()
@@ -236,14 +276,31 @@ impl<'m> Recorder<'m> {
                 // Walk threads and repositories finish in any order: sort what they list.
                 coverage.archives.sort_by(|a, b| a.path.cmp(&b.path));
                 coverage.repositories.sort_by(|a, b| a.path.cmp(&b.path));
-                let manifest = tally
+                let mut manifest = tally
                     .manifest
                     .into_inner()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
+                // A file read again after it or its directory changed during the walk is listed
+                // once, as last read.
+                manifest.reverse();
+                manifest.sort_by(|a, b| a.path.cmp(&b.path));
+                manifest.dedup_by(|later, earlier| later.path == earlier.path);
                 coverage.digest = subjects::root_digest(&coverage.kind, manifest);
                 coverage
             })
             .collect();
         (findings, Coverage { roots })
+    }
+}
+
+/// Sets `more` on the last listed finding of each (place, secret) that had more occurrences
+/// than were listed. `findings` are sorted, so a place's findings are contiguous.
+fn mark_not_listed(findings: &mut [Finding], places: &PlaceCounts) {
+    let mut marked: std::collections::HashSet<(Vec<String>, String)> = Default::default();
+    for finding in findings.iter_mut().rev() {
+        let more = places.not_listed(&finding.location.chain, &finding.secret);
+        if more > 0 && marked.insert((finding.location.chain.clone(), finding.secret.clone())) {
+            finding.more = more;
+        }
     }
 }

@@ -66,12 +66,27 @@ pub fn scan_inner_stream(
 /// Scans an opened file: like [`scan_stream`], but a zip is read in place with random
 /// access, a compressed file is decoded on a second thread while this one scans, and
 /// streams found inside the file are read again from their offset.
-pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut ScanBuffer) {
+pub fn scan_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBuffer) {
+    scan_file_upto(ctx, chain, file, u64::MAX, buffer);
+}
+
+/// Like [`scan_file`], but a file read as a stream is read only up to `limit` bytes (its
+/// size when opened, so a live log that grows cannot keep the scan reading). Returns true
+/// if the file was read as one sequential stream (so the file offset afterwards says how
+/// far the read got), false if it was read with random access (a zip).
+pub fn scan_file_upto(
+    ctx: Context,
+    chain: &[String],
+    mut file: File,
+    limit: u64,
+    buffer: &mut ScanBuffer,
+) -> bool {
     // The whole sniffing window in one read, so the stream scan starts from it without
     // reading the head again.
     let mut head = [0u8; SNIFF_LEN];
     let read = read_up_to(&mut file, &mut head).unwrap_or(0);
-    archive::inspect_file(ctx, chain, file, &head[..read], buffer);
+    let read = read.min(usize::try_from(limit).unwrap_or(usize::MAX));
+    archive::inspect_file(ctx, chain, file, &head[..read], limit, buffer)
 }
 
 fn read_up_to(reader: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {

@@ -11,14 +11,15 @@
 //! blocked on.
 
 use std::fs::{File, OpenOptions};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Seek};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::content::{scan_file as scan_opened, scan_stream};
+use super::content::{scan_file as scan_opened, scan_file_upto, scan_stream};
+use super::stability::{self, FileRead, Stamp, WalkWatch};
 use super::Context;
 use crate::coverage::{GapKind, SkipReason};
 use crate::evidence::subjects::{DigestingReader, ManifestEntry};
@@ -91,11 +92,85 @@ pub fn scan_root(ctx: Context, root: &Path, options: &WalkOptions, excludes: &Ex
     } else {
         root
     };
-    let mut builder = WalkBuilder::new(root);
+    let watch = WalkWatch::default();
+    walk(ctx, root, root, None, options, excludes, &watch);
+    recheck_changed_directories(ctx, root, options, excludes, &watch);
+}
+
+/// How many times directories that changed during the walk are listed again before the
+/// ones still changing become gaps.
+const RELISTS: usize = 2;
+
+/// Lists again every directory whose stamp changed after it was listed (a file renamed
+/// into it from a directory not yet listed would otherwise be missed), and walks paths that
+/// were files when listed and directories when opened. Files met again are read again (the
+/// recorder lists each finding and manifest entry once).
+fn recheck_changed_directories(
+    ctx: Context,
+    root: &Path,
+    options: &WalkOptions,
+    excludes: &Excludes,
+    watch: &WalkWatch,
+) {
+    let mut buffer = ScanBuffer::new();
+    for file in watch.take_changed_racy() {
+        scan_file_into_manifest(
+            ctx,
+            &file.path,
+            file.relative,
+            file.hash,
+            &mut buffer,
+            watch,
+        );
+    }
+    for _ in 0..RELISTS {
+        let (changed, found) = watch.take_changed();
+        if changed.is_empty() && found.is_empty() {
+            return;
+        }
+        for dir in changed.iter().filter(|dir| dir.is_dir()) {
+            walk(ctx, root, dir, Some(1), options, excludes, watch);
+        }
+        for dir in found {
+            walk(ctx, root, &dir, None, options, excludes, watch);
+        }
+    }
+    let (changed, found) = watch.take_changed();
+    for dir in changed.into_iter().chain(found) {
+        // Every shard sees the same directories change; one of them records it.
+        if options.shard.owns(relative_key(root, &dir).as_bytes()) {
+            ctx.recorder.gap(
+                ctx.root,
+                GapKind::ChangedDuringScan,
+                vec![display(&dir)],
+                format!(
+                    "{} kept changing while it was listed ({} more listings): files renamed \
+                     into it may not have been scanned — scan again once the tree is stable",
+                    display(&dir),
+                    RELISTS
+                ),
+            );
+        }
+    }
+}
+
+/// Walks `start` (the root, or a directory under it to list again, `max_depth` 1) and scans
+/// every regular file met. Paths are judged relative to `root`.
+fn walk(
+    ctx: Context,
+    root: &Path,
+    start: &Path,
+    max_depth: Option<usize>,
+    options: &WalkOptions,
+    excludes: &Excludes,
+    watch: &WalkWatch,
+) {
+    let mut builder = WalkBuilder::new(start);
     builder
         .standard_filters(false)
         .hidden(false)
         .follow_links(false)
+        .max_depth(max_depth)
         .threads(options.threads);
     if options.respect_gitignore {
         builder
@@ -104,16 +179,47 @@ pub fn scan_root(ctx: Context, root: &Path, options: &WalkOptions, excludes: &Ex
             .git_exclude(true)
             .parents(true);
     }
+    let relisting = max_depth.is_some();
     builder.build_parallel().run(|| {
         let mut buffer = ScanBuffer::new();
         Box::new(move |entry| match entry {
-            Ok(entry) => visit(ctx, root, options, excludes, entry, &mut buffer),
+            Ok(entry) => {
+                let walk_dir = Walked {
+                    watch,
+                    relisting,
+                    depth: entry.depth(),
+                };
+                visit(ctx, root, options, excludes, entry, &mut buffer, walk_dir)
+            }
             Err(error) => {
                 record_walk_error(ctx, root, options.shard, &error);
                 WalkState::Continue
             }
         })
     });
+}
+
+/// Where in a walk an entry was met, for the change checks.
+struct Walked<'w> {
+    watch: &'w WalkWatch,
+    /// A directory listed again: its subdirectories were walked already, unless new.
+    relisting: bool,
+    depth: usize,
+}
+
+impl Walked<'_> {
+    /// Stamps a directory about to be listed; false for one not to descend into again.
+    fn enter_directory(&self, dir: &Path) -> bool {
+        if self.relisting && self.depth > 0 {
+            // Met while listing its parent again: walked already unless it is new here.
+            if !self.watch.was_listed(dir) {
+                self.watch.found_directory(dir);
+            }
+            return false;
+        }
+        self.watch.listing(dir);
+        true
+    }
 }
 
 fn visit(
@@ -123,6 +229,7 @@ fn visit(
     excludes: &Excludes,
     entry: ignore::DirEntry,
     buffer: &mut ScanBuffer,
+    walked: Walked,
 ) -> WalkState {
     let path = entry.path();
     let Some(file_type) = entry.file_type() else {
@@ -140,7 +247,8 @@ fn visit(
         if file_type.is_file() {
             recorder.git.notice_file(ctx.root, path);
         }
-        let walk_into = file_type.is_dir() && !excludes.matches(root, path);
+        let walk_into =
+            file_type.is_dir() && !excludes.matches(root, path) && walked.enter_directory(path);
         return if walk_into {
             WalkState::Continue
         } else {
@@ -157,7 +265,11 @@ fn visit(
     }
     super::names::check_entry(ctx, path, file_type.is_symlink());
     if file_type.is_dir() {
-        WalkState::Continue
+        if walked.enter_directory(path) {
+            WalkState::Continue
+        } else {
+            WalkState::Skip
+        }
     } else if file_type.is_symlink() {
         recorder.skipped(ctx.root, SkipReason::Symlink, display(path));
         WalkState::Continue
@@ -170,7 +282,7 @@ fn visit(
             // Loose objects and indexed packs are read by the git object scan instead.
             if !crate::source::git::claim_file(ctx, path, buffer) {
                 let hash = options.content_digests || entry.depth() == 0;
-                scan_file_into_manifest(ctx, path, relative, hash, buffer);
+                scan_file_into_manifest(ctx, path, relative, hash, buffer, walked.watch);
             }
         });
         WalkState::Continue
@@ -193,51 +305,191 @@ fn relative_key(root: &Path, path: &Path) -> String {
 
 /// Opens and scans one regular file, recording why if it cannot.
 pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
-    if let Some((file, _size)) = open_or_record(ctx, path) {
+    if let Some((file, _stamp)) = open_or_record(ctx, path, None) {
         scan_opened(ctx, &[display(path)], file, buffer);
     }
 }
 
+/// Reads of one file that changes while it is read, before it is a gap (or, if it only ever
+/// grew, a live log read up to its size when last opened).
+const READS_OF_A_CHANGING_FILE: u32 = 3;
+
+/// Pause before reading a changed file again, times the reads so far: a rewrite in progress
+/// is then more likely to have finished.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A file seen cut short or rewritten counts as settled once unchanged for this long (a
+/// writer can pause between truncating and writing, and a loaded machine pauses it long).
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Scans one regular file and lists it in its root's manifest, hashing its bytes in the
-/// same read when `hash` is set.
+/// same read when `hash` is set. A file that changes while it is read is read again (see
+/// [`stability`]); one that only grew, read after read, is a live log read up to its size
+/// when opened. A file that was cut short or rewritten in place and did not settle is a gap.
 fn scan_file_into_manifest(
     ctx: Context,
     path: &Path,
     relative: String,
     hash: bool,
     buffer: &mut ScanBuffer,
+    watch: &WalkWatch,
 ) {
-    let Some((file, size)) = open_or_record(ctx, path) else {
+    let mut last_change: Option<String> = None;
+    for reads in 1..=READS_OF_A_CHANGING_FILE {
+        let Some((file, before)) = open_or_record(ctx, path, Some(watch)) else {
+            return;
+        };
+        // A second handle on the same open file: its offset is the read's, and its stamp
+        // after the read is the file's then, wherever the path points by that time.
+        let observer = file.try_clone();
+        let content = scan_once(ctx, path, file, before.size(), hash, buffer);
+        let (read, after) = match observer {
+            Ok(mut observer) => judge_read(path, &before, &mut observer, content.sequential),
+            Err(_) => (FileRead::Stable, before),
+        };
+        let last = reads == READS_OF_A_CHANGING_FILE;
+        match read {
+            // Seen cut short or rewritten before, and changed just before this read: the
+            // rewrite may not be done (a writer paused between truncating and writing).
+            FileRead::Stable if last_change.is_some() && after.changed_within(SETTLED) => {
+                if last {
+                    break;
+                }
+                std::thread::sleep(SETTLED);
+                continue;
+            }
+            FileRead::Stable => {
+                // Changed just before it was read: a paused writer may resume; checked
+                // again after the walk (or read again now if too many are waiting).
+                if after.is_racy() && !last && !watch.racy(path, &relative, hash, after) {
+                    std::thread::sleep(stability::RACY);
+                    continue;
+                }
+            }
+            // Growing at every read and never cut short: a live log.
+            FileRead::Grew { read, now } if last && last_change.is_none() => ctx
+                .recorder
+                .grew_during_scan(ctx.root, display(path), read, now),
+            FileRead::Grew { .. } => {
+                if last {
+                    break;
+                }
+                std::thread::sleep(SETTLE * reads);
+                continue;
+            }
+            FileRead::Changed(why) => {
+                last_change = Some(why);
+                if !last {
+                    std::thread::sleep(SETTLE * reads);
+                }
+                continue;
+            }
+        }
+        ctx.recorder.manifest_entry(
+            ctx.root,
+            ManifestEntry {
+                path: relative,
+                size: before.size(),
+                content: content.digest,
+            },
+        );
         return;
-    };
-    let chain = [display(path)];
-    let content = if hash {
-        // Hashed in the same read: the file is then read as a stream (a zip in it is
-        // buffered within the archive memory limit instead of read in place).
-        let mut reader = DigestingReader::new(file, true);
-        scan_stream(ctx, &chain, &mut reader, buffer);
-        // A read error was recorded as a gap by scan_stream; the file then has no content
-        // digest, and the manifest says so with `-`.
-        reader.finish().ok().flatten()
-    } else {
-        scan_opened(ctx, &chain, file, buffer);
-        None
-    };
-    ctx.recorder.manifest_entry(
+    }
+    let last_change = last_change.unwrap_or_else(|| "it kept growing".to_string());
+    ctx.recorder.gap(
         ctx.root,
-        ManifestEntry {
-            path: relative,
-            size,
-            content,
-        },
+        GapKind::ChangedDuringScan,
+        vec![display(path)],
+        format!(
+            "{} changed while it was read, {READS_OF_A_CHANGING_FILE} reads in a row (once: \
+             {last_change}): what was read may not be what is there — scan again once it is \
+             stable",
+            display(path)
+        ),
     );
 }
 
-/// The opened file and its size, or `None` once the reason it was not opened is recorded.
-fn open_or_record(ctx: Context, path: &Path) -> Option<(File, u64)> {
+/// What one read of a file gave the manifest and the change check.
+struct ReadOnce {
+    digest: Option<[u8; 32]>,
+    /// Read as one sequential stream, so the file offset says how far it got.
+    sequential: bool,
+}
+
+/// Reads `file` once, up to `size` bytes (its size when opened).
+fn scan_once(
+    ctx: Context,
+    path: &Path,
+    file: File,
+    size: u64,
+    hash: bool,
+    buffer: &mut ScanBuffer,
+) -> ReadOnce {
+    let chain = [display(path)];
+    if hash {
+        // Hashed in the same read: the file is then read as a stream (a zip in it is
+        // buffered within the archive memory limit instead of read in place).
+        let mut reader = DigestingReader::new(file.take(size), true);
+        scan_stream(ctx, &chain, &mut reader, buffer);
+        // A read error was recorded as a gap by scan_stream; the file then has no content
+        // digest, and the manifest says so with `-`. `finish` reads what the scan left.
+        ReadOnce {
+            digest: reader.finish().ok().flatten(),
+            sequential: true,
+        }
+    } else {
+        ReadOnce {
+            digest: None,
+            sequential: scan_file_upto(ctx, &chain, file, size, buffer),
+        }
+    }
+}
+
+/// How the read went, and the open file's stamp once read.
+fn judge_read(
+    path: &Path,
+    before: &Stamp,
+    observer: &mut File,
+    sequential: bool,
+) -> (FileRead, Stamp) {
+    let Ok(after) = observer.metadata() else {
+        return (FileRead::Stable, *before);
+    };
+    let after = Stamp::of(&after);
+    let position = if sequential {
+        observer.stream_position().ok()
+    } else {
+        None
+    };
+    let path_now = std::fs::symlink_metadata(path).ok();
+    (
+        stability::judge(before, &after, position, path_now.as_ref()),
+        after,
+    )
+}
+
+/// The opened file and its stamp, or `None` once the reason it was not opened is recorded
+/// (or, with a `watch`, once a path found to be a directory is left to it to walk).
+fn open_or_record(ctx: Context, path: &Path, watch: Option<&WalkWatch>) -> Option<(File, Stamp)> {
     let recorder = ctx.recorder;
     match open_regular(path) {
-        Ok(Opened::Regular(file, size)) => Some((file, size)),
+        Ok(Opened::Regular(file, stamp)) => Some((file, stamp)),
+        Ok(Opened::Directory) => {
+            match watch {
+                Some(watch) => watch.found_directory(path),
+                None => recorder.gap(
+                    ctx.root,
+                    GapKind::ChangedDuringScan,
+                    vec![display(path)],
+                    format!(
+                        "{} was a file when listed and is a directory now: not walked — scan \
+                         again once the tree is stable",
+                        display(path)
+                    ),
+                ),
+            }
+            None
+        }
         Ok(Opened::Special) => {
             recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));
             None
@@ -260,7 +512,9 @@ fn open_or_record(ctx: Context, path: &Path) -> Option<(File, u64)> {
 }
 
 enum Opened {
-    Regular(File, u64),
+    Regular(File, Stamp),
+    /// Listed as a file, a directory when opened (replaced in between).
+    Directory,
     Special,
 }
 
@@ -271,7 +525,9 @@ fn open_regular(path: &Path) -> std::io::Result<Opened> {
         .open(path)?;
     let metadata = file.metadata()?;
     if metadata.file_type().is_file() {
-        Ok(Opened::Regular(file, metadata.len()))
+        Ok(Opened::Regular(file, Stamp::of(&metadata)))
+    } else if metadata.file_type().is_dir() {
+        Ok(Opened::Directory)
     } else {
         Ok(Opened::Special)
     }

@@ -310,13 +310,16 @@ pub(crate) fn scan_plain_top_level(
 /// Inspects a file on disk: a format that reads files better in place (a zip with random
 /// access, a compressed file decoded on a second thread) gets the file; anything else is
 /// read as a stream that starts with the `head` already read.
+/// A file read as a stream is read up to `limit` bytes; returns whether it was read as one
+/// sequential stream (false when a format read it with random access).
 pub(crate) fn inspect_file(
     ctx: Context,
     chain: &[String],
     file: File,
     head: &[u8],
+    limit: u64,
     buffer: &mut ScanBuffer,
-) {
+) -> bool {
     let walk = Walk::new(ctx, chain, Place::Filesystem);
     if let Some(path) = chain.first().map(std::path::Path::new) {
         if encrypted::is_restic_config(path) {
@@ -335,12 +338,12 @@ pub(crate) fn inspect_file(
             walk.opening(format.name());
             if format.open_file(&walk, chain, &file, buffer) {
                 walk.finish();
-                return;
+                return false;
             }
         }
     }
-    let size = file.metadata().map(|m| m.len()).ok();
-    let mut rest = &file;
+    let size = file.metadata().map(|m| m.len().min(limit)).ok();
+    let mut rest = (&file).take(limit.saturating_sub(head.len() as u64));
     let mut input = Input {
         walk: &walk,
         chain,
@@ -355,6 +358,7 @@ pub(crate) fn inspect_file(
         buffer,
     );
     walk.finish();
+    true
 }
 
 /// The top-level stream: counts compressed bytes for the expansion ratio, and records a
