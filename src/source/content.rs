@@ -11,11 +11,12 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use super::archive::sniff::{sniff, Kind, Peeked, SNIFF_LEN};
 use super::archive::{self, is_reported};
+use super::sparse::{self, SparseReader};
 use super::Context;
 use crate::coverage::GapKind;
 use crate::findings::display_chain;
 use crate::matcher::normalise::TerminalView;
-use crate::matcher::ScanBuffer;
+use crate::matcher::{ScanBuffer, Splices};
 
 /// Scans one stream named by `chain`, recording hits, bytes and any read error as a gap.
 pub fn scan_stream(ctx: Context, chain: &[String], reader: impl Read, buffer: &mut ScanBuffer) {
@@ -53,6 +54,15 @@ pub fn scan_file(ctx: Context, chain: &[String], mut file: File, buffer: &mut Sc
                 archive::scan_compressed_file(ctx, chain, kind, file, buffer)
             }
         }
+        // Holes are left out (never read), and hits reported at their offsets in the file.
+        Kind::Plain if sparse::has_holes(&file) => {
+            let splices = Splices::default();
+            let keep = ctx.recorder.matcher().span_needed();
+            let rest = SparseReader::new(file, read as u64, keep, splices.clone());
+            buffer.follow_splices(splices);
+            scan_stream(ctx, chain, (&magic[..read]).chain(rest), buffer);
+            buffer.end_splices();
+        }
         // Everything else continues from the bytes already read: no second read, no seek.
         _ => scan_stream(ctx, chain, (&magic[..read]).chain(file), buffer),
     }
@@ -73,6 +83,7 @@ pub(crate) fn scan_plain(
     let outcome = matcher.scan_reader(reader, buffer, &mut |bytes| view.feed(bytes));
     let mut hits = outcome.hits;
     hits.extend(view.finish());
+    buffer.restore_offsets(&mut hits);
     recorder.hits(chain, &hits);
     recorder.scanned(ctx.root, outcome.bytes);
     outcome

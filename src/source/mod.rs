@@ -13,6 +13,7 @@ pub mod archive;
 pub mod content;
 pub mod fs;
 pub mod git;
+pub mod sparse;
 
 use crate::scan::recorder::Recorder;
 
