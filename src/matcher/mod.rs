@@ -399,7 +399,7 @@ mod tests {
                 }
             }
         }
-        hay.extend(std::iter::repeat(0u8).take(4096));
+        hay.resize(hay.len() + 4096, 0);
         let found = |m: &Matcher| {
             let mut hits: Vec<_> = m
                 .scan_slice(&hay)
