@@ -1,6 +1,9 @@
 //! Matcher throughput: two secrets (a token and a password with punctuation and a space)
 //! with every variant of every encoding compiled into one automaton, over text, random
-//! binary and zero-filled data, in memory and streamed through the scan window.
+//! binary and zero-filled data, in memory and streamed through the scan window; and the
+//! throughput as the number of secrets grows (1, 10, 100, 1,000 random 32-byte tokens, about
+//! 74 patterns each), which guards against the cliffs where the Teddy prefilter and the DFA
+//! give out (`matcher_by_secrets`). Run briefly: `cargo bench --bench matcher -- --quick`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use scour::matcher::{Matcher, ScanBuffer};
@@ -42,6 +45,43 @@ fn matcher() -> Matcher {
     Matcher::new(&secrets).unwrap()
 }
 
+/// `count` random 32-byte alphanumeric tokens (fixed seed).
+fn random_secrets(count: usize) -> Vec<Secret> {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state = 0x853C_49E6_748F_EA9Bu64;
+    (0..count)
+        .map(|_| {
+            let token = (0..32)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ALNUM[(state % ALNUM.len() as u64) as usize]
+                })
+                .collect();
+            Secret::new(token, "bench").unwrap()
+        })
+        .collect()
+}
+
+fn bench_by_secret_count(c: &mut Criterion) {
+    let inputs = inputs();
+    let mut group = c.benchmark_group("matcher_by_secrets");
+    group.sample_size(10);
+    for count in [1, 10, 100, 1000] {
+        let matcher = Matcher::new(&random_secrets(count)).unwrap();
+        for (name, data) in &inputs {
+            let data = &data[..16 << 20];
+            group.throughput(Throughput::Bytes(data.len() as u64));
+            let id = BenchmarkId::new(format!("{count}_secrets"), name);
+            group.bench_with_input(id, data, |b, data| {
+                b.iter(|| matcher.scan_slice(data).len())
+            });
+        }
+    }
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let matcher = matcher();
     let mut group = c.benchmark_group("matcher");
@@ -64,5 +104,5 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_by_secret_count);
 criterion_main!(benches);

@@ -1,5 +1,6 @@
 //! `scour ledger add` and `scour ledger list`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -59,6 +60,14 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
     let rules = RuleSet::builtin()?;
     let mut ledger = Ledger::open_or_create(&args.ledger)?;
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    // Hashed look-ups, so adding many secrets is linear, not quadratic, in the ledger's size.
+    let mut id_of_hash: HashMap<String, String> = ledger
+        .entries
+        .iter()
+        .map(|e| (e.sha256.clone(), e.id.clone()))
+        .collect();
+    let mut ids: HashSet<String> = ledger.entries.iter().map(|e| e.id.clone()).collect();
+    let mut added = Vec::new();
     for secret in &secrets {
         let bytes = secret.expose();
         if let Some(label) = &args.label {
@@ -71,11 +80,11 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
             }
         }
         let sha256 = hash_hex(&ledger.salt, bytes);
-        if let Some(existing) = ledger.entries.iter().find(|e| e.sha256 == sha256) {
+        if let Some(existing) = id_of_hash.get(&sha256) {
             eprintln!(
                 "scour: this secret is already in {} as {}; not added again",
                 args.ledger.display(),
-                existing.id
+                existing
             );
             continue;
         }
@@ -83,7 +92,7 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
             .id
             .clone()
             .unwrap_or_else(|| format!("L-{}", &sha256[..12]));
-        if ledger.entries.iter().any(|e| e.id == id) {
+        if ids.contains(&id) {
             anyhow::bail!(
                 "{} already has an entry with id {id}; choose another --id",
                 args.ledger.display()
@@ -98,16 +107,25 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
             id: id.clone(),
             label: args.label.clone(),
             date: date.clone(),
-            sha256,
+            sha256: sha256.clone(),
             length: bytes.len(),
             class: CharClass::of(bytes),
             rule: rule.map(|r| r.id.clone()),
             prefix,
         };
-        let described = describe(&entry);
-        ledger.append(entry)?;
-        eprintln!("scour: added {described}");
+        id_of_hash.insert(sha256, id.clone());
+        ids.insert(id);
+        added.push(entry);
     }
+    // One write and one flush for the whole batch; nothing is written if a check above failed.
+    let described: Vec<String> = added.iter().map(describe).collect();
+    ledger.append_all(added)?;
+    // Buffered: one unbuffered stderr write per entry would cost 100,000 system calls.
+    let mut report = String::new();
+    for line in described {
+        report.push_str(&format!("scour: added {line}\n"));
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), report.as_bytes());
     Ok(0)
 }
 

@@ -14,8 +14,9 @@
 //! random tokens reveals nothing usable; a ledger holding human-chosen passwords is as
 //! sensitive as a password hash dump and should be shared like one.
 //!
-//! Appending is one `write` of one line in append mode, so concurrent `ledger add`s do not
-//! interleave. Reading is strict: a malformed line or an unknown format version is an error
+//! Appending is one `write` in append mode of all the lines one `ledger add` adds, and one
+//! `fsync`, so concurrent `ledger add`s do not interleave and adding 100,000 secrets costs one
+//! flush to disk, not 100,000. Reading is strict: a malformed line or an unknown format version is an error
 //! naming the line, never a silently shorter ledger (which would turn into a false
 //! "absent").
 
@@ -158,10 +159,21 @@ impl Ledger {
 
     /// Appends one entry as one line.
     pub fn append(&mut self, entry: Entry) -> Result<(), LedgerError> {
-        let mut line = serde_json::to_vec(&entry).unwrap_or_default();
-        line.push(b'\n');
-        append_bytes(&self.path, &line, false)?;
-        self.entries.push(entry);
+        self.append_all(vec![entry])
+    }
+
+    /// Appends entries, one line each, in one write and one flush to disk.
+    pub fn append_all(&mut self, entries: Vec<Entry>) -> Result<(), LedgerError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut lines = Vec::with_capacity(entries.len() * 200);
+        for entry in &entries {
+            serde_json::to_writer(&mut lines, entry).unwrap_or_default();
+            lines.push(b'\n');
+        }
+        append_bytes(&self.path, &lines, false)?;
+        self.entries.extend(entries);
         Ok(())
     }
 }

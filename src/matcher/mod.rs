@@ -14,6 +14,7 @@
 //! windows ([`hash_mode`]), so a ledger scan still reads every byte once.
 
 pub mod encodings;
+mod grams;
 mod hash_mode;
 mod lines;
 pub mod normalise;
@@ -30,7 +31,7 @@ use zeroize::Zeroizing;
 use crate::secret::Secret;
 use encodings::Edges;
 
-pub use stream::{ScanBuffer, StreamOutcome};
+pub use stream::{ScanBuffer, Splices, StreamOutcome};
 
 /// Up to this many pattern bytes (a few ordinary secrets with all their variants), the
 /// automaton is a full DFA: measured here it scans 1.4-2x faster than the NFA the library
@@ -75,10 +76,21 @@ pub struct Hit {
     pub ledger: Option<crate::ledger::LedgerVia>,
 }
 
+/// How the plaintext patterns are searched.
+enum Engine {
+    /// Few distinct prefixes: Teddy finds candidates, the automaton confirms them (or, without
+    /// a prefilter, walks every byte).
+    Automaton {
+        automaton: AhoCorasick,
+        prefilter: Option<prefilter::Prefilter>,
+    },
+    /// Too many prefixes for Teddy: the hashed gram index, which stays fast and small for
+    /// thousands of secrets where the automaton becomes a large NFA without a prefilter.
+    Grams(grams::GramIndex),
+}
+
 pub struct Matcher {
-    automaton: AhoCorasick,
-    /// When present, the automaton runs only where the prefilter points.
-    prefilter: Option<prefilter::Prefilter>,
+    engine: Engine,
     patterns: Vec<PatternInfo>,
     longest: usize,
     /// Patterns `0..plaintext_patterns` are in the automaton; the rest stand for ledger
@@ -98,6 +110,12 @@ impl std::fmt::Debug for Matcher {
 impl Matcher {
     /// Compiles every encoding of every secret into one automaton.
     pub fn new(secrets: &[Secret]) -> anyhow::Result<Matcher> {
+        Matcher::build(secrets, true)
+    }
+
+    /// `allow_grams: false` keeps the automaton for any number of patterns (tests compare
+    /// the two engines).
+    fn build(secrets: &[Secret], allow_grams: bool) -> anyhow::Result<Matcher> {
         // Keyed by a hash of the pattern so the set itself holds no secret-derived bytes.
         let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
         let mut bytes: Vec<Zeroizing<Vec<u8>>> = Vec::new();
@@ -124,18 +142,10 @@ impl Matcher {
                 }
             }
         }
-        let total: usize = bytes.iter().map(|p| p.len()).sum();
-        let kind = (total <= DFA_PATTERN_BYTES).then_some(AhoCorasickKind::DFA);
-        let prefilter = prefilter::Prefilter::new(bytes.iter().map(|p| &p[..]));
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(kind)
-            .build(bytes.iter().map(|p| &p[..]))
-            .map_err(|e| anyhow::anyhow!("could not compile the secrets' patterns: {e}"))?;
+        let engine = Engine::new(&bytes, allow_grams)?;
         let longest = patterns.iter().map(|p| p.len).max().unwrap_or(0);
         Ok(Matcher {
-            automaton,
-            prefilter,
+            engine,
             plaintext_patterns: patterns.len(),
             patterns,
             longest,
@@ -176,9 +186,20 @@ impl Matcher {
                 on_match(pattern, start);
             }
         };
-        let Some(prefilter) = &self.prefilter else {
+        let (automaton, prefilter) = match &self.engine {
+            Engine::Grams(index) => {
+                return index.for_each_match(window, starts, |pattern, start, end| {
+                    confirm(pattern, start, end)
+                })
+            }
+            Engine::Automaton {
+                automaton,
+                prefilter,
+            } => (automaton, prefilter),
+        };
+        let Some(prefilter) = prefilter else {
             let input = Input::new(window).span(starts.start..search_end);
-            for found in self.automaton.find_overlapping_iter(input) {
+            for found in automaton.find_overlapping_iter(input) {
                 if found.start() < starts.end {
                     confirm(found.pattern().as_usize(), found.start(), found.end());
                 }
@@ -192,7 +213,7 @@ impl Matcher {
         while let Some(candidate) = prefilter.next_candidate(window, from, starts.end) {
             let span_end = search_end.min(candidate + self.longest);
             let input = Input::new(window).span(candidate..span_end);
-            for found in self.automaton.find_overlapping_iter(input) {
+            for found in automaton.find_overlapping_iter(input) {
                 if found.start() == candidate {
                     confirm(found.pattern().as_usize(), found.start(), found.end());
                 }
@@ -266,6 +287,28 @@ impl Matcher {
     }
 }
 
+impl Engine {
+    fn new(bytes: &[Zeroizing<Vec<u8>>], allow_grams: bool) -> anyhow::Result<Engine> {
+        let prefilter = prefilter::Prefilter::new(bytes.iter().map(|p| &p[..]));
+        if prefilter.is_none() && allow_grams {
+            if let Some(index) = grams::GramIndex::new(bytes) {
+                return Ok(Engine::Grams(index));
+            }
+        }
+        let total: usize = bytes.iter().map(|p| p.len()).sum();
+        let kind = (total <= DFA_PATTERN_BYTES).then_some(AhoCorasickKind::DFA);
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(kind)
+            .build(bytes.iter().map(|p| &p[..]))
+            .map_err(|e| anyhow::anyhow!("could not compile the secrets' patterns: {e}"))?;
+        Ok(Engine::Automaton {
+            automaton,
+            prefilter,
+        })
+    }
+}
+
 fn hash_of(bytes: &[u8]) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
@@ -321,6 +364,61 @@ mod tests {
         let hits = m.scan_slice(&text);
         assert_eq!(hits.len(), 1);
         assert_eq!(m.pattern(hits[0].pattern).encoding, "utf16be");
+    }
+
+    /// Many secrets take the gram index; it must report exactly what the automaton reports,
+    /// for every encoding, at every alignment, in text, binary and zeros.
+    #[test]
+    fn gram_index_and_automaton_agree_for_many_secrets() {
+        let secrets: Vec<Secret> = (0..60)
+            .map(|i| {
+                let text = format!("s{i:02}-Pass/+= &%\"w\u{e9}rd{}", "x".repeat(i % 7));
+                Secret::new(text.into_bytes(), "test").unwrap()
+            })
+            .collect();
+        let grams = Matcher::new(&secrets).unwrap();
+        assert!(matches!(grams.engine, Engine::Grams(_)));
+        let automaton = Matcher::build(&secrets, false).unwrap();
+        assert!(matches!(automaton.engine, Engine::Automaton { .. }));
+
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut random = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut hay = Vec::new();
+        for secret in secrets.iter().step_by(3) {
+            for encoding in encodings::all() {
+                for variant in encoding.variants(secret.expose()) {
+                    let filler = (random() % 13) as usize;
+                    hay.extend((0..filler).map(|_| random() as u8));
+                    hay.extend_from_slice(b"user:");
+                    hay.extend_from_slice(&variant.pattern);
+                }
+            }
+        }
+        hay.resize(hay.len() + 4096, 0);
+        let found = |m: &Matcher| {
+            let mut hits: Vec<_> = m
+                .scan_slice(&hay)
+                .iter()
+                .map(|h| {
+                    (
+                        h.offset,
+                        h.line,
+                        h.column,
+                        m.pattern(h.pattern).detail.clone(),
+                    )
+                })
+                .collect();
+            hits.sort();
+            hits
+        };
+        let expected = found(&automaton);
+        assert!(expected.len() > 1000, "{} hits", expected.len());
+        assert_eq!(found(&grams), expected);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! fall.
 
 use std::io::{ErrorKind, Read};
+use std::sync::{Arc, Mutex};
 
 use super::encodings::Edges;
 use super::lines::LineTracker;
@@ -20,11 +21,92 @@ const CHUNK: usize = 1 << 20;
 #[derive(Default)]
 pub struct ScanBuffer {
     bytes: Vec<u8>,
+    /// Set while the stream being scanned comes from a reader that leaves bytes out.
+    splices: Option<Splices>,
 }
 
 impl ScanBuffer {
     pub fn new() -> ScanBuffer {
         ScanBuffer::default()
+    }
+
+    /// The next streams scanned through this buffer come from a reader that records in
+    /// `splices` where it left bytes out; until [`ScanBuffer::end_splices`].
+    pub fn follow_splices(&mut self, splices: Splices) {
+        self.splices = Some(splices);
+    }
+
+    pub fn end_splices(&mut self) {
+        self.splices = None;
+    }
+
+    /// Turns the offsets and columns of hits found in a spliced stream back into offsets and
+    /// columns of the original stream. Without splices, leaves them as they are.
+    pub fn restore_offsets(&self, hits: &mut [Hit]) {
+        if let Some(splices) = &self.splices {
+            splices.restore(hits);
+        }
+    }
+}
+
+/// Where a reader left runs of bytes out of the stream it hands on (a sparse file's holes,
+/// see `source::sparse`). The reader only leaves out bytes that no match can touch, so
+/// matching the shorter stream finds exactly the matches of the original; only their
+/// offsets and columns need shifting back. Lines need nothing: what is left out holds no
+/// newline.
+#[derive(Debug, Default, Clone)]
+pub struct Splices(Arc<Mutex<Vec<Splice>>>);
+
+#[derive(Debug, Clone, Copy)]
+struct Splice {
+    /// Offset in the handed-on stream of the first byte after the left-out run.
+    at: u64,
+    /// Bytes left out up to and including this splice.
+    skipped_so_far: u64,
+}
+
+impl Splices {
+    /// Records that `skipped` bytes were left out just before handed-on offset `at`;
+    /// splices must be recorded in stream order.
+    pub fn record(&self, at: u64, skipped: u64) {
+        let mut list = self.lock();
+        let before = list.last().map_or(0, |s| s.skipped_so_far);
+        list.push(Splice {
+            at,
+            skipped_so_far: before + skipped,
+        });
+    }
+
+    /// All bytes left out so far.
+    pub fn skipped(&self) -> u64 {
+        self.lock().last().map_or(0, |s| s.skipped_so_far)
+    }
+
+    /// The original offset of the byte at handed-on offset `offset`.
+    fn original(list: &[Splice], offset: u64) -> u64 {
+        let after = list.partition_point(|s| s.at <= offset);
+        offset + after.checked_sub(1).map_or(0, |i| list[i].skipped_so_far)
+    }
+
+    fn restore(&self, hits: &mut [Hit]) {
+        let list = self.lock();
+        if list.is_empty() {
+            return;
+        }
+        for hit in hits {
+            // The column counts from the line's first byte, which may lie before a splice.
+            let line_start = hit.offset + 1 - hit.column;
+            let offset = Splices::original(&list, hit.offset);
+            hit.column = offset - Splices::original(&list, line_start) + 1;
+            hit.offset = offset;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Splice>> {
+        // A panic while holding this lock cannot leave the list half-written (one push).
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -101,6 +183,8 @@ pub(super) fn scan(
                 .extend(lines.locate_hits(window, window_offset, candidates));
         }
         if ended {
+            // Bytes a splicing reader left out were seen to hold nothing: they count as read.
+            outcome.bytes += buffer.splices.as_ref().map_or(0, Splices::skipped);
             return outcome;
         }
         let discard = filled - keep;

@@ -4,8 +4,8 @@
 //! [`recorder::Recorder`] collects findings and coverage, and the verdict is decided from
 //! them — so the data flow of the whole product can be read here.
 
-pub mod contain;
 pub mod bounds;
+pub mod contain;
 pub mod progress;
 pub mod recorder;
 pub mod shard;

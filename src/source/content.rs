@@ -15,8 +15,9 @@ use std::io::{self, Read};
 use super::archive::format::Place;
 use super::archive::sniff::SNIFF_LEN;
 use super::archive::{self, Reopen};
+use super::sparse::{self, SparseReader};
 use super::Context;
-use crate::matcher::ScanBuffer;
+use crate::matcher::{ScanBuffer, Splices};
 
 /// Scans one stream of a filesystem source, named by `chain`, recording hits, bytes and
 /// any read error as a gap.
@@ -86,7 +87,31 @@ pub fn scan_file_upto(
     let mut head = [0u8; SNIFF_LEN];
     let read = read_up_to(&mut file, &mut head).unwrap_or(0);
     let read = read.min(usize::try_from(limit).unwrap_or(usize::MAX));
+    if sparse::has_holes(&file) && archive::sniff::sniff(&head[..read], Place::Filesystem).is_none()
+    {
+        scan_sparse(ctx, chain, file, &head[..read], buffer);
+        return true;
+    }
     archive::inspect_file(ctx, chain, file, &head[..read], limit, buffer)
+}
+
+/// A file with holes: the holes are left out (never read: a hole is zeros, and no pattern
+/// is all zeros), and hits are reported at their offsets in the file.
+fn scan_sparse(ctx: Context, chain: &[String], file: File, head: &[u8], buffer: &mut ScanBuffer) {
+    let splices = Splices::default();
+    let keep = ctx.recorder.matcher().span_needed();
+    let rest = SparseReader::new(file, head.len() as u64, keep, splices.clone());
+    buffer.follow_splices(splices);
+    let mut reader = head.chain(rest);
+    archive::inspect_top_level(
+        ctx,
+        chain,
+        Place::Filesystem,
+        &mut reader,
+        Reopen::None,
+        buffer,
+    );
+    buffer.end_splices();
 }
 
 fn read_up_to(reader: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {

@@ -15,6 +15,7 @@ pub mod content;
 pub mod fs;
 pub mod git;
 pub mod names;
+pub mod sparse;
 pub mod stability;
 
 use crate::scan::recorder::Recorder;

@@ -74,6 +74,10 @@ pub(crate) fn scan(
     });
     let mut hits = outcome.hits;
     hits.extend(view.finish());
+    if depth == 0 {
+        // A sparse file's holes were left out of the stream: hits go back to file offsets.
+        buffer.restore_offsets(&mut hits);
+    }
     recorder.hits(chain, &hits);
     recorder.scanned(walk.ctx.root, outcome.bytes);
     if let Some(error) = outcome.error.filter(|error| !is_reported(error)) {
