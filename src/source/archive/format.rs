@@ -107,6 +107,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::zip::ZIP,
     &super::tar::TAR,
     &super::ar::AR,
+    &super::sqlite::SQLITE,
     &super::git_formats::GIT_PACK,
     &super::git_formats::GIT_LOOSE_OBJECT,
     &super::encrypted::ENCRYPTED,

@@ -35,6 +35,7 @@ mod leaf;
 pub mod limits;
 mod opaque;
 pub(crate) mod sniff;
+mod sqlite;
 mod tar;
 mod unsupported;
 mod zip;

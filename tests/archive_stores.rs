@@ -1,0 +1,160 @@
+//! Structured stores and streams made by the real tools (sqlite3, pg_dump, lz4, ...): a
+//! secret the store split or compressed is found, and each sample is checked not to hold
+//! the secret raw, so a test cannot pass by a plain scan.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{random_token, scan, write};
+
+/// Whether `tool` can be run. Missing in CI is a failure (CI installs it, `.ci/run`);
+/// missing elsewhere skips the test, saying why.
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipped: {tool} is not installed");
+    }
+    found
+}
+
+/// Runs `program args` with `input` on standard input (secrets never go in arguments).
+fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run {program}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{program} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+fn assert_found_once(result: &common::Scan, secret: &[u8], chain_end: &str) {
+    assert_eq!(result.verdict(), "found", "gaps: {:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "gaps: {:?}", result.gaps());
+    let places = result.places();
+    assert_eq!(places.len(), 1, "findings: {:?}", result.findings());
+    assert!(
+        places[0].0.ends_with(chain_end),
+        "{} should end with {chain_end}",
+        places[0].0
+    );
+    result.assert_no_leak(secret);
+}
+
+/// A SQLite database (made by `sqlite3`) whose one long value holds the secret across the
+/// first overflow-page boundary, so the file never holds it whole.
+fn sqlite_with_split_secret(dir: &Path, secret: &[u8]) -> std::path::PathBuf {
+    let path = dir.join("app.db");
+    // The value's length stays the same, so the page boundary inside it stays put (about
+    // 1,860 bytes in, for 4 KiB pages) while the secret moves across it.
+    for before in (1700..2100).step_by(5) {
+        let _ = std::fs::remove_file(&path);
+        let value = format!(
+            "{}{}{}",
+            "x".repeat(before),
+            String::from_utf8_lossy(secret),
+            "y".repeat(10_000 - before)
+        );
+        let sql = format!(
+            "PRAGMA page_size=4096;\nCREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);\n\
+             INSERT INTO notes(body) VALUES('short note');\n\
+             INSERT INTO notes(body) VALUES('{value}');\n"
+        );
+        run_with_input("sqlite3", &[path.to_str().unwrap()], sql.as_bytes());
+        if !contains(&std::fs::read(&path).unwrap(), secret) {
+            return path;
+        }
+    }
+    panic!("no placement split the secret across an overflow page");
+}
+
+#[test]
+fn sqlite_value_split_across_an_overflow_page() {
+    if !have("sqlite3") {
+        return;
+    }
+    let secret = random_token(40);
+    let dir = tempfile::tempdir().unwrap();
+    sqlite_with_split_secret(dir.path(), &secret);
+    let result = scan(&secret, &[dir.path()]);
+    assert_found_once(&result, &secret, "app.db!page 2 cell 1");
+}
+
+#[test]
+fn sqlite_inside_a_tarball_and_short_values_found_once() {
+    if !have("sqlite3") {
+        return;
+    }
+    let secret = random_token(40);
+    let short = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("short.db");
+    let sql = format!(
+        "CREATE TABLE kv(k TEXT, v TEXT);\nINSERT INTO kv VALUES('token', '{}');\n",
+        String::from_utf8_lossy(&short)
+    );
+    run_with_input("sqlite3", &[db.to_str().unwrap()], sql.as_bytes());
+    // A short value is stored whole in its page: found once, not twice.
+    let result = scan(&short, &[&db]);
+    assert_found_once(&result, &short, "short.db");
+
+    let split = sqlite_with_split_secret(dir.path(), &secret);
+    let bytes = std::fs::read(&split).unwrap();
+    let archive = dir.path().join("out");
+    std::fs::create_dir(&archive).unwrap();
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, "var/lib/app.db", &bytes[..])
+        .unwrap();
+    write(&archive, "backup.tar", builder.into_inner().unwrap());
+    let result = scan(&secret, &[&archive]);
+    assert_found_once(&result, &secret, "backup.tar!var/lib/app.db!page 2 cell 1");
+}
+
+#[test]
+fn sqlite_deleted_row_lingers_and_is_found() {
+    if !have("sqlite3") {
+        return;
+    }
+    let secret = random_token(36);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("deleted.db");
+    let sql = format!(
+        "PRAGMA secure_delete=OFF;\nCREATE TABLE kv(k TEXT, v TEXT);\n\
+         INSERT INTO kv VALUES('keep', 'nothing here');\n\
+         INSERT INTO kv VALUES('old', '{}');\nDELETE FROM kv WHERE k='old';\n",
+        String::from_utf8_lossy(&secret)
+    );
+    run_with_input("sqlite3", &[db.to_str().unwrap()], sql.as_bytes());
+    let dump = run_with_input("sqlite3", &[db.to_str().unwrap(), ".dump"], b"");
+    assert!(!contains(&dump, &secret), "the row is deleted");
+    let result = scan(&secret, &[&db]);
+    assert_found_once(&result, &secret, "deleted.db");
+}
