@@ -158,3 +158,171 @@ fn sqlite_deleted_row_lingers_and_is_found() {
     let result = scan(&secret, &[&db]);
     assert_found_once(&result, &secret, "deleted.db");
 }
+
+/// A throwaway PostgreSQL cluster in a temporary directory, on a Unix socket only; run as
+/// user `postgres` when the tests run as root (PostgreSQL refuses to run as root).
+struct Postgres {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Postgres {
+    fn bin_dir() -> Option<std::path::PathBuf> {
+        let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let program = self.bin.join(tool);
+        // SAFETY-free check of the effective user: root has uid 0.
+        let root = std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false);
+        if root {
+            let mut command = Command::new("setpriv");
+            command
+                .args(["--reuid=postgres", "--regid=postgres", "--clear-groups"])
+                .arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn start() -> Option<Postgres> {
+        let Some(bin) = Self::bin_dir() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL is required in CI (.ci/run installs it)"
+            );
+            eprintln!("skipped: PostgreSQL (initdb) is not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        if let Ok(user) = Command::new("id").args(["-u", "postgres"]).output() {
+            if let Ok(uid) = String::from_utf8_lossy(&user.stdout).trim().parse::<u32>() {
+                let _ = std::os::unix::fs::chown(dir.path(), Some(uid), None);
+            }
+        }
+        let port = 20_000 + (std::process::id() % 20_000) as u16;
+        let cluster = Postgres { bin, dir, port };
+        let data = cluster.dir.path().join("data");
+        let status = cluster
+            .command("initdb")
+            .args(["-A", "trust", "-U", "postgres", "-D"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "initdb failed");
+        let options = format!(
+            "-k {} -c listen_addresses= -p {port}",
+            cluster.dir.path().display()
+        );
+        let status = cluster
+            .command("pg_ctl")
+            .args(["-w", "-D"])
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(cluster.dir.path().join("log"))
+            .arg("start")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_ctl start failed");
+        Some(cluster)
+    }
+
+    fn connection(&self) -> Vec<String> {
+        vec![
+            "-h".into(),
+            self.dir.path().display().to_string(),
+            "-p".into(),
+            self.port.to_string(),
+            "-U".into(),
+            "postgres".into(),
+        ]
+    }
+
+    fn psql(&self, sql: &str) {
+        let mut child = self
+            .command("psql")
+            .args(self.connection())
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "postgres"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(sql.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "psql failed");
+    }
+
+    fn pg_dump(&self, args: &[&str]) -> Vec<u8> {
+        let output = self
+            .command("pg_dump")
+            .args(self.connection())
+            .args(args)
+            .arg("postgres")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "pg_dump failed");
+        output.stdout
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-m", "immediate", "-D"])
+            .arg(self.dir.path().join("data"))
+            .arg("stop")
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn pg_dump_custom_format_table_data() {
+    let Some(postgres) = Postgres::start() else {
+        return;
+    };
+    let secret = random_token(40);
+    // Enough rows before the secret that it lies well past the first 4 KiB chunk of the
+    // table's zlib stream (which carving alone would read).
+    postgres.psql(&format!(
+        "CREATE TABLE users(id int, note text);\n\
+         INSERT INTO users SELECT g, 'user ' || g || ' ' || md5(g::text) FROM generate_series(1, 20000) g;\n\
+         INSERT INTO users VALUES (0, 'api key {}');\n",
+        String::from_utf8_lossy(&secret)
+    ));
+    let compressed = postgres.pg_dump(&["-Fc"]);
+    let plain = postgres.pg_dump(&["-Fc", "-Z0"]);
+    let dir = tempfile::tempdir().unwrap();
+    assert!(!contains(&compressed, &secret), "the data is compressed");
+    write(dir.path(), "nightly.dump", &compressed);
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "found", "gaps: {:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "gaps: {:?}", result.gaps());
+    let places = result.places();
+    assert_eq!(places.len(), 1, "findings: {:?}", result.findings());
+    assert!(places[0].0.contains("nightly.dump!dump id "), "{places:?}");
+    result.assert_no_leak(&secret);
+
+    // Uncompressed, the rows are stored whole: found once, in the file itself.
+    let plain_dir = tempfile::tempdir().unwrap();
+    write(plain_dir.path(), "plain.dump", &plain);
+    let result = scan(&secret, &[plain_dir.path()]);
+    assert_found_once(&result, &secret, "plain.dump");
+}

@@ -108,6 +108,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::tar::TAR,
     &super::ar::AR,
     &super::sqlite::SQLITE,
+    &super::pg_dump::PG_DUMP,
     &super::git_formats::GIT_PACK,
     &super::git_formats::GIT_LOOSE_OBJECT,
     &super::encrypted::ENCRYPTED,

@@ -34,6 +34,7 @@ mod inert;
 mod leaf;
 pub mod limits;
 mod opaque;
+mod pg_dump;
 pub(crate) mod sniff;
 mod sqlite;
 mod tar;

@@ -35,7 +35,6 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         Magic::start(b"sqsh", "squashfs"),
         Magic::start(b"\x45\x3D\xCD\x28", "cramfs"),
         Magic::start(b"QFI\xFB", "qcow2 (compressed clusters)"),
-        Magic::start(b"PGDMP", "pg_dump custom format"),
         Magic::start(b"REDIS00", "redis rdb"),
         Magic::at(7, b"**ACE**", "ace"),
         Magic::start(b"StuffIt ", "stuffit"),
@@ -54,7 +53,6 @@ mod tests {
             &b"7z\xBC\xAF\x27\x1C\x00\x04"[..],
             b"Rar!\x1A\x07\x01\x00",
             b"\x89LZO\x00\r\n\x1A\n\x10",
-            b"PGDMP\x01\x0e",
         ] {
             let format = recognise(head, Place::Filesystem).expect("recognised");
             assert_eq!(format.class(), Class::Unsupported, "{head:?}");
