@@ -326,3 +326,48 @@ fn pg_dump_custom_format_table_data() {
     let result = scan(&secret, &[plain_dir.path()]);
     assert_found_once(&result, &secret, "plain.dump");
 }
+
+#[test]
+fn lz4_frame_legacy_and_at_an_offset() {
+    if !have("lz4") {
+        return;
+    }
+    let secret = random_token(40);
+    // lz4 stores new bytes as literals: the secret's halves appear first on their own, so
+    // the secret itself is written as two back-references and is not in the file raw.
+    // (lz4 looks back 64 KiB at most, so they come just before it.)
+    let mut text = Vec::new();
+    for i in 0..19_998 {
+        text.extend_from_slice(format!("log line {i} nothing to see\n").as_bytes());
+    }
+    text.extend_from_slice(b"first half ");
+    text.extend_from_slice(&secret[..20]);
+    text.extend_from_slice(b"\nsecond half ");
+    text.extend_from_slice(&secret[20..]);
+    text.push(b'\n');
+    text.extend_from_slice(b"token=");
+    text.extend_from_slice(&secret);
+    text.extend_from_slice(b"\nlast line\n");
+    let frame = run_with_input("lz4", &["-c", "-9"], &text);
+    let legacy = run_with_input("lz4", &["-c", "-l", "-9"], &text);
+    for (name, bytes) in [("app.log.lz4", &frame), ("initrd.lz4", &legacy)] {
+        assert!(!contains(bytes, &secret), "{name} is compressed");
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), name, bytes);
+        let result = scan(&secret, &[dir.path()]);
+        assert_found_once(&result, &secret, name);
+        assert_eq!(
+            result.places()[0].1,
+            20_001,
+            "line counts through the decoded text"
+        );
+    }
+    // A frame after a binary prefix (as inside a firmware image or a database record).
+    let mut embedded = vec![0u8; 300];
+    embedded.extend_from_slice(b"\x7FELF header-ish prefix\0\0");
+    embedded.extend_from_slice(&frame);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "firmware.bin", &embedded);
+    let result = scan(&secret, &[dir.path()]);
+    assert_found_once(&result, &secret, "firmware.bin!lz4@324");
+}

@@ -104,6 +104,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::ZSTD,
     &super::compressed::LZIP,
     &super::compressed::LZMA_ALONE,
+    &super::compressed::LZ4,
     &super::zip::ZIP,
     &super::tar::TAR,
     &super::ar::AR,

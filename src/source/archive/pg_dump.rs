@@ -104,6 +104,7 @@ impl Format for PgDump {
 enum Codec {
     Zlib,
     Zstd,
+    Lz4,
 }
 
 fn codec_of(head: &[u8]) -> Option<Codec> {
@@ -111,6 +112,7 @@ fn codec_of(head: &[u8]) -> Option<Codec> {
         // The four headers zlib writes (no preset dictionary), as in carving.
         [0x78, 0x01 | 0x5E | 0x9C | 0xDA, ..] => Some(Codec::Zlib),
         [0x28, 0xB5, 0x2F, 0xFD, ..] => Some(Codec::Zstd),
+        [0x04, 0x22, 0x4D, 0x18, ..] => Some(Codec::Lz4),
         _ => None,
     }
 }
@@ -127,6 +129,11 @@ fn decode(
         Codec::Zlib => {
             let mut decoder = flate2::read::ZlibDecoder::new(compressed);
             let mut decoded = Decoded::new(walk, member, "zlib", &mut decoder);
+            scan_member(walk, member, &mut decoded, depth + 1, buffer);
+        }
+        Codec::Lz4 => {
+            let mut decoder = lz4_flex::frame::FrameDecoder::new(compressed);
+            let mut decoded = Decoded::new(walk, member, "lz4", &mut decoder);
             scan_member(walk, member, &mut decoded, depth + 1, buffer);
         }
         Codec::Zstd => match zstd::stream::read::Decoder::new(compressed) {

@@ -10,8 +10,6 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
     entries: &[
         Magic::start(b"7z\xBC\xAF\x27\x1C", "7z"),
         Magic::start(b"Rar!\x1A\x07", "rar"),
-        Magic::start(b"\x04\x22\x4D\x18", "lz4"),
-        Magic::start(b"\x02\x21\x4C\x18", "lz4 (legacy)"),
         Magic::start(b"\x89LZO\x00\r\n\x1A\n", "lzop"),
         Magic::start(b"\xFF\x06\x00\x00sNaPpY", "snappy (framed)"),
         Magic::start(b"\x1F\x9D", "unix compress (.Z)"),
