@@ -371,3 +371,64 @@ fn lz4_frame_legacy_and_at_an_offset() {
     let result = scan(&secret, &[dir.path()]);
     assert_found_once(&result, &secret, "firmware.bin!lz4@324");
 }
+
+/// A cpio archive made by the real `cpio -o` in `format` (`bin` is GNU cpio's default) of
+/// a tree holding the secret in `etc/app/credentials`.
+fn cpio_archive(format: &str, secret: &[u8]) -> Vec<u8> {
+    let tree = tempfile::tempdir().unwrap();
+    write(tree.path(), "etc/hostname", "box\n");
+    let mut content = b"[default]\naws_secret_access_key = ".to_vec();
+    content.extend_from_slice(secret);
+    content.push(b'\n');
+    write(tree.path(), "etc/app/credentials", &content);
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd '{}' && find . | sort | cpio -o --quiet -H {format}",
+            tree.path().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "cpio failed");
+    output.stdout
+}
+
+#[test]
+fn cpio_binary_newc_and_odc_members() {
+    if !have("cpio") {
+        return;
+    }
+    let secret = random_token(40);
+    for format in ["bin", "newc", "odc", "crc"] {
+        let archive = cpio_archive(format, &secret);
+        // The member is stored raw, so the plain scan would find it too: what matters is
+        // that it is found once, as a member named by its path.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &format!("initrd-{format}.img"), &archive);
+        let result = scan(&secret, &[dir.path()]);
+        assert_found_once(
+            &result,
+            &secret,
+            &format!("initrd-{format}.img!etc/app/credentials"),
+        );
+        assert_eq!(result.places()[0].1, 2, "{format}: line within the member");
+    }
+    // Compressed, as an initramfs is: the gzip layer, then the cpio members.
+    let mut gz = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    gz.stdin
+        .take()
+        .unwrap()
+        .write_all(&cpio_archive("newc", &secret))
+        .unwrap();
+    let compressed = gz.wait_with_output().unwrap().stdout;
+    assert!(!contains(&compressed, &secret));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "initrd.img", &compressed);
+    let result = scan(&secret, &[dir.path()]);
+    assert_found_once(&result, &secret, "initrd.img!etc/app/credentials");
+}

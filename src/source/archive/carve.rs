@@ -103,6 +103,7 @@ fn signatures() -> Vec<Signature> {
             b"Rar!\x1A\x07",
             Target::Format(&super::unsupported::UNSUPPORTED),
         ),
+        at(b"070701", Target::Format(&super::cpio::CPIO)),
         at(b"hsqs", Target::Format(&super::unsupported::UNSUPPORTED)),
         Signature {
             back: 257,

@@ -108,6 +108,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::zip::ZIP,
     &super::tar::TAR,
     &super::ar::AR,
+    &super::cpio::CPIO,
     &super::sqlite::SQLITE,
     &super::pg_dump::PG_DUMP,
     &super::git_formats::GIT_PACK,

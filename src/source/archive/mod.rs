@@ -24,6 +24,7 @@
 mod ar;
 mod carve;
 mod compressed;
+mod cpio;
 mod encrypted;
 mod entropy;
 pub(crate) mod format;
