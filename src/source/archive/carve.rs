@@ -93,10 +93,8 @@ fn signatures() -> Vec<Signature> {
         at(b"\xFD7zXZ\x00", Target::Format(&compressed::XZ)),
         at(b"\x28\xB5\x2F\xFD", Target::Format(&compressed::ZSTD)),
         at(b"LZIP\x01", Target::Format(&compressed::LZIP)),
-        at(
-            b"\x04\x22\x4D\x18",
-            Target::Format(&super::unsupported::UNSUPPORTED),
-        ),
+        at(b"\x04\x22\x4D\x18", Target::Format(&compressed::LZ4)),
+        at(b"\x02\x21\x4C\x18", Target::Format(&compressed::LZ4)),
         at(
             b"7z\xBC\xAF\x27\x1C",
             Target::Format(&super::unsupported::UNSUPPORTED),
@@ -105,6 +103,7 @@ fn signatures() -> Vec<Signature> {
             b"Rar!\x1A\x07",
             Target::Format(&super::unsupported::UNSUPPORTED),
         ),
+        at(b"070701", Target::Format(&super::cpio::CPIO)),
         at(b"hsqs", Target::Format(&super::unsupported::UNSUPPORTED)),
         Signature {
             back: 257,

@@ -1,4 +1,4 @@
-//! Compressed streams: gzip, bzip2, xz and zstd, each decoded as a stream.
+//! Compressed streams: gzip, bzip2, xz, zstd, lzip, lzma and lz4, each decoded as a stream.
 //!
 //! Concatenated streams are read to the end: rotated logs are often several gzip members
 //! (or bzip2/xz streams, or zstd frames) in one file, and a secret in the second member
@@ -152,6 +152,19 @@ pub(crate) static ZSTD: Codec = Codec {
         decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
         Ok(Box::new(decoder))
     },
+};
+
+/// lz4: the frame format (magic, then a descriptor whose version bits are `01`) and the
+/// legacy format (`lz4 -l`, the Linux kernel's initramfs). Concatenated frames are read on.
+pub(crate) static LZ4: Codec = Codec {
+    name: "lz4",
+    recognise: |head| {
+        (head.starts_with(b"\x04\x22\x4D\x18")
+            && head.get(4).is_none_or(|flags| flags & 0xC2 == 0x40))
+            || head.starts_with(b"\x02\x21\x4C\x18")
+    },
+    decoder: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
+    single: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
 };
 
 impl Format for Codec {

@@ -24,6 +24,7 @@
 mod ar;
 mod carve;
 mod compressed;
+mod cpio;
 mod encrypted;
 mod entropy;
 pub(crate) mod format;
@@ -34,7 +35,9 @@ mod inert;
 mod leaf;
 pub mod limits;
 mod opaque;
+mod pg_dump;
 pub(crate) mod sniff;
+mod sqlite;
 mod tar;
 mod unsupported;
 mod zip;
