@@ -77,9 +77,11 @@ pub(crate) fn scan(
     });
     let mut hits = outcome.hits;
     hits.extend(view.finish());
-    decode::drop_shadowed(walk, chain, matcher, &mut hits);
+    let decoded_run = decode::drop_shadowed(walk, chain, matcher, &mut hits);
     recorder.hits(chain, &hits);
-    recorder.scanned(walk.ctx.root, outcome.bytes);
+    if !decoded_run {
+        recorder.scanned(walk.ctx.root, outcome.bytes);
+    }
     if let Some(error) = outcome.error.filter(|error| !is_reported(error)) {
         walk.fail(
             GapKind::Corrupt,

@@ -141,6 +141,7 @@ impl Block {
             encoded_len: self.end - self.start,
             bytes: self.decoded,
             truncated: self.truncated,
+            map: Vec::new(),
         });
     }
 }

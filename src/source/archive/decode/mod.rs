@@ -28,6 +28,9 @@
 //! (a gzip inside the run, base64 inside base64) is new and kept.
 
 mod base64;
+mod container_log;
+mod hex;
+mod quoted_printable;
 mod wide;
 
 use std::cell::RefCell;
@@ -59,6 +62,9 @@ fn finders(min_decoded: usize) -> Vec<Box<dyn RunFinder>> {
         Box::new(base64::Base64Runs::new(min_decoded)),
         Box::new(wide::WideRuns::utf16()),
         Box::new(wide::WideRuns::utf32()),
+        Box::new(quoted_printable::QuotedPrintableRuns::new()),
+        Box::new(hex::HexDumpRuns::new()),
+        Box::new(container_log::ContainerLogRuns::new()),
     ]
 }
 
@@ -72,6 +78,9 @@ pub(crate) struct DecodedRun {
     pub bytes: Vec<u8>,
     /// The run decoded to more than [`RUN_BUDGET`]: only its first part is kept.
     pub truncated: bool,
+    /// (decoded offset, leaf offset) where pieces of the run start, when the finder knows
+    /// them (joined log entries); otherwise offsets are mapped by the run's overall ratio.
+    pub map: Vec<(u64, u64)>,
 }
 
 /// Where finders hand their runs; applies the budgets.
@@ -165,8 +174,14 @@ pub(crate) struct Shadow {
 pub(crate) struct ShadowSlot(RefCell<Option<Shadow>>);
 
 /// Drops the hits of a decoded run's leaf that are occurrences its parent leaf already
-/// reported (see the module doc).
-pub(crate) fn drop_shadowed(walk: &Walk, chain: &[String], matcher: &Matcher, hits: &mut Vec<Hit>) {
+/// reported (see the module doc). Returns whether the leaf is a decoded run (its bytes are
+/// a view of bytes already counted as scanned).
+pub(crate) fn drop_shadowed(
+    walk: &Walk,
+    chain: &[String],
+    matcher: &Matcher,
+    hits: &mut Vec<Hit>,
+) -> bool {
     let shadow = {
         let mut slot = walk.shadow.0.borrow_mut();
         match slot.as_ref() {
@@ -175,7 +190,7 @@ pub(crate) fn drop_shadowed(walk: &Walk, chain: &[String], matcher: &Matcher, hi
         }
     };
     let Some(shadow) = shadow else {
-        return;
+        return false;
     };
     hits.retain(|hit| {
         if !matcher.is_plain_hit(hit) {
@@ -188,6 +203,7 @@ pub(crate) fn drop_shadowed(walk: &Walk, chain: &[String], matcher: &Matcher, hi
             .iter()
             .any(|&(s, lo, hi)| s == secret && start < hi && lo < end)
     });
+    true
 }
 
 /// Inspects every decoded run of a leaf (after the leaf's own pass, so `buffer` is free),
@@ -254,16 +270,29 @@ fn shadow_spans(matcher: &Matcher, run: &DecodedRun, hits: &[Hit]) -> Vec<(usize
     let decoded = run.bytes.len().max(1) as f64;
     let ratio = run.encoded_len.max(1) as f64 / decoded;
     let run_end = run.offset + run.encoded_len;
+    let mapped = |hit: &Hit| {
+        let piece = run.map.partition_point(|&(_, leaf)| leaf <= hit.offset);
+        let (decoded, leaf) = run.map[piece.checked_sub(1)?];
+        let from = decoded + (hit.offset - leaf);
+        Some((
+            matcher.pattern(hit.pattern).secret,
+            from.saturating_sub(SHADOW_SLACK),
+            from + hit.len + SHADOW_SLACK,
+        ))
+    };
     hits.iter()
         .filter(|hit| hit.offset < run_end && run.offset < hit.offset + hit.len)
-        .map(|hit| {
+        .filter_map(|hit| {
+            if !run.map.is_empty() {
+                return mapped(hit);
+            }
             let from = hit.offset.saturating_sub(run.offset) as f64 / ratio;
             let to = (hit.offset + hit.len).saturating_sub(run.offset) as f64 / ratio;
-            (
+            Some((
                 matcher.pattern(hit.pattern).secret,
                 (from as u64).saturating_sub(SHADOW_SLACK),
                 to.ceil() as u64 + SHADOW_SLACK,
-            )
+            ))
         })
         .collect()
 }

@@ -64,6 +64,7 @@ impl WideRuns {
                 encoded_len: self.end - self.start,
                 bytes,
                 truncated: std::mem::take(&mut self.truncated),
+                map: Vec::new(),
             });
         }
     }
