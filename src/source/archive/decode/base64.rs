@@ -241,7 +241,8 @@ impl Base64Runs {
             return;
         }
         let mut block = Block::new(self.line_start, line.len());
-        let wraps = end == End::LineBreak && line.len() >= MIN_WIDTH && line.len() % 4 == 0;
+        let wraps =
+            end == End::LineBreak && line.len() >= MIN_WIDTH && line.len().is_multiple_of(4);
         if !wraps && line.len() < self.min_chars {
             return;
         }

@@ -70,7 +70,7 @@ fn dump_line(line: &[u8], out: &mut Vec<u8>) -> bool {
             .count();
         let token = &text[at..at + token_len];
         let ends = text.get(at + token_len).is_none_or(|&b| b == b' ');
-        if !ends || token_len % 2 != 0 || (width != 0 && token_len != width) {
+        if !ends || !token_len.is_multiple_of(2) || (width != 0 && token_len != width) {
             break;
         }
         width = token_len;
