@@ -161,6 +161,26 @@ impl Matcher {
         self.patterns.len()
     }
 
+    /// Bytes of the shortest thing looked for (a plaintext pattern or a ledger entry): fewer
+    /// decoded bytes than this cannot hold a finding, so decode layers skip them.
+    pub fn shortest_pattern(&self) -> usize {
+        self.patterns
+            .iter()
+            .map(|p| p.len)
+            .filter(|&len| len > 0)
+            .min()
+            .unwrap_or(1)
+    }
+
+    /// Whether `hit` is the secret itself, not an encoding of it (a raw plaintext pattern,
+    /// or a ledger entry seen with no decoding layer).
+    pub fn is_plain_hit(&self, hit: &Hit) -> bool {
+        match &hit.ledger {
+            Some(via) => via.path.depth() == 0,
+            None => self.patterns[hit.pattern].encoding == "raw",
+        }
+    }
+
     /// Bytes of a stream that must be seen together for no match to be missed: the longest
     /// pattern plus the context its edge checks look at on either side.
     pub fn span_needed(&self) -> usize {

@@ -12,9 +12,18 @@
 //! removal made visible are added. Memory is one window, as for the raw scan; a window with
 //! nothing removed is not matched at all, so plain files cost a byte search and a copy.
 //! Escape sequences never swallow a newline and are capped in length, so a stray `ESC`
-//! cannot hide the rest of a line or a file. Binary content (a NUL byte in the first
-//! 8 KiB, as ripgrep decides) is not terminal output: the view turns itself off there, so
-//! the `ESC` and `\r` bytes of executables and images cost nothing.
+//! cannot hide the rest of a line or a file.
+//!
+//! Logs that went through JSON or a shell carry the escape byte written out: docker's
+//! json-file driver and CI APIs write `\u001b[33m`, scripts `\x1b[33m`, `\033[33m` or
+//! `\e[33m`. Those literal forms (followed by `[` or `]`) start a sequence exactly like the
+//! byte does, and are removed with it.
+//!
+//! Binary content is not terminal output: the view turns itself off once the first 8 KiB
+//! show more than one control byte (NUL and the like) in 16, so the `ESC` and `\r` bytes of
+//! executables and images cost nothing. A single NUL, as logs sometimes hold (a truncated
+//! write, a process that printed one), does not turn it off: deciding on one NUL, as
+//! ripgrep does, would hide a colour-split secret in such a log.
 
 use super::encodings::Edges;
 use super::{Hit, Matcher};
@@ -24,8 +33,10 @@ const ESC: u8 = 0x1B;
 const CHUNK: usize = 256 << 10;
 const MAX_CSI: usize = 64;
 const MAX_STRING: usize = 4096;
-/// Bytes looked at for a NUL before a stream is taken for text.
+/// Bytes looked at for control bytes before a stream is taken for text.
 const BINARY_PROBE: u64 = 8 << 10;
+/// Binary: more than one control byte in this many bytes of the probe.
+const CONTROL_SHARE: u64 = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -56,6 +67,10 @@ pub struct TerminalView<'m> {
     last_newline: Option<u64>,
     hits: Vec<Hit>,
     binary: bool,
+    /// Control bytes seen in the probe so far.
+    controls: u64,
+    /// The end of the last read: a possible literal ESC form, waiting for the next read.
+    held: Vec<u8>,
 }
 
 impl<'m> TerminalView<'m> {
@@ -74,6 +89,8 @@ impl<'m> TerminalView<'m> {
             last_newline: None,
             hits: Vec::new(),
             binary: false,
+            controls: 0,
+            held: Vec::new(),
         }
     }
 
@@ -82,16 +99,41 @@ impl<'m> TerminalView<'m> {
         if self.binary {
             return;
         }
-        if self.raw < BINARY_PROBE {
-            let probe = &bytes[..bytes.len().min((BINARY_PROBE - self.raw) as usize)];
-            if memchr::memchr(0, probe).is_some() {
-                self.binary = true;
-                self.window = Vec::new();
-                self.runs = Vec::new();
-                return;
+        let probed = self.raw + self.held.len() as u64;
+        if probed < BINARY_PROBE {
+            let probe = &bytes[..bytes.len().min((BINARY_PROBE - probed) as usize)];
+            self.controls += probe.iter().filter(|&&b| is_control(b)).count() as u64;
+            if probed + probe.len() as u64 >= BINARY_PROBE {
+                self.decide(BINARY_PROBE);
+                if self.binary {
+                    return;
+                }
             }
         }
+        if self.held.is_empty() {
+            self.feed_part(bytes, false);
+        } else {
+            let mut joined = std::mem::take(&mut self.held);
+            joined.extend_from_slice(bytes);
+            self.feed_part(&joined, false);
+        }
+    }
+
+    /// Turns the view off if the probe held too many control bytes.
+    fn decide(&mut self, probed: u64) {
+        if self.controls * CONTROL_SHARE > probed {
+            self.binary = true;
+            self.window = Vec::new();
+            self.runs = Vec::new();
+            self.held = Vec::new();
+        }
+    }
+
+    /// Normalises `bytes`, which start at raw offset `self.raw`; at the end of a read, a
+    /// backslash that may start a literal ESC is held for the next one unless `last`.
+    fn feed_part(&mut self, bytes: &[u8], last: bool) {
         let mut i = 0;
+        let mut consumed = bytes.len();
         while i < bytes.len() {
             let at = self.raw + i as u64;
             if let Some(cr) = self.carriage_return.take() {
@@ -102,10 +144,30 @@ impl<'m> TerminalView<'m> {
             let byte = bytes[i];
             match self.state {
                 State::Ground => {
-                    let clean = memchr::memchr2(ESC, b'\r', &bytes[i..]).unwrap_or(bytes.len() - i);
+                    let clean =
+                        memchr::memchr3(ESC, b'\r', b'\\', &bytes[i..]).unwrap_or(bytes.len() - i);
                     if clean > 0 {
                         self.push(&bytes[i..i + clean], at);
                         i += clean;
+                        continue;
+                    }
+                    if byte == b'\\' {
+                        match escaped_esc(&bytes[i..], last) {
+                            Escaped::Form(len) => {
+                                self.state = State::Escape;
+                                self.sequence = 1;
+                                i += len;
+                            }
+                            Escaped::NotOne => {
+                                self.push(b"\\", at);
+                                i += 1;
+                            }
+                            Escaped::NeedMore => {
+                                self.held = bytes[i..].to_vec();
+                                consumed = i;
+                                break;
+                            }
+                        }
                         continue;
                     }
                     if byte == ESC {
@@ -161,13 +223,21 @@ impl<'m> TerminalView<'m> {
             self.sequence += 1;
             i += 1;
         }
-        self.raw += bytes.len() as u64;
+        self.raw += consumed as u64;
     }
 
     /// Matches what is left and returns the hits only this view found.
     pub fn finish(mut self) -> Vec<Hit> {
+        let probed = self.raw + self.held.len() as u64;
+        if !self.binary && probed < BINARY_PROBE {
+            self.decide(probed);
+        }
         if self.binary {
             return Vec::new();
+        }
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            self.feed_part(&held, true);
         }
         self.search(self.window.len());
         self.hits
@@ -303,6 +373,42 @@ impl<'m> TerminalView<'m> {
     }
 }
 
+/// A byte that text does not hold (terminal output keeps tab, newline, `\r`, form feed,
+/// backspace, ESC and BEL).
+fn is_control(byte: u8) -> bool {
+    (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0C | 0x08 | 0x07 | ESC))
+        || byte == 0x7F
+}
+
+enum Escaped {
+    /// A literal ESC of this many bytes (the `[` or `]` after it is not counted).
+    Form(usize),
+    NotOne,
+    /// The bytes end before it can be told.
+    NeedMore,
+}
+
+/// Whether `bytes` (starting at a backslash) start with a literal ESC followed by `[` or
+/// `]`. `last`: no more bytes follow.
+fn escaped_esc(bytes: &[u8], last: bool) -> Escaped {
+    const FORMS: [&[u8]; 6] = [b"\\u001b", b"\\u001B", b"\\x1b", b"\\x1B", b"\\033", b"\\e"];
+    let mut need_more = false;
+    for form in FORMS {
+        if bytes.len() > form.len() {
+            if bytes.starts_with(form) && matches!(bytes[form.len()], b'[' | b']') {
+                return Escaped::Form(form.len());
+            }
+        } else if form.starts_with(bytes) {
+            need_more = true;
+        }
+    }
+    if need_more && !last {
+        Escaped::NeedMore
+    } else {
+        Escaped::NotOne
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +474,33 @@ mod tests {
         let mut bytes = b"\x7fELF\x02\x01\x01\x00".to_vec();
         bytes.extend_from_slice(b"glpat-Zq8VtR\x1b[0m3mXc1LwB7");
         assert!(hits_in(SECRET, &bytes, 3).is_empty());
+    }
+
+    #[test]
+    fn a_rare_nul_does_not_turn_the_view_off() {
+        let mut text = b"build started\0\n".to_vec();
+        text.extend_from_slice(b"TOKEN=glpat-Zq8\x1b[0;33mVtR3mXc1LwB7\n");
+        text.extend_from_slice(&b"ordinary line of output\n".repeat(500));
+        for step in [3, 1 << 16] {
+            assert_eq!(hits_in(SECRET, &text, step).len(), 1, "step {step}");
+        }
+    }
+
+    #[test]
+    fn literal_escape_forms_are_removed_too() {
+        for form in ["\\u001b", "\\u001B", "\\x1b", "\\033", "\\e"] {
+            let line = format!(
+                "{{\"log\":\"TOKEN=glpat-Zq8{form}[33mVtR3m{form}[0mXc1LwB7\\n\",\"stream\":\"stdout\"}}\n"
+            );
+            for step in [1, 2, 5, 1000] {
+                let hits = hits_in(SECRET, line.as_bytes(), step);
+                assert_eq!(hits.len(), 1, "{form} step {step}");
+                assert_eq!(hits[0].offset, line.find("glpat").unwrap() as u64);
+            }
+        }
+        // A backslash that is no escape stays text.
+        let hits = hits_in(SECRET, b"a\\b \\e glpat-Zq8\x1b[0mVtR3mXc1LwB7\\", 4);
+        assert_eq!(hits.len(), 1);
     }
 
     #[test]

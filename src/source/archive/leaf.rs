@@ -14,6 +14,7 @@ use std::fs::File;
 use std::io::Read;
 
 use super::carve::{self, Detector};
+use super::decode::{self, Layers};
 use super::entropy::Meter;
 use super::{describe_error, is_reported, opaque, Walk};
 use crate::coverage::GapKind;
@@ -66,11 +67,13 @@ pub(crate) fn scan(
     let mut detector = Detector::new(carving);
     let mut meter = Meter::new(kind == Kind::Plain);
     let mut kept = Kept::new(carving && matches!(reopen, Reopen::None));
+    let mut layers = Layers::new(matcher, carving);
     let outcome = matcher.scan_reader(reader, buffer, &mut |bytes| {
         view.feed(bytes);
         detector.feed(bytes);
         kept.feed(bytes, detector.first_candidate());
         meter.feed(bytes);
+        layers.feed(bytes);
     });
     let mut hits = outcome.hits;
     hits.extend(view.finish());
@@ -78,8 +81,11 @@ pub(crate) fn scan(
         // A sparse file's holes were left out of the stream: hits go back to file offsets.
         buffer.restore_offsets(&mut hits);
     }
+    let decoded_run = decode::drop_shadowed(walk, chain, matcher, &mut hits);
     recorder.hits(chain, &hits);
-    recorder.scanned(walk.ctx.root, outcome.bytes);
+    if !decoded_run {
+        recorder.scanned(walk.ctx.root, outcome.bytes);
+    }
     if let Some(error) = outcome.error.filter(|error| !is_reported(error)) {
         walk.fail(
             GapKind::Corrupt,
@@ -117,6 +123,10 @@ pub(crate) fn scan(
             }
         },
     };
+    let mut covered = covered;
+    covered
+        .ranges
+        .extend(decode::follow(walk, chain, layers, &hits, depth, buffer));
     if kind == Kind::Plain {
         opaque::account(walk, chain, meter.regions(), &covered);
     }

@@ -25,6 +25,7 @@ mod ar;
 mod carve;
 mod compressed;
 mod cpio;
+mod decode;
 mod encrypted;
 mod entropy;
 pub(crate) mod format;
@@ -92,6 +93,8 @@ pub(crate) struct Walk<'a, 'm> {
     buffered: Cell<u64>,
     member: RefCell<Vec<String>>,
     coverage: RefCell<ArchiveCoverage>,
+    /// The parent leaf's hits, for the decoded run being inspected ([`decode::Shadow`]).
+    shadow: decode::ShadowSlot,
 }
 
 /// An error that has already been recorded as a gap further down.
@@ -158,6 +161,7 @@ impl<'a, 'm> Walk<'a, 'm> {
                 path: display_chain(chain),
                 ..ArchiveCoverage::default()
             }),
+            shadow: decode::ShadowSlot::default(),
         }
     }
 

@@ -1,0 +1,231 @@
+//! Container logs re-joined: docker's json-file driver and CRI (`/var/log/pods`) logs.
+//!
+//! Both split a long output line into entries: docker writes at most 16 KiB of a line per
+//! `{"log":"...","stream":"stdout","time":"..."}` entry, the last one ending in `\n`; CRI
+//! writes `<time> <stream> P <text>` for partial entries and `F` for the final one. A
+//! secret at a cut is in no entry whole. This layer reads the entries (JSON-unescaping
+//! docker's `log` value), joins partial entries to the line they belong to, and hands the
+//! joined text to the pipeline as a decoded run named `container-log@<offset>` (the
+//! terminal view then also removes colour codes from it). Only groups that hold a partial
+//! entry are handed on: without one, the joined text is what the raw scan already read.
+//! A group is cut at a complete line once it holds [`GROUP`] bytes, so logs of any size
+//! stay within the decode budgets without splitting a line.
+
+use super::{DecodedRun, Sink};
+use crate::ledger::decode::{decode, Layer};
+
+/// Longest entry line read (docker's 16 KiB of text, escaped, plus the JSON around it).
+const MAX_LINE: usize = 128 << 10;
+/// Joined bytes after which a group ends at the next complete line.
+const GROUP: usize = 1 << 20;
+
+struct Group {
+    start: u64,
+    text: Vec<u8>,
+    /// (offset in `text`, offset in the leaf) where each entry's text starts.
+    map: Vec<(u64, u64)>,
+    partial: bool,
+}
+
+pub(crate) struct ContainerLogRuns {
+    line: Vec<u8>,
+    line_start: u64,
+    position: u64,
+    overlong: bool,
+    group: Option<Group>,
+}
+
+/// An entry's text (decoded), whether it is partial, and where its text starts in the line.
+fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
+    text.clear();
+    if let Some(rest) = line.strip_prefix(b"{\"log\":\"") {
+        let mut end = 0;
+        while end < rest.len() && rest[end] != b'"' {
+            end += if rest[end] == b'\\' { 2 } else { 1 };
+        }
+        let value = rest.get(..end)?;
+        decode(Layer::JsonEscape, value, text);
+        let partial = text.last() != Some(&b'\n');
+        return Some((partial, 8));
+    }
+    // CRI: `<RFC 3339 time> <stdout|stderr> <P|F> <text>`.
+    let mut fields = line.splitn(4, |&b| b == b' ');
+    let time = fields.next()?;
+    let stream = fields.next()?;
+    let tag = fields.next()?;
+    let body = fields.next().unwrap_or(b"");
+    let looks_like_time = time.len() >= 20 && time[..4].iter().all(u8::is_ascii_digit);
+    if !looks_like_time || !matches!(stream, b"stdout" | b"stderr") {
+        return None;
+    }
+    let partial = match tag.split(|&b| b == b':').next() {
+        Some(b"P") => true,
+        Some(b"F") => false,
+        _ => return None,
+    };
+    text.extend_from_slice(body);
+    if !partial {
+        text.push(b'\n');
+    }
+    Some((partial, line.len() - body.len()))
+}
+
+impl ContainerLogRuns {
+    pub(crate) fn new() -> ContainerLogRuns {
+        ContainerLogRuns {
+            line: Vec::new(),
+            line_start: 0,
+            position: 0,
+            overlong: false,
+            group: None,
+        }
+    }
+
+    fn end_line(&mut self, sink: &mut Sink) {
+        let line = std::mem::take(&mut self.line);
+        let mut text = Vec::new();
+        let entry = if self.overlong {
+            None
+        } else {
+            parse_entry(&line, &mut text)
+        };
+        match entry {
+            None => self.emit(sink),
+            Some((partial, text_at)) => {
+                let group = self.group.get_or_insert_with(|| Group {
+                    start: self.line_start,
+                    text: Vec::new(),
+                    map: Vec::new(),
+                    partial: false,
+                });
+                group
+                    .map
+                    .push((group.text.len() as u64, self.line_start + text_at as u64));
+                group.text.extend_from_slice(&text);
+                group.partial |= partial;
+                if !partial && group.text.len() >= GROUP {
+                    self.emit(sink);
+                }
+            }
+        }
+        self.overlong = false;
+        self.line = line;
+        self.line.clear();
+        self.line_start = self.position;
+    }
+
+    fn emit(&mut self, sink: &mut Sink) {
+        let Some(group) = self.group.take() else {
+            return;
+        };
+        if !group.partial {
+            return;
+        }
+        sink.offer(DecodedRun {
+            encoding: "container-log",
+            offset: group.start,
+            encoded_len: self.line_start - group.start,
+            bytes: group.text,
+            truncated: false,
+            map: group.map,
+        });
+    }
+}
+
+impl super::RunFinder for ContainerLogRuns {
+    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
+        let mut rest = bytes;
+        let mut offset = at;
+        while !rest.is_empty() {
+            let (piece, newline) = match memchr::memchr(b'\n', rest) {
+                Some(end) => (&rest[..end], true),
+                None => (rest, false),
+            };
+            if !self.overlong {
+                if self.line.len() + piece.len() > MAX_LINE {
+                    self.overlong = true;
+                    self.line.clear();
+                } else {
+                    self.line.extend_from_slice(piece);
+                }
+            }
+            let used = piece.len() + usize::from(newline);
+            offset += used as u64;
+            self.position = offset;
+            rest = &rest[used..];
+            if newline {
+                self.end_line(sink);
+            }
+        }
+    }
+
+    fn finish(&mut self, sink: &mut Sink) {
+        if !self.line.is_empty() {
+            self.end_line(sink);
+        }
+        self.line_start = self.position;
+        self.emit(sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::scan_memory;
+
+    const SECRET: &[u8] = b"xoxb-8812734-Qm3ZtV9pLw2Kd7Rs";
+
+    fn long_line_with_secret_at(cut: usize) -> Vec<u8> {
+        let mut line = b"config dump: ".to_vec();
+        while line.len() < cut - 10 {
+            line.extend_from_slice(b"abcdefghij");
+        }
+        line.truncate(cut - 10);
+        line.extend_from_slice(SECRET);
+        line.extend_from_slice(b" end of line");
+        line
+    }
+
+    #[test]
+    fn docker_json_file_entries_split_at_16k_are_joined() {
+        let line = long_line_with_secret_at(16 * 1024);
+        let mut log =
+            b"{\"log\":\"starting\\n\",\"stream\":\"stdout\",\"time\":\"2025-01-01T00:00:00Z\"}\n"
+                .to_vec();
+        for (i, piece) in line.chunks(16 * 1024).enumerate() {
+            let last = (i + 1) * 16 * 1024 >= line.len();
+            let value = String::from_utf8_lossy(piece).replace('"', "\\\"");
+            let newline = if last { "\\n" } else { "" };
+            log.extend_from_slice(
+                format!("{{\"log\":\"{value}{newline}\",\"stream\":\"stdout\",\"time\":\"2025-01-01T00:00:01.{i:09}Z\"}}\n")
+                    .as_bytes(),
+            );
+        }
+        assert!(memchr::memmem::find(&log, SECRET).is_none());
+        let places = scan_memory(SECRET, "c-json.log", &log).places();
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert!(
+            places[0].0.starts_with("c-json.log › container-log@"),
+            "{places:?}"
+        );
+    }
+
+    #[test]
+    fn cri_partial_entries_are_joined_and_whole_ones_not_reported_twice() {
+        let line = long_line_with_secret_at(16 * 1024);
+        let mut log = Vec::new();
+        let (first, second) = line.split_at(16 * 1024);
+        log.extend_from_slice(b"2025-01-01T00:00:00.000000001Z stdout P ");
+        log.extend_from_slice(first);
+        log.extend_from_slice(b"\n2025-01-01T00:00:00.000000002Z stdout F ");
+        log.extend_from_slice(second);
+        log.extend_from_slice(b"\n2025-01-01T00:00:00.000000003Z stderr F token ");
+        log.extend_from_slice(SECRET);
+        log.push(b'\n');
+        let places = scan_memory(SECRET, "0.log", &log).places();
+        assert_eq!(places.len(), 2, "{places:?}");
+        assert!(places.iter().any(|(chain, _)| chain == "0.log"));
+        assert!(places
+            .iter()
+            .any(|(chain, _)| chain.starts_with("0.log › container-log@0")));
+    }
+}

@@ -1,0 +1,301 @@
+//! Decode layers: long runs of encoded text inside a leaf are decoded, and the decoded bytes
+//! go through the whole pipeline again.
+//!
+//! This module is the one home of decoding in scour. The matcher's forward-encoded automaton
+//! finds a secret under one known encoding (base64 at three alignments, hex, percent...); it
+//! cannot see chains (base64 of gzip, base64 of base64 as in Helm release secrets, base64 of
+//! UTF-16LE as in PowerShell `-EncodedCommand`) nor layouts it did not generate (base64
+//! wrapped at 60 or 72 columns, indented in YAML, or with `\n` escapes in a JSON string).
+//! Here each encoding has one file with a streaming run-finder and a lenient decoder,
+//! registered in [`finders`]. The leaf feeds every byte of its single pass to every finder
+//! ([`Layers::feed`]); the finders decode as they go and keep the runs that could hold a
+//! finding (at least as many decoded bytes as the shortest pattern). After the pass,
+//! [`follow`] sends each decoded run through [`super::inspect`] at `depth + 1`, named
+//! `<encoding>@<offset>` in the location chain, so a finding names its whole decode path
+//! (`values.yaml` › `base64@120` › `base64@0` › `gzip@0`...), and chains of any depth (up to
+//! the nesting limit) are followed.
+//!
+//! **Budgets.** A run keeps at most [`RUN_BUDGET`] decoded bytes and a leaf at most
+//! [`LEAF_BUDGET`]; what a budget stops is a `limit-exceeded` gap naming the run, never
+//! silent.
+//!
+//! **No double reporting.** The automaton already reports single encodings: `base64` of the
+//! secret inside a base64 run is a finding of the leaf, and the same secret decoded from that
+//! run would be the same occurrence again. So, before a decoded run is inspected, the hits of
+//! its leaf that lie inside the run are mapped into decoded coordinates (a [`Shadow`]); a hit
+//! of the decoded run's own bytes that is the plain secret (not a further encoding) and
+//! overlaps the shadow of a hit of the same secret is dropped. Anything a further layer finds
+//! (a gzip inside the run, base64 inside base64) is new and kept.
+
+mod base64;
+mod container_log;
+mod hex;
+mod quoted_printable;
+mod wide;
+
+use std::cell::RefCell;
+
+use super::{inspect, Reopen, Walk};
+use crate::coverage::GapKind;
+use crate::matcher::{Hit, Matcher, ScanBuffer};
+
+/// Most decoded bytes kept of one run.
+pub(crate) const RUN_BUDGET: usize = 16 << 20;
+/// Most decoded bytes kept of all the runs of one leaf.
+pub(crate) const LEAF_BUDGET: usize = 64 << 20;
+/// Decoded bytes of slack around a mapped hit (line breaks and indentation make the ratio
+/// of encoded to decoded bytes uneven inside a run).
+const SHADOW_SLACK: u64 = 8;
+
+/// A streaming run-finder with its decoder: sees every byte of a leaf once, in order.
+pub(crate) trait RunFinder {
+    /// The next `bytes` of the leaf, starting at offset `at`.
+    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink);
+    /// The leaf ended: a run still open is complete.
+    fn finish(&mut self, sink: &mut Sink);
+}
+
+/// Every run-finder, one per encoding (the registry: adding an encoding is one file plus
+/// one line here).
+fn finders(min_decoded: usize) -> Vec<Box<dyn RunFinder>> {
+    vec![
+        Box::new(base64::Base64Runs::new(min_decoded)),
+        Box::new(wide::WideRuns::utf16()),
+        Box::new(wide::WideRuns::utf32()),
+        Box::new(quoted_printable::QuotedPrintableRuns::new()),
+        Box::new(hex::HexDumpRuns::new()),
+        Box::new(container_log::ContainerLogRuns::new()),
+    ]
+}
+
+/// One decoded run.
+pub(crate) struct DecodedRun {
+    pub encoding: &'static str,
+    /// Offset of the run's first encoded byte in the leaf.
+    pub offset: u64,
+    /// Encoded bytes the run spans in the leaf (line breaks and indentation included).
+    pub encoded_len: u64,
+    pub bytes: Vec<u8>,
+    /// The run decoded to more than [`RUN_BUDGET`]: only its first part is kept.
+    pub truncated: bool,
+    /// (decoded offset, leaf offset) where pieces of the run start, when the finder knows
+    /// them (joined log entries); otherwise offsets are mapped by the run's overall ratio.
+    pub map: Vec<(u64, u64)>,
+}
+
+/// Where finders hand their runs; applies the budgets.
+pub(crate) struct Sink {
+    min_decoded: usize,
+    kept: usize,
+    runs: Vec<DecodedRun>,
+    /// Runs dropped because the leaf's budget was spent: (encoding, offset, decoded bytes).
+    over_budget: Vec<(&'static str, u64, usize)>,
+}
+
+impl Sink {
+    fn new(min_decoded: usize) -> Sink {
+        Sink {
+            min_decoded,
+            kept: 0,
+            runs: Vec::new(),
+            over_budget: Vec::new(),
+        }
+    }
+
+    /// Decoded bytes a run needs to be worth inspecting.
+    pub(crate) fn min_decoded(&self) -> usize {
+        self.min_decoded
+    }
+
+    /// Takes a decoded run if it could hold a finding and fits the leaf's budget.
+    pub(crate) fn offer(&mut self, run: DecodedRun) {
+        if run.bytes.len() < self.min_decoded {
+            return;
+        }
+        if self.kept + run.bytes.len() > LEAF_BUDGET {
+            self.over_budget
+                .push((run.encoding, run.offset, run.bytes.len()));
+            return;
+        }
+        self.kept += run.bytes.len();
+        self.runs.push(run);
+    }
+}
+
+/// The decode layers of one leaf: every finder, fed by the leaf's single pass.
+pub(crate) struct Layers {
+    finders: Vec<Box<dyn RunFinder>>,
+    sink: Sink,
+    position: u64,
+}
+
+impl Layers {
+    /// Layers for a leaf scanned by `matcher`; `enabled` is false where nothing may be
+    /// followed (the nesting limit is reached, or the leaf is already a gap).
+    pub(crate) fn new(matcher: &Matcher, enabled: bool) -> Layers {
+        let min_decoded = matcher.shortest_pattern();
+        Layers {
+            finders: if enabled {
+                finders(min_decoded)
+            } else {
+                Vec::new()
+            },
+            sink: Sink::new(min_decoded),
+            position: 0,
+        }
+    }
+
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        for finder in &mut self.finders {
+            finder.feed(bytes, self.position, &mut self.sink);
+        }
+        self.position += bytes.len() as u64;
+    }
+
+    fn finish(mut self) -> Sink {
+        for finder in &mut self.finders {
+            finder.finish(&mut self.sink);
+        }
+        self.sink
+    }
+}
+
+/// Hits of a leaf mapped into the coordinates of one of its decoded runs.
+#[derive(Debug, Default)]
+pub(crate) struct Shadow {
+    chain: Vec<String>,
+    /// (secret, first decoded byte, end) of each hit of the leaf inside the run.
+    spans: Vec<(usize, u64, u64)>,
+}
+
+/// The shadow for the decoded run being inspected, if any (set by [`follow`], taken by the
+/// run's leaf).
+#[derive(Debug, Default)]
+pub(crate) struct ShadowSlot(RefCell<Option<Shadow>>);
+
+/// Drops the hits of a decoded run's leaf that are occurrences its parent leaf already
+/// reported (see the module doc). Returns whether the leaf is a decoded run (its bytes are
+/// a view of bytes already counted as scanned).
+pub(crate) fn drop_shadowed(
+    walk: &Walk,
+    chain: &[String],
+    matcher: &Matcher,
+    hits: &mut Vec<Hit>,
+) -> bool {
+    let shadow = {
+        let mut slot = walk.shadow.0.borrow_mut();
+        match slot.as_ref() {
+            Some(shadow) if shadow.chain == chain => slot.take(),
+            _ => None,
+        }
+    };
+    let Some(shadow) = shadow else {
+        return false;
+    };
+    hits.retain(|hit| {
+        if !matcher.is_plain_hit(hit) {
+            return true;
+        }
+        let secret = matcher.pattern(hit.pattern).secret;
+        let (start, end) = (hit.offset, hit.offset + hit.len);
+        !shadow
+            .spans
+            .iter()
+            .any(|&(s, lo, hi)| s == secret && start < hi && lo < end)
+    });
+    true
+}
+
+/// Inspects every decoded run of a leaf (after the leaf's own pass, so `buffer` is free),
+/// and records what the budgets stopped. Returns the leaf ranges the runs interpreted.
+pub(crate) fn follow(
+    walk: &Walk,
+    chain: &[String],
+    layers: Layers,
+    leaf_hits: &[Hit],
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> Vec<(u64, u64)> {
+    let sink = layers.finish();
+    let matcher = walk.ctx.recorder.matcher();
+    for &(encoding, offset, bytes) in &sink.over_budget {
+        walk.gap(
+            GapKind::LimitExceeded,
+            chain.to_vec(),
+            format!(
+                "a {encoding} run at byte {offset} of {} decodes to {bytes} bytes, past the \
+                 {LEAF_BUDGET} bytes decoded per file; it was not decoded, only its encoded \
+                 text was scanned",
+                crate::findings::display_chain(chain)
+            ),
+        );
+    }
+    let mut covered = Vec::new();
+    for run in sink.runs {
+        let mut child = chain.to_vec();
+        child.push(format!("{}@{}", run.encoding, run.offset));
+        if run.truncated {
+            walk.gap(
+                GapKind::LimitExceeded,
+                child.clone(),
+                format!(
+                    "the {} run at byte {} of {} decodes to more than {RUN_BUDGET} bytes; only \
+                     the first {RUN_BUDGET} were decoded and scanned",
+                    run.encoding,
+                    run.offset,
+                    crate::findings::display_chain(chain)
+                ),
+            );
+        }
+        *walk.shadow.0.borrow_mut() = Some(Shadow {
+            spans: shadow_spans(matcher, &run, leaf_hits),
+            chain: child.clone(),
+        });
+        inspect(
+            walk,
+            &child,
+            &mut &run.bytes[..],
+            depth + 1,
+            Reopen::Memory(&run.bytes),
+            buffer,
+        );
+        walk.shadow.0.borrow_mut().take();
+        covered.push((run.offset, run.offset + run.encoded_len));
+    }
+    covered
+}
+
+/// The leaf's hits inside `run`, in the run's decoded coordinates.
+fn shadow_spans(matcher: &Matcher, run: &DecodedRun, hits: &[Hit]) -> Vec<(usize, u64, u64)> {
+    let decoded = run.bytes.len().max(1) as f64;
+    let ratio = run.encoded_len.max(1) as f64 / decoded;
+    let run_end = run.offset + run.encoded_len;
+    let mapped = |hit: &Hit| {
+        let piece = run.map.partition_point(|&(_, leaf)| leaf <= hit.offset);
+        let (decoded, leaf) = run.map[piece.checked_sub(1)?];
+        let from = decoded + (hit.offset - leaf);
+        Some((
+            matcher.pattern(hit.pattern).secret,
+            from.saturating_sub(SHADOW_SLACK),
+            from + hit.len + SHADOW_SLACK,
+        ))
+    };
+    hits.iter()
+        .filter(|hit| hit.offset < run_end && run.offset < hit.offset + hit.len)
+        .filter_map(|hit| {
+            if !run.map.is_empty() {
+                return mapped(hit);
+            }
+            let from = hit.offset.saturating_sub(run.offset) as f64 / ratio;
+            let to = (hit.offset + hit.len).saturating_sub(run.offset) as f64 / ratio;
+            Some((
+                matcher.pattern(hit.pattern).secret,
+                (from as u64).saturating_sub(SHADOW_SLACK),
+                to.ceil() as u64 + SHADOW_SLACK,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

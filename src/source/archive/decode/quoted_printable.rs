@@ -1,0 +1,200 @@
+//! Quoted-printable (mail bodies, MIME parts): soft line breaks joined, `=XX` decoded.
+//!
+//! A block is a run of lines each ending in a soft line break (`=` before the newline),
+//! plus the line that ends it; it is only decoded if it holds a soft break, since a line
+//! with `=XX` but no break is one line the automaton reads (it knows no QP, but a secret
+//! with no `=`, non-ASCII or long line needs no escape). Base64 padding looks like a soft
+//! break, so a line ending in `==` is not one, and a block needs an `=XX` escape or two
+//! soft breaks. Lines are at most 76 characters in
+//! QP; a longer line is not a QP line.
+
+use super::{DecodedRun, Sink, RUN_BUDGET};
+
+/// Longest line taken for QP (76 by the standard, with slack for `\r` and sloppy writers).
+const MAX_LINE: usize = 1000;
+
+pub(crate) struct QuotedPrintableRuns {
+    line: Vec<u8>,
+    line_start: u64,
+    /// Offset of the next byte.
+    position: u64,
+    block: Option<Block>,
+    overlong: bool,
+}
+
+struct Block {
+    start: u64,
+    decoded: Vec<u8>,
+    truncated: bool,
+    soft_breaks: usize,
+    escapes: usize,
+}
+
+impl QuotedPrintableRuns {
+    pub(crate) fn new() -> QuotedPrintableRuns {
+        QuotedPrintableRuns {
+            line: Vec::new(),
+            line_start: 0,
+            position: 0,
+            block: None,
+            overlong: false,
+        }
+    }
+
+    /// The line in `self.line` ended (its newline at `self.position - 1`, or the leaf ended).
+    fn end_line(&mut self, sink: &mut Sink) {
+        let mut line = std::mem::take(&mut self.line);
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        // A line ending in `==` is base64 padding: QP writes a literal `=` as `=3D`.
+        let soft_break = !self.overlong && line.ends_with(b"=") && !line.ends_with(b"==");
+        if self.overlong {
+            self.emit(sink);
+        } else if soft_break || self.block.is_some() {
+            let block = self.block.get_or_insert_with(|| Block {
+                start: self.line_start,
+                decoded: Vec::new(),
+                truncated: false,
+                soft_breaks: 0,
+                escapes: 0,
+            });
+            block.soft_breaks += usize::from(soft_break);
+            let body = if soft_break {
+                &line[..line.len() - 1]
+            } else {
+                &line[..]
+            };
+            decode_into(body, block);
+            if !soft_break {
+                self.emit(sink);
+            }
+        }
+        self.overlong = false;
+        line.clear();
+        self.line = line;
+        self.line_start = self.position;
+    }
+
+    fn emit(&mut self, sink: &mut Sink) {
+        if let Some(block) = self.block.take() {
+            // One soft break and no escape is as likely a base64 line's padding.
+            if block.escapes == 0 && block.soft_breaks < 2 {
+                return;
+            }
+            sink.offer(DecodedRun {
+                encoding: "quoted-printable",
+                offset: block.start,
+                encoded_len: self.position - block.start,
+                bytes: block.decoded,
+                truncated: block.truncated,
+                map: Vec::new(),
+            });
+        }
+    }
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Decodes one line's body (soft break removed) onto the block, leniently: an `=` not
+/// followed by two hex digits stays as it is.
+fn decode_into(body: &[u8], block: &mut Block) {
+    let mut at = 0;
+    while at < body.len() {
+        if block.decoded.len() >= RUN_BUDGET {
+            block.truncated = true;
+            return;
+        }
+        if body[at] == b'=' {
+            if let (Some(high), Some(low)) = (
+                body.get(at + 1).copied().and_then(hex_value),
+                body.get(at + 2).copied().and_then(hex_value),
+            ) {
+                block.decoded.push(high << 4 | low);
+                block.escapes += 1;
+                at += 3;
+                continue;
+            }
+        }
+        block.decoded.push(body[at]);
+        at += 1;
+    }
+}
+
+impl super::RunFinder for QuotedPrintableRuns {
+    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
+        let mut rest = bytes;
+        let mut offset = at;
+        while !rest.is_empty() {
+            let (piece, newline) = match memchr::memchr(b'\n', rest) {
+                Some(end) => (&rest[..end], true),
+                None => (rest, false),
+            };
+            // Only lines that may be QP are kept; others are only measured.
+            if !self.overlong {
+                if self.line.len() + piece.len() > MAX_LINE {
+                    self.overlong = true;
+                    self.line.clear();
+                } else {
+                    self.line.extend_from_slice(piece);
+                }
+            }
+            let used = piece.len() + usize::from(newline);
+            offset += used as u64;
+            self.position = offset;
+            rest = &rest[used..];
+            if newline {
+                self.end_line(sink);
+            }
+        }
+    }
+
+    fn finish(&mut self, sink: &mut Sink) {
+        if !self.line.is_empty() || self.block.is_some() {
+            self.end_line(sink);
+        }
+        self.emit(sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::scan_memory;
+
+    const SECRET: &[u8] = b"sk_live_51Hx9QpT2vWm8RkZe4Lc";
+
+    #[test]
+    fn soft_line_breaks_are_joined_and_escapes_decoded() {
+        // Python's quopri, as mail clients write it: 76-column lines with soft breaks.
+        let mut body = b"Hello team,\r\nthe new key =E2=80=94 please rotate after use: ".to_vec();
+        body.extend_from_slice(&b"x".repeat(10));
+        let mut text = String::from_utf8(body).unwrap();
+        text.push_str(&String::from_utf8_lossy(SECRET));
+        text.push_str(" thanks\r\n");
+        let mut encoded = String::new();
+        for line in text.split("\r\n") {
+            let mut width = 0;
+            for ch in line.bytes() {
+                if width == 75 {
+                    encoded.push_str("=\r\n");
+                    width = 0;
+                }
+                encoded.push(ch as char);
+                width += 1;
+            }
+            encoded.push_str("\r\n");
+        }
+        let sample = format!(
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{encoded}"
+        );
+        assert!(memchr::memmem::find(sample.as_bytes(), SECRET).is_none());
+        let places = scan_memory(SECRET, "mail.eml", sample.as_bytes()).places();
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert!(
+            places[0].0.starts_with("mail.eml › quoted-printable@"),
+            "{places:?}"
+        );
+    }
+}
