@@ -19,6 +19,9 @@ pub struct Finding {
     /// For content found in a git object: which commits, paths and refs hold it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<crate::source::git::GitProvenance>,
+    /// For content read from an object store or registry: the store's names for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<crate::source::provenance::StoreProvenance>,
 }
 
 /// Where a finding is: a chain of containers from the scanned root down to the bytes.

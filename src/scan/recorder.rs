@@ -38,6 +38,8 @@ pub struct Recorder<'m> {
     /// Repositories met by the walk, and object files left to the git object scan.
     pub git: crate::source::git::Registry,
     archive_limits: crate::source::archive::ArchiveLimits,
+    /// Proofs of earlier scans to reuse, and this scan's to record (`--cache`).
+    pub cache: Option<crate::cache::Cache>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -71,6 +73,7 @@ impl<'m> Recorder<'m> {
             progress,
             git: crate::source::git::Registry::default(),
             archive_limits,
+            cache: None,
         }
     }
 
@@ -114,6 +117,7 @@ impl<'m> Recorder<'m> {
                 column: hit.column,
             },
             git: None,
+            store: None,
         }
     }
 
@@ -206,7 +210,10 @@ impl<'m> Recorder<'m> {
                     .manifest
                     .into_inner()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                coverage.digest = subjects::root_digest(&coverage.kind, manifest);
+                // A store root's digest is its listing's, set by its source.
+                if coverage.digest.is_none() {
+                    coverage.digest = subjects::root_digest(&coverage.kind, manifest);
+                }
                 coverage
             })
             .collect();

@@ -186,7 +186,7 @@ fn relative_key(root: &Path, path: &Path) -> String {
 
 /// Opens and scans one regular file, recording why if it cannot.
 pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
-    if let Some((file, _size)) = open_or_record(ctx, path) {
+    if let Some((file, _metadata)) = open_or_record(ctx, path) {
         scan_opened(ctx, &[display(path)], file, buffer);
     }
 }
@@ -200,10 +200,28 @@ fn scan_file_into_manifest(
     hash: bool,
     buffer: &mut ScanBuffer,
 ) {
-    let Some((file, size)) = open_or_record(ctx, path) else {
+    let chain = [display(path)];
+    let cache = ctx.recorder.cache.as_ref();
+    // A proof is looked up before the file is opened, so an unchanged file costs one stat.
+    if let Some((reuse, size)) = cache.and_then(|cache| reusable(cache, &chain[0], path)) {
+        // Proven absent before and unchanged since: listed, not read (a content digest is
+        // reused only if it was recorded; otherwise the manifest says `-` for it).
+        let content = reuse.content.filter(|_| hash);
+        ctx.recorder.manifest_entry(
+            ctx.root,
+            ManifestEntry {
+                path: relative,
+                size,
+                content,
+            },
+        );
+        return;
+    }
+    let Some((file, metadata)) = open_or_record(ctx, path) else {
         return;
     };
-    let chain = [display(path)];
+    let size = metadata.len();
+    let unit = crate::cache::unit::file(&chain[0], &metadata);
     let content = if hash {
         // Hashed in the same read: the file is then read as a stream (a zip in it is
         // buffered within the archive memory limit instead of read in place).
@@ -216,6 +234,9 @@ fn scan_file_into_manifest(
         scan_opened(ctx, &chain, file, buffer);
         None
     };
+    if let Some(cache) = cache {
+        cache.offer(&unit, chain[0].clone(), content);
+    }
     ctx.recorder.manifest_entry(
         ctx.root,
         ManifestEntry {
@@ -226,11 +247,25 @@ fn scan_file_into_manifest(
     );
 }
 
-/// The opened file and its size, or `None` once the reason it was not opened is recorded.
-fn open_or_record(ctx: Context, path: &Path) -> Option<(File, u64)> {
+/// The cache's proof for the regular file at `path` and its size, if it is unchanged.
+fn reusable(
+    cache: &crate::cache::Cache,
+    name: &str,
+    path: &Path,
+) -> Option<(crate::cache::Reuse, u64)> {
+    let metadata = std::fs::symlink_metadata(path).ok()?;
+    if !metadata.file_type().is_file() {
+        return None;
+    }
+    let reuse = cache.lookup(&crate::cache::unit::file(name, &metadata))?;
+    Some((reuse, metadata.len()))
+}
+
+/// The opened file and its metadata, or `None` once the reason it was not opened is recorded.
+fn open_or_record(ctx: Context, path: &Path) -> Option<(File, std::fs::Metadata)> {
     let recorder = ctx.recorder;
     match open_regular(path) {
-        Ok(Opened::Regular(file, size)) => Some((file, size)),
+        Ok(Opened::Regular(file, metadata)) => Some((file, metadata)),
         Ok(Opened::Special) => {
             recorder.skipped(ctx.root, SkipReason::SpecialFile, display(path));
             None
@@ -253,7 +288,7 @@ fn open_or_record(ctx: Context, path: &Path) -> Option<(File, u64)> {
 }
 
 enum Opened {
-    Regular(File, u64),
+    Regular(File, std::fs::Metadata),
     Special,
 }
 
@@ -264,7 +299,7 @@ fn open_regular(path: &Path) -> std::io::Result<Opened> {
         .open(path)?;
     let metadata = file.metadata()?;
     if metadata.file_type().is_file() {
-        Ok(Opened::Regular(file, metadata.len()))
+        Ok(Opened::Regular(file, metadata))
     } else {
         Ok(Opened::Special)
     }

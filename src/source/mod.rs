@@ -13,6 +13,9 @@ pub mod archive;
 pub mod content;
 pub mod fs;
 pub mod git;
+pub mod oci;
+pub mod provenance;
+pub mod s3;
 
 use crate::scan::recorder::Recorder;
 
