@@ -58,10 +58,18 @@ impl Pusher {
         json!({"mediaType": "application/octet-stream", "digest": digest, "size": bytes.len()})
     }
 
-    fn manifest(&self, reference: &str, media_type: &str, document: &serde_json::Value) -> serde_json::Value {
+    fn manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        document: &serde_json::Value,
+    ) -> serde_json::Value {
         let bytes = serde_json::to_vec(document).expect("json");
         self.agent
-            .put(&format!("{}/v2/{}/manifests/{reference}", self.base, self.repo))
+            .put(&format!(
+                "{}/v2/{}/manifests/{reference}",
+                self.base, self.repo
+            ))
             .header("Content-Type", media_type)
             .send(&bytes[..])
             .expect("put manifest");
@@ -69,7 +77,12 @@ impl Pusher {
         json!({"mediaType": media_type, "digest": digest, "size": bytes.len()})
     }
 
-    fn image(&self, reference: &str, config: &serde_json::Value, layers: &[serde_json::Value]) -> serde_json::Value {
+    fn image(
+        &self,
+        reference: &str,
+        config: &serde_json::Value,
+        layers: &[serde_json::Value],
+    ) -> serde_json::Value {
         let config = self.blob(&serde_json::to_vec(config).expect("json"));
         let mut config = config;
         config["mediaType"] = json!("application/vnd.oci.image.config.v1+json");
@@ -87,7 +100,9 @@ fn tar_of(path: &str, content: &[u8]) -> Vec<u8> {
     header.set_size(content.len() as u64);
     header.set_mode(0o644);
     header.set_cksum();
-    builder.append_data(&mut header, path, content).expect("tar member");
+    builder
+        .append_data(&mut header, path, content)
+        .expect("tar member");
     builder.into_inner().expect("tar")
 }
 
@@ -123,7 +138,10 @@ fn every_tag_index_config_and_layer_is_read_and_shared_layers_once() {
     let clean_layer = gzip(&tar_of("bin/tool", b"no secret here"));
     // zstd keeps short literals as they are, so only the gzip layer hides the secret; the
     // zstd finding is shown to come from decoding by its path inside the layer's tar.
-    assert!(memchr::memmem::find(&shared_layer, &secret).is_none(), "sample holds the secret raw");
+    assert!(
+        memchr::memmem::find(&shared_layer, &secret).is_none(),
+        "sample holds the secret raw"
+    );
     let mut shared = push.blob(&shared_layer);
     shared["mediaType"] = json!("application/vnd.oci.image.layer.v1.tar+gzip");
     let mut zstd_desc = push.blob(&zstd_layer);
@@ -132,7 +150,11 @@ fn every_tag_index_config_and_layer_is_read_and_shared_layers_once() {
     clean["mediaType"] = json!("application/vnd.oci.image.layer.v1.tar+gzip");
 
     // v1: the secret in the config (ENV) and in the shared layer; v2: the shared layer only.
-    push.image("v1", &config(&[format!("API_TOKEN={text}")]), &[clean.clone(), shared.clone()]);
+    push.image(
+        "v1",
+        &config(&[format!("API_TOKEN={text}")]),
+        &[clean.clone(), shared.clone()],
+    );
     push.image("v2", &config(&["PATH=/bin".into()]), &[shared.clone()]);
     // multi: an index whose arm64 image has the zstd layer.
     let amd = push.image("amd", &config(&[]), &[clean.clone()]);
@@ -145,29 +167,61 @@ fn every_tag_index_config_and_layer_is_read_and_shared_layers_once() {
 
     let target = format!("oci://127.0.0.1:{}/team/app", registry.port);
     let scan = scan_with_secrets(&[&secret], &[], &["--threads", "2", &target]);
-    assert_eq!(scan.verdict(), "found", "{}", String::from_utf8_lossy(&scan.output.stderr));
+    assert_eq!(
+        scan.verdict(),
+        "found",
+        "{}",
+        String::from_utf8_lossy(&scan.output.stderr)
+    );
     let findings = scan.findings();
     let by_role = |role: &str| -> Vec<&serde_json::Value> {
-        findings.iter().filter(|f| f["store"]["role"] == role).collect()
+        findings
+            .iter()
+            .filter(|f| f["store"]["role"] == role)
+            .collect()
     };
     let config_hits = by_role("config");
     assert_eq!(config_hits.len(), 1, "{findings:?}");
     assert_eq!(config_hits[0]["store"]["tags"], json!(["v1"]));
     let layer_hits = by_role("layer");
-    assert_eq!(layer_hits.len(), 2, "the shared layer once, the zstd layer once: {findings:?}");
+    assert_eq!(
+        layer_hits.len(),
+        2,
+        "the shared layer once, the zstd layer once: {findings:?}"
+    );
     let shared_hit = layer_hits
         .iter()
         .find(|f| f["store"]["digest"] == shared["digest"])
         .expect("shared layer finding");
     assert_eq!(shared_hit["store"]["tags"], json!(["v1", "v2"]));
-    assert_eq!(shared_hit["location"]["chain"].as_array().unwrap().last().unwrap(), "app/.env");
+    assert_eq!(
+        shared_hit["location"]["chain"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        "app/.env"
+    );
     let zstd_hit = layer_hits
         .iter()
         .find(|f| f["store"]["digest"] == zstd_desc["digest"])
         .expect("zstd layer finding");
-    assert_eq!(zstd_hit["location"]["chain"].as_array().unwrap().last().unwrap(), "etc/token");
-    assert!(zstd_hit["store"]["tags"].as_array().unwrap().contains(&json!("multi")));
-    assert!(zstd_hit["store"]["manifests"].as_array().unwrap().contains(&arm["digest"]));
+    assert_eq!(
+        zstd_hit["location"]["chain"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        "etc/token"
+    );
+    assert!(zstd_hit["store"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("multi")));
+    assert!(zstd_hit["store"]["manifests"]
+        .as_array()
+        .unwrap()
+        .contains(&arm["digest"]));
     assert!(scan.gaps().is_empty(), "{:?}", scan.gaps());
     let root = &scan.report["coverage"]["roots"][0];
     assert_eq!(root["kind"], "oci-repository");
