@@ -152,8 +152,18 @@ fn merge_store(merged: &mut RootCoverage, part: &RootCoverage) {
         }
         Some(store) => {
             store.units_read += part_store.units_read;
-            if merged.digest != part.digest {
+            if merged.digest != part.digest || store.versions != part_store.versions {
+                // The store changed between the shards' listings: no one state was covered.
                 merged.digest = None;
+                merged.gaps.push(crate::coverage::Gap {
+                    kind: crate::coverage::GapKind::Changed,
+                    chain: vec![merged.root.clone()],
+                    reason: format!(
+                        "the shards of {} listed different contents (the store changed during \
+                         the sweep): sweep it again",
+                        merged.root
+                    ),
+                });
             }
         }
     }
