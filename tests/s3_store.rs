@@ -309,11 +309,15 @@ fn a_cached_sweep_reuses_unchanged_versions_and_reads_new_ones() {
         return;
     }
     let secret = secret();
-    seed("cachedbucket", &secret, "\
+    seed(
+        "cachedbucket",
+        &secret,
+        "\
 s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={'Status': 'Enabled'})
 s3.put_object(Bucket=bucket, Key='a.txt', Body=b'one')
 s3.put_object(Bucket=bucket, Key='b.txt', Body=b'two')
-");
+",
+    );
     let cache = tempfile::tempdir().unwrap();
     let dir = cache.path().to_str().unwrap();
     let first = scan_with_secrets(&[&secret], &[], &["--cache", dir, "s3://cachedbucket"]);
@@ -323,7 +327,11 @@ s3.put_object(Bucket=bucket, Key='b.txt', Body=b'two')
     assert_eq!(second.report["cache"]["units_reused"], 2);
     assert_eq!(second.report["summary"]["files_scanned"], 0);
     // A new version is a new unit: read, and found.
-    seed("cachedbucket", &secret, "s3.put_object(Bucket=bucket, Key='a.txt', Body=secret)\n");
+    seed(
+        "cachedbucket",
+        &secret,
+        "s3.put_object(Bucket=bucket, Key='a.txt', Body=secret)\n",
+    );
     let third = scan_with_secrets(&[&secret], &[], &["--cache", dir, "s3://cachedbucket"]);
     assert_eq!(third.verdict(), "found");
     assert_eq!(third.report["cache"]["units_reused"], 2);

@@ -106,6 +106,14 @@ pub struct ScanArgs {
     #[arg(long)]
     content_digests: bool,
 
+    #[command(flatten)]
+    stores: Box<StoreArgs>,
+}
+
+/// Options for store targets (`s3://`, `oci://`) and incremental sweeps (boxed: the scan
+/// arguments are large enough already).
+#[derive(Debug, Args)]
+struct StoreArgs {
     /// Which versions of s3:// objects are read: every version (current, noncurrent, behind
     /// delete markers) or only current ones; recorded in the report.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
@@ -182,8 +190,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         },
         progress: !args.quiet,
         stores: scan::StoreOptions {
-            s3_versions: args.s3_versions,
-            cache: args.cache,
+            s3_versions: args.stores.s3_versions,
+            cache: args.stores.cache,
         },
     };
     let report = scan::run_with_ledger(&options, &secrets, salt, ledger.as_ref())?;

@@ -210,8 +210,11 @@ impl<'m> Recorder<'m> {
                     .manifest
                     .into_inner()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                // A store root's digest is its listing's, set by its source.
-                if coverage.digest.is_none() {
+                // A store root's digest is its listing's, set by its source (none if the
+                // listing was incomplete): never a digest of an empty file manifest.
+                let is_store =
+                    coverage.kind.starts_with("s3-") || coverage.kind.starts_with("oci-");
+                if !is_store {
                     coverage.digest = subjects::root_digest(&coverage.kind, manifest);
                 }
                 coverage

@@ -55,7 +55,7 @@ impl Client {
     pub fn new(config: S3Config, bucket: &str) -> anyhow::Result<Client> {
         let bucket = Bucket::new(
             config.endpoint.clone(),
-            config.style.clone(),
+            config.style,
             bucket.to_string(),
             config.region.clone(),
         )
