@@ -71,6 +71,9 @@ pub struct Cache {
     offered: Mutex<Vec<Offer>>,
     reused: Mutex<Vec<i64>>,
     warning: Option<String>,
+    /// Whether the cache file on disk is this engine's, under this salt (so a sweep that
+    /// proved nothing new need not rewrite it).
+    loaded: bool,
 }
 
 impl Cache {
@@ -93,6 +96,7 @@ impl Cache {
                 (None, Some(warning))
             }
         };
+        let loaded = previous.is_some();
         let salt = previous
             .as_ref()
             .and_then(|p| Salt::from_hex(&p.salt))
@@ -125,6 +129,7 @@ impl Cache {
             offered: Mutex::new(Vec::new()),
             reused: Mutex::new(Vec::new()),
             warning,
+            loaded,
         }
     }
 
@@ -181,10 +186,11 @@ impl Cache {
             }
         };
         let mut recorded = 0;
+        let mut changed = !self.loaded;
         if trust_new {
             for offer in offered {
                 if troubled.contains(&offer.head) {
-                    next.entries.remove(&offer.hash);
+                    changed |= next.entries.remove(&offer.hash).is_some();
                     continue;
                 }
                 next.entries.insert(
@@ -198,9 +204,15 @@ impl Cache {
                 recorded += 1;
             }
         }
+        changed |= recorded > 0;
         drop_unused_sets(&mut next);
         let mut warning = self.warning;
-        if let Err(error) = file::write(&self.dir, &next) {
+        let written = if changed {
+            file::write(&self.dir, &next)
+        } else {
+            Ok(())
+        };
+        if let Err(error) = written {
             let message = format!(
                 "could not write the cache at {}: {error}; the next scan reads everything again",
                 file::path(&self.dir).display()
