@@ -28,7 +28,8 @@ sweep() {
   /usr/bin/time -f "%e %U %S" -o "$work/$1.time" ./target/release/scour scan --quiet \
     --secret-file "$work/secret" --cache "$work/cache" --format json -o "$work/$1.json" \
     "$work/tree" || true
-  read -r wall user sys < "$work/$1.time"
+  # (time prefixes a line when scour exits non-zero; the figures are the last line)
+  read -r wall user sys < <(tail -n 1 "$work/$1.time")
   echo "$wall $(echo "$user + $sys" | bc)"
 }
 read -r first_wall first_cpu < <(sweep first)
