@@ -45,6 +45,11 @@ pub enum GapKind {
     /// It kept changing while it was read or listed (rewritten, replaced, entries renamed
     /// in or out), so what was read may not be what is there.
     ChangedDuringScan,
+    /// A stored object in an archive storage class (Glacier, Deep Archive) that cannot be
+    /// read until it is restored.
+    Archived,
+    /// It changed between being listed and being read (a store object's ETag changed).
+    Changed,
 }
 
 /// Something that should have been scanned and was not, or not completely.
@@ -128,6 +133,26 @@ pub struct RootCoverage {
     /// statement's subject for this root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<crate::evidence::subjects::RootDigest>,
+    /// For an object store or registry root: what its listing held and what was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreCoverage>,
+}
+
+/// What a store root (an S3 bucket or prefix, an OCI repository) held and what was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCoverage {
+    /// `all` (every version, also behind delete markers) or `current`; for OCI `tags`.
+    pub versions_mode: String,
+    /// Distinct keys (S3) or manifests (OCI) listed.
+    pub objects: u64,
+    /// Object versions (S3) or blobs (OCI: configs and layers) listed.
+    pub versions: u64,
+    /// Delete markers listed (they hold no bytes; the versions behind them are read).
+    pub delete_markers: u64,
+    /// Bytes of the listed versions or blobs, as the store reported them.
+    pub bytes_listed: u64,
+    /// Versions or blobs this shard owns and read (or reused from the cache).
+    pub units_read: u64,
 }
 
 /// High-entropy content accepted as unreadable by the user's choice (`--allow-opaque`).

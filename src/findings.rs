@@ -25,6 +25,9 @@ pub struct Finding {
     /// places a secret is in, not to how often it repeats there).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more: u64,
+    /// For content read from an object store or registry: the store's names for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<crate::source::provenance::StoreProvenance>,
 }
 
 fn is_zero(value: &u64) -> bool {

@@ -13,6 +13,7 @@
 //!
 //! [`scan::run`] wires the stages together; [`cli`] is the command line over it.
 
+pub mod cache;
 pub mod cli;
 pub mod coverage;
 pub mod evidence;

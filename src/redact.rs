@@ -309,6 +309,7 @@ impl Redactor {
                 },
                 git: None,
                 more: 0,
+                store: None,
             });
         }
         if added.is_empty() {

@@ -113,6 +113,25 @@ pub struct ScanArgs {
     /// single-file PATH is always hashed).
     #[arg(long)]
     content_digests: bool,
+
+    #[command(flatten)]
+    stores: Box<StoreArgs>,
+}
+
+/// Options for store targets (`s3://`, `oci://`) and incremental sweeps (boxed: the scan
+/// arguments are large enough already).
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Which versions of s3:// objects are read: every version (current, noncurrent, behind
+    /// delete markers) or only current ones; recorded in the report.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "all")]
+    s3_versions: crate::source::s3::listing::VersionsMode,
+
+    /// Reuse proofs of absence from earlier scans kept in DIR, and record this scan's: units
+    /// (files, object versions, blobs) unchanged since, checked for every secret of this scan
+    /// by the same engine, are not read again. The report says how many were reused.
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
@@ -181,6 +200,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             allow_opaque: args.allow_opaque,
         },
         progress: !args.quiet,
+        stores: scan::StoreOptions {
+            s3_versions: args.stores.s3_versions,
+            cache: args.stores.cache,
+        },
     };
     let report = scan::run_with_ledger(&options, &secrets, salt, ledger.as_ref())?;
     drop(secrets);

@@ -139,6 +139,36 @@ fn same_sweep(a_name: &str, a: &Report, b_name: &str, b: &Report) -> anyhow::Res
     Ok(())
 }
 
+/// Every shard of a store lists the whole store and reads only its part: the listing (its
+/// counts and manifest digest) is kept once if all shards agree, the parts read are added.
+fn merge_store(merged: &mut RootCoverage, part: &RootCoverage) {
+    let Some(part_store) = &part.store else {
+        return;
+    };
+    match &mut merged.store {
+        None => {
+            merged.store = Some(part_store.clone());
+            merged.digest = part.digest.clone();
+        }
+        Some(store) => {
+            store.units_read += part_store.units_read;
+            if merged.digest != part.digest || store.versions != part_store.versions {
+                // The store changed between the shards' listings: no one state was covered.
+                merged.digest = None;
+                merged.gaps.push(crate::coverage::Gap {
+                    kind: crate::coverage::GapKind::Changed,
+                    chain: vec![merged.root.clone()],
+                    reason: format!(
+                        "the shards of {} listed different contents (the store changed during \
+                         the sweep): sweep it again",
+                        merged.root
+                    ),
+                });
+            }
+        }
+    }
+}
+
 fn combine(reports: &[&Report]) -> anyhow::Result<Report> {
     let first = reports[0];
     let mut roots: Vec<RootCoverage> = first
@@ -175,6 +205,7 @@ fn combine(reports: &[&Report]) -> anyhow::Result<Report> {
                 .repositories
                 .extend(part.repositories.iter().cloned());
             merged.archives.extend(part.archives.iter().cloned());
+            merge_store(merged, part);
         }
     }
     for root in &mut roots {

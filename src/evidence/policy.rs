@@ -45,6 +45,13 @@ pub struct Policy {
     /// How many distinct allowed keys must have signed (separation of duties).
     #[serde(default = "one")]
     pub min_signers: usize,
+    /// Forbid reports that reused proofs of earlier scans (`scan --cache`): every unit
+    /// must have been read by this scan.
+    #[serde(default)]
+    pub forbid_cache_reuse: bool,
+    /// The oldest proof a report may reuse from an earlier scan, in days.
+    #[serde(default)]
+    pub max_reused_proof_age_days: Option<u32>,
 }
 
 fn one() -> usize {
@@ -62,6 +69,8 @@ impl Default for Policy {
             min_scour_version: None,
             allowed_signers: Vec::new(),
             min_signers: 1,
+            forbid_cache_reuse: false,
+            max_reused_proof_age_days: None,
         }
     }
 }
@@ -133,6 +142,36 @@ impl Policy {
             })
     }
 
+    /// Checks on proofs the scan reused from a `--cache` instead of reading the units.
+    fn cache_reuse(&self, report: &Report, now: DateTime<Utc>) -> Vec<Check> {
+        let reused = report.cache.as_ref().map_or(0, |c| c.units_reused);
+        let oldest = report.cache.as_ref().and_then(|c| c.reused_proven_from);
+        let mut checks = Vec::new();
+        if self.forbid_cache_reuse {
+            checks.push(Check::new(
+                "no cache reuse",
+                reused == 0,
+                format!("{reused} unit(s) were not read but reused from an earlier scan's proof"),
+            ));
+        }
+        if let Some(days) = self.max_reused_proof_age_days {
+            let age = oldest.map(|at| now - at);
+            checks.push(Check::new(
+                "reused proof age",
+                age.is_none_or(|age| age <= chrono::Duration::days(i64::from(days))),
+                match (oldest, age) {
+                    (Some(at), Some(age)) => format!(
+                        "the oldest reused proof was made {} ({} day(s) ago); the policy allows {days}",
+                        at.to_rfc3339(),
+                        age.num_days()
+                    ),
+                    _ => "no proof was reused".to_string(),
+                },
+            ));
+        }
+        checks
+    }
+
     /// Judges the report itself (signatures are judged by the verifier).
     pub fn judge(&self, report: &Report, secrets: &[Secret], now: DateTime<Utc>) -> Vec<Check> {
         let mut checks = vec![self.verdict(report), whole(report)];
@@ -161,6 +200,7 @@ impl Policy {
                 ),
             ));
         }
+        checks.extend(self.cache_reuse(report, now));
         if let Some(minimum) = &self.min_scour_version {
             let passed = version_tuple(&report.tool.version) >= version_tuple(minimum);
             checks.push(Check::new(

@@ -99,6 +99,8 @@ pub enum DigestBinds {
     Content,
     Manifest,
     ManifestWithContent,
+    /// An object store's listing: (key, version id, ETag, size) per object version.
+    StoreManifest,
 }
 
 impl DigestBinds {
@@ -114,6 +116,11 @@ impl DigestBinds {
                 "SHA-256 of the manifest of the regular files scanned: lines \
                  `<SHA-256 of the file's bytes> <size> <path as JSON string relative to the \
                  root>`, sorted by path; binds names, sizes and contents"
+            }
+            DigestBinds::StoreManifest => {
+                "SHA-256 of the manifest of the object versions listed: lines `<ETag or digest> \
+                 <size> <version id> <key as JSON string>`, sorted by key then version; binds \
+                 every version's name and the store's content identity (ETag, or OCI digest)"
             }
         }
     }

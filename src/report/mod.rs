@@ -36,6 +36,9 @@ pub struct Report {
     /// The revocation ledger a scan used, and what hash mode cannot see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerRecord>,
+    /// The `--cache` a scan used: how many units it reused, proven when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::CacheRecord>,
 }
 
 /// Which ledger a scan looked for, exactly, and the limits of looking by hash.
@@ -119,6 +122,9 @@ pub struct ScanRecord {
     /// Whether opaque content was accepted instead of recorded as gaps (`--allow-opaque`).
     #[serde(default)]
     pub allow_opaque: bool,
+    /// For `s3://` targets: `all` versions (the default) or only `current` ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_versions: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +173,7 @@ impl Report {
             findings,
             coverage,
             ledger: None,
+            cache: None,
         }
     }
 }

@@ -40,6 +40,33 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Everything (files and whole histories), or only staged changes or a commit range.
     pub git: crate::source::git::GitMode,
+    /// How `s3://` and `oci://` targets are read, and the `--cache` to reuse proofs from.
+    pub stores: StoreOptions,
+}
+
+/// Options for store targets and incremental sweeps.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    pub s3_versions: crate::source::s3::listing::VersionsMode,
+    pub cache: Option<PathBuf>,
+}
+
+/// A scan target: a local path, or a store named by URL.
+enum Target {
+    Local,
+    S3(crate::source::s3::location::S3Location),
+    Oci(crate::source::oci::reference::OciTarget),
+}
+
+fn target_of(path: &std::path::Path) -> anyhow::Result<Target> {
+    let text = path.to_string_lossy();
+    if let Some(parsed) = crate::source::s3::location::S3Location::parse(&text) {
+        return Ok(Target::S3(parsed.map_err(anyhow::Error::msg)?));
+    }
+    if let Some(parsed) = crate::source::oci::reference::OciTarget::parse(&text) {
+        return Ok(Target::Oci(parsed.map_err(anyhow::Error::msg)?));
+    }
+    Ok(Target::Local)
 }
 
 /// Runs a scan. Fails only before scanning starts (a missing root, a bad glob); everything
@@ -80,22 +107,40 @@ pub fn run_with_ledger(
     let excludes = Excludes::new(&options.walk.excludes)?;
     let matcher: &Matcher = &matcher;
     let progress = progress::Progress::new(options.progress);
-    let recorder = Recorder::new(
+    let mut recorder = Recorder::new(
         matcher,
         secret_ids,
         roots,
         progress,
         options.archive_limits.clone(),
     );
+    recorder.cache = options
+        .stores
+        .cache
+        .as_ref()
+        .map(|dir| open_cache(dir, options, secrets, ledger));
+    let mut provenance = std::collections::HashMap::new();
     if options.git == crate::source::git::GitMode::Everything {
-        scan_everything(options, &recorder, &excludes);
+        provenance = scan_everything(options, &recorder, &excludes);
     } else {
         for (index, path) in options.paths.iter().enumerate() {
             crate::source::git::scan_mode(&recorder, index, path, &options.git)?;
         }
     }
-    let (findings, mut coverage) = recorder.finish();
+    let cache = recorder.cache.take();
+    let (mut findings, mut coverage) = recorder.finish();
+    crate::source::provenance::attach(&mut findings, &provenance);
     record_partly_decoded_runs(matcher, &mut coverage);
+    let cache_record = cache.map(|cache| {
+        let troubled = findings
+            .iter()
+            .filter_map(|f| f.location.chain.first())
+            .chain(coverage.gaps().filter_map(|g| g.chain.first()))
+            .cloned()
+            .collect();
+        let partly = matcher.extractor().map_or(0, |e| e.truncated_runs());
+        cache.finish(&troubled, partly == 0)
+    });
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
     let ledger_record = ledger.map(|ledger| ledger_record(ledger, matcher));
     let mut report = Report::new(
@@ -119,11 +164,17 @@ pub fn run_with_ledger(
             shard: (!options.walk.shard.is_whole()).then_some(options.walk.shard),
             content_digests: options.walk.content_digests,
             allow_opaque: options.archive_limits.allow_opaque,
+            s3_versions: options
+                .paths
+                .iter()
+                .any(|p| matches!(target_of(p), Ok(Target::S3(_))))
+                .then(|| options.stores.s3_versions.name().to_string()),
         },
         findings,
         coverage,
     );
     report.ledger = ledger_record;
+    report.cache = cache_record;
     // The one pass every string of the report goes through before it is rendered or signed.
     redactor.report(report)
 }
@@ -166,14 +217,67 @@ fn ledger_record(ledger: &Ledger, matcher: &Matcher) -> LedgerRecord {
     }
 }
 
-/// Walks every root, then reads every object of every repository the walks met.
-fn scan_everything(options: &ScanOptions, recorder: &Recorder, excludes: &Excludes) {
+/// The cache for this scan's secrets (plaintext and ledger entries) and engine.
+fn open_cache(
+    dir: &std::path::Path,
+    options: &ScanOptions,
+    secrets: &[Secret],
+    ledger: Option<&Ledger>,
+) -> crate::cache::Cache {
+    let mut checked: Vec<Vec<u8>> = secrets.iter().map(|s| s.expose().to_vec()).collect();
+    let mut rules = Vec::new();
+    if let Some(ledger) = ledger {
+        checked.extend(
+            ledger
+                .entries
+                .iter()
+                .map(|e| format!("ledger:{}", e.id).into_bytes()),
+        );
+        if let Ok(set) = RuleSet::builtin() {
+            rules = set.rules().iter().map(|r| r.id.clone()).collect();
+        }
+    }
+    let engine = crate::cache::engine::digest(&options.archive_limits, &rules);
+    let views: Vec<&[u8]> = checked.iter().map(Vec::as_slice).collect();
+    let cache = crate::cache::Cache::open(dir.to_path_buf(), engine, &views);
+    // The copies of the secrets' bytes are wiped now that only fingerprints are kept.
+    for mut bytes in checked {
+        zeroize::Zeroize::zeroize(&mut bytes);
+    }
+    cache
+}
+
+/// Walks or lists every root, then reads every object of every repository the walks met.
+/// Returns the store provenance of what the store roots read, by chain head.
+fn scan_everything(
+    options: &ScanOptions,
+    recorder: &Recorder,
+    excludes: &Excludes,
+) -> std::collections::HashMap<String, crate::source::provenance::StoreProvenance> {
+    let mut provenance = std::collections::HashMap::new();
     for (index, path) in options.paths.iter().enumerate() {
         let ctx = Context {
             recorder,
             root: index,
         };
-        fs::scan_root(ctx, path, &options.walk, excludes);
+        match target_of(path) {
+            Ok(Target::S3(location)) => {
+                let s3 = crate::source::s3::S3Options {
+                    versions: options.stores.s3_versions,
+                    threads: options.walk.threads,
+                    shard: options.walk.shard,
+                };
+                provenance.extend(crate::source::s3::scan_root(ctx, &location, &s3));
+            }
+            Ok(Target::Oci(target)) => {
+                let oci = crate::source::oci::OciOptions {
+                    threads: options.walk.threads,
+                    shard: options.walk.shard,
+                };
+                provenance.extend(crate::source::oci::scan_root(ctx, &target, &oci));
+            }
+            _ => fs::scan_root(ctx, path, &options.walk, excludes),
+        }
     }
     // Every repository the walks met: its whole object database, after the walk.
     let walk_outside = |root: usize, git_dir: &std::path::Path| {
@@ -197,6 +301,7 @@ fn scan_everything(options: &ScanOptions, recorder: &Recorder, excludes: &Exclud
         }),
         Err(_) => crate::source::git::scan_registered(recorder, object_filter, &walk_outside),
     }
+    provenance
 }
 
 /// True if `path` lies under `root` (both resolved), so walking `root` already scanned it.
@@ -214,6 +319,23 @@ fn describe_roots(paths: &[PathBuf]) -> anyhow::Result<Vec<RootCoverage>> {
     paths
         .iter()
         .map(|path| {
+            match target_of(path)? {
+                Target::S3(location) => {
+                    return Ok(RootCoverage {
+                        root: location.display(),
+                        kind: "s3-bucket".to_string(),
+                        ..RootCoverage::default()
+                    })
+                }
+                Target::Oci(target) => {
+                    return Ok(RootCoverage {
+                        root: target.display(),
+                        kind: "oci-repository".to_string(),
+                        ..RootCoverage::default()
+                    })
+                }
+                Target::Local => {}
+            }
             let metadata = std::fs::metadata(path).with_context(|| {
                 format!(
                     "cannot scan {}: check the path exists and is readable",

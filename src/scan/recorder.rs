@@ -45,6 +45,8 @@ pub struct Recorder<'m> {
     /// Repositories met by the walk, and object files left to the git object scan.
     pub git: crate::source::git::Registry,
     archive_limits: crate::source::archive::ArchiveLimits,
+    /// Proofs of earlier scans to reuse, and this scan's to record (`--cache`).
+    pub cache: Option<crate::cache::Cache>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -79,6 +81,7 @@ impl<'m> Recorder<'m> {
             progress,
             git: crate::source::git::Registry::default(),
             archive_limits,
+            cache: None,
         }
     }
 
@@ -137,6 +140,7 @@ impl<'m> Recorder<'m> {
             },
             git: None,
             more: 0,
+            store: None,
         }
     }
 
@@ -285,7 +289,13 @@ impl<'m> Recorder<'m> {
                 manifest.reverse();
                 manifest.sort_by(|a, b| a.path.cmp(&b.path));
                 manifest.dedup_by(|later, earlier| later.path == earlier.path);
-                coverage.digest = subjects::root_digest(&coverage.kind, manifest);
+                // A store root's digest is its listing's, set by its source (none if the
+                // listing was incomplete): never a digest of an empty file manifest.
+                let is_store =
+                    coverage.kind.starts_with("s3-") || coverage.kind.starts_with("oci-");
+                if !is_store {
+                    coverage.digest = subjects::root_digest(&coverage.kind, manifest);
+                }
                 coverage
             })
             .collect();

@@ -334,11 +334,32 @@ fn scan_file_into_manifest(
     buffer: &mut ScanBuffer,
     watch: &WalkWatch,
 ) {
+    let name = display(path);
+    let cache = ctx.recorder.cache.as_ref();
+    // A proof is looked up before the file is opened, so an unchanged file costs one stat.
+    if let Some((reuse, size)) = cache.and_then(|cache| reusable(cache, &name, path)) {
+        // Proven absent before and unchanged since: listed, not read (a content digest is
+        // reused only if it was recorded; otherwise the manifest says `-` for it).
+        let content = reuse.content.filter(|_| hash);
+        ctx.recorder.manifest_entry(
+            ctx.root,
+            ManifestEntry {
+                path: relative,
+                size,
+                content,
+            },
+        );
+        return;
+    }
     let mut last_change: Option<String> = None;
     for reads in 1..=READS_OF_A_CHANGING_FILE {
         let Some((file, before)) = open_or_record(ctx, path, Some(watch)) else {
             return;
         };
+        let unit = file
+            .metadata()
+            .ok()
+            .map(|metadata| crate::cache::unit::file(&name, &metadata));
         // A second handle on the same open file: its offset is the read's, and its stamp
         // after the read is the file's then, wherever the path points by that time.
         let observer = file.try_clone();
@@ -384,6 +405,9 @@ fn scan_file_into_manifest(
                 }
                 continue;
             }
+        }
+        if let (Some(cache), Some(unit)) = (cache, unit) {
+            cache.offer(&unit, name.clone(), content.digest);
         }
         ctx.recorder.manifest_entry(
             ctx.root,
@@ -612,4 +636,18 @@ fn is_symlink(path: &Path) -> bool {
 /// Paths in reports are shown lossily if they are not UTF-8.
 pub fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+/// The cache's proof for the regular file at `path` and its size, if it is unchanged.
+fn reusable(
+    cache: &crate::cache::Cache,
+    name: &str,
+    path: &Path,
+) -> Option<(crate::cache::Reuse, u64)> {
+    let metadata = std::fs::symlink_metadata(path).ok()?;
+    if !metadata.file_type().is_file() {
+        return None;
+    }
+    let reuse = cache.lookup(&crate::cache::unit::file(name, &metadata))?;
+    Some((reuse, metadata.len()))
 }

@@ -15,6 +15,9 @@ pub mod content;
 pub mod fs;
 pub mod git;
 pub mod names;
+pub mod oci;
+pub mod provenance;
+pub mod s3;
 pub mod sparse;
 pub mod stability;
 

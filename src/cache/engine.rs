@@ -1,0 +1,22 @@
+//! The engine digest: everything besides the content and the secrets that decides whether
+//! a scan of a unit finds a secret. A proof made by another engine is never reused.
+
+use sha2::{Digest, Sha256};
+
+use crate::matcher::encodings;
+use crate::source::archive::ArchiveLimits;
+
+/// SHA-256 over scour's version, its encodings, the archive limits and (in ledger mode)
+/// the token rules.
+pub fn digest(limits: &ArchiveLimits, rule_ids: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("scour {}\n", env!("CARGO_PKG_VERSION")));
+    for encoding in encodings::all() {
+        hasher.update(format!("encoding {}\n", encoding.name()));
+    }
+    hasher.update(format!("limits {limits:?}\n"));
+    for rule in rule_ids {
+        hasher.update(format!("rule {rule}\n"));
+    }
+    hex::encode(hasher.finalize())
+}
