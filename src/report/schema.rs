@@ -7,8 +7,8 @@ use super::{Report, SCHEMA};
 
 /// The report's JSON Schema (draft 2020-12), with the report's schema URI as `$id`.
 pub fn json_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(Report))
-        .unwrap_or_else(|_| serde_json::Value::Null);
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(Report)).unwrap_or(serde_json::Value::Null);
     if let Some(object) = schema.as_object_mut() {
         object.insert("$id".into(), serde_json::Value::String(SCHEMA.to_string()));
         object.insert(
