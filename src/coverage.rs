@@ -7,7 +7,19 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Why something that should have been scanned was not. Stable names: policies list them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum GapKind {
     /// The operating system refused to open or list it.
@@ -53,7 +65,9 @@ pub enum GapKind {
 }
 
 /// Something that should have been scanned and was not, or not completely.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Gap {
     pub kind: GapKind,
     /// The same chain as a finding's location: a path, then members inside it.
@@ -63,7 +77,19 @@ pub struct Gap {
 }
 
 /// Things deliberately not scanned, by rule or by the user's choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     /// Symbolic links are never followed (their targets are scanned where they live, if
@@ -79,7 +105,7 @@ pub enum SkipReason {
 }
 
 /// How many entries were skipped for one reason, with the first few paths as examples.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub count: u64,
     pub examples: Vec<String>,
@@ -106,7 +132,7 @@ impl Skipped {
 }
 
 /// Everything known about one PATH given on the command line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RootCoverage {
     /// The path as given.
     pub root: String,
@@ -139,7 +165,7 @@ pub struct RootCoverage {
 }
 
 /// What a store root (an S3 bucket or prefix, an OCI repository) held and what was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoreCoverage {
     /// `all` (every version, also behind delete markers) or `current`; for OCI `tags`.
     pub versions_mode: String,
@@ -156,7 +182,7 @@ pub struct StoreCoverage {
 }
 
 /// High-entropy content accepted as unreadable by the user's choice (`--allow-opaque`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpaqueAccepted {
     pub regions: u64,
     pub bytes: u64,
@@ -188,7 +214,7 @@ fn kebab_name(value: &impl Serialize) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Coverage {
     pub roots: Vec<RootCoverage>,
 }

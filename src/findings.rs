@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One occurrence of one secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Short id of the secret's salted fingerprint (see `secrets` in the report).
     pub secret: String,
@@ -35,7 +35,9 @@ fn is_zero(value: &u64) -> bool {
 }
 
 /// Where a finding is: a chain of containers from the scanned root down to the bytes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Location {
     /// The outermost element is a filesystem path; inner ones are members of archives,
     /// git objects and the like, outermost first.

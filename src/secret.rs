@@ -9,6 +9,12 @@
 //! recompute it from the salt stored in the report, and no precomputed table identifies it.
 //! A weak password can still be guessed offline from any verifiable fingerprint; the README
 //! says so.
+//!
+//! A file that holds a private key is one secret, not a list of lines ([`keys`]); a line
+//! of a secrets file that is boilerplate (a PEM armour line, a PEM header) is refused, never
+//! searched for, because it would match every other file of its kind.
+
+pub mod keys;
 
 use std::fmt;
 use std::io::{IsTerminal, Read};
@@ -24,6 +30,15 @@ pub const MIN_SECRET_LEN: usize = 8;
 #[derive(Clone)]
 pub struct Secret {
     bytes: Zeroizing<Vec<u8>>,
+    /// What the fingerprint is computed over, when it is not `bytes`: every part of one
+    /// private key shares its key's identity, so the key is named once.
+    identity: Option<Zeroizing<Vec<u8>>>,
+    /// Where it came from (`environment variable NAME`, `FILE line N`, `key FILE`): a
+    /// stable name chosen by the user, never derived from the secret.
+    source: String,
+    /// A short, stable name for SARIF alerts: `env:NAME`, `file:NAME:LINE`, `key:NAME`
+    /// (the file's name without its directory, which is often a temporary one).
+    name: String,
 }
 
 impl Secret {
@@ -41,16 +56,44 @@ impl Secret {
                 len: bytes.len(),
             });
         }
-        Ok(Secret { bytes })
+        Ok(Secret {
+            bytes,
+            identity: None,
+            source: origin.to_string(),
+            name: origin.to_string(),
+        })
+    }
+
+    /// The same secret under a stable short name (see [`Secret::name`]).
+    pub fn named(mut self, name: String) -> Secret {
+        self.name = name;
+        self
+    }
+
+    /// A short name for the secret that stays the same across runs; no part of the secret.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// One private number of a key: searched for as itself, fingerprinted as the key.
+    pub fn key_part(bytes: Vec<u8>, identity: &[u8], origin: &str) -> Result<Secret, SecretError> {
+        let mut secret = Secret::new(bytes, origin)?;
+        secret.identity = Some(Zeroizing::new(identity.to_vec()));
+        Ok(secret)
     }
 
     pub fn expose(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// Where the secret came from, as the user named it (no part of the secret).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// The salted fingerprint that identifies this secret in a report.
     pub fn fingerprint(&self, salt: &Salt) -> Fingerprint {
-        Fingerprint::compute(salt, &self.bytes)
+        Fingerprint::compute(salt, self.identity.as_deref().unwrap_or(&self.bytes))
     }
 }
 
@@ -73,11 +116,27 @@ pub enum SecretError {
     EnvUnset(String),
     #[error("environment variable {0} is not valid in this platform's encoding")]
     EnvNotUnicode(String),
-    #[error("could not read secrets from {origin}: {source}")]
+    // `cause` is not a `source`: the message says it once, and error chains do not repeat it.
+    #[error("could not read secrets from {origin}: {cause}")]
     Read {
         origin: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
+    #[error(
+        "{origin} line {line} is boilerplate ({what}), not a secret: it would match every file \
+         of its kind. Give a private key as its whole file, or remove the line"
+    )]
+    Boilerplate {
+        origin: String,
+        line: usize,
+        what: &'static str,
+    },
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error(
+        "the two entries differ; nothing was scanned. Run again and type the revoked secret twice"
+    )]
+    PromptMismatch,
     #[error("{0} holds no secret (every line is empty)")]
     NoneInFile(String),
     #[error(
@@ -87,31 +146,86 @@ pub enum SecretError {
     NoneGiven,
 }
 
-/// Reads the value of one environment variable as a secret.
-pub fn from_env(name: &str) -> Result<Secret, SecretError> {
+/// Reads the value of one environment variable as a secret (or as a private key, if it
+/// holds one).
+pub fn from_env(name: &str) -> Result<Vec<Secret>, SecretError> {
     let origin = format!("environment variable {name}");
     match std::env::var_os(name) {
         None => Err(SecretError::EnvUnset(name.to_string())),
         Some(value) => {
             use std::os::unix::ffi::OsStringExt;
-            Secret::new(value.into_vec(), &origin)
+            let value = Zeroizing::new(value.into_vec());
+            let name = format!("env:{name}");
+            match keys::parse(&value, &origin)? {
+                Some(keys) => key_secrets(keys, &origin, &name),
+                None => Ok(vec![Secret::new(value.to_vec(), &origin)?.named(name)]),
+            }
         }
     }
+}
+
+/// The secrets of private keys: each private number, fingerprinted as its key.
+fn key_secrets(
+    keys: Vec<keys::PrivateKey>,
+    origin: &str,
+    name: &str,
+) -> Result<Vec<Secret>, SecretError> {
+    let mut secrets = Vec::new();
+    let several = keys.len() > 1;
+    for (number, key) in keys.into_iter().enumerate() {
+        let key_origin = format!("{origin} ({} key, {})", key.kind, key.form);
+        let key_name = if several {
+            format!("{name}#{}", number + 1)
+        } else {
+            name.to_string()
+        };
+        for (_, part) in &key.parts {
+            secrets.push(
+                Secret::key_part(part.to_vec(), &key.identity, &key_origin)?
+                    .named(key_name.clone()),
+            );
+        }
+    }
+    if secrets.is_empty() {
+        return Err(SecretError::NoneInFile(origin.to_string()));
+    }
+    Ok(secrets)
+}
+
+/// What a line is if it is boilerplate shared by many files rather than a secret.
+fn boilerplate(line: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim();
+    if (text.starts_with("-----BEGIN ") || text.starts_with("-----END ")) && text.ends_with("-----")
+    {
+        return Some("a PEM armour line");
+    }
+    const HEADERS: [&str; 4] = ["Proc-Type:", "DEK-Info:", "Comment:", "Version:"];
+    if HEADERS.iter().any(|h| text.starts_with(h)) {
+        return Some("a PEM header");
+    }
+    None
 }
 
 /// Reads one secret per line from a file, or from standard input when `path` is `-`.
 ///
 /// Line endings (`\n`, `\r\n`) are not part of a secret; other whitespace is, because a
 /// password may begin or end with a space.
+/// A file holding private keys (PEM, OpenSSH, DER, JWK) is read as those keys instead.
 pub fn from_file(path: &Path) -> Result<Vec<Secret>, SecretError> {
     let origin = if path == Path::new("-") {
         "standard input".to_string()
     } else {
         path.display().to_string()
     };
-    let read_error = |source| SecretError::Read {
+    let file_name = match path.file_name() {
+        _ if path == Path::new("-") => "-".to_string(),
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => origin.clone(),
+    };
+    let read_error = |cause| SecretError::Read {
         origin: origin.clone(),
-        source,
+        cause,
     };
     let mut content = Zeroizing::new(Vec::new());
     if path == Path::new("-") {
@@ -124,14 +238,25 @@ pub fn from_file(path: &Path) -> Result<Vec<Secret>, SecretError> {
             .and_then(|mut f| f.read_to_end(&mut content))
             .map_err(read_error)?;
     }
+    if let Some(keys) = keys::parse(&content, &origin)? {
+        return key_secrets(keys, &format!("key {origin}"), &format!("key:{file_name}"));
+    }
     let mut secrets = Vec::new();
     for (number, line) in content.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             continue;
         }
+        if let Some(what) = boilerplate(line) {
+            return Err(SecretError::Boilerplate {
+                origin,
+                line: number + 1,
+                what,
+            });
+        }
         let line_origin = format!("{origin} line {}", number + 1);
-        secrets.push(Secret::new(line.to_vec(), &line_origin)?);
+        let name = format!("file:{file_name}:{}", number + 1);
+        secrets.push(Secret::new(line.to_vec(), &line_origin)?.named(name));
     }
     if secrets.is_empty() {
         return Err(SecretError::NoneInFile(origin));
@@ -139,21 +264,45 @@ pub fn from_file(path: &Path) -> Result<Vec<Secret>, SecretError> {
     Ok(secrets)
 }
 
-/// Asks for the secret on the terminal without echoing it.
+/// Asks for the secret on the terminal without echoing it, twice: a typo would otherwise
+/// "prove" the absence of a secret nobody has.
 pub fn from_prompt() -> Result<Secret, SecretError> {
     if !std::io::stdin().is_terminal() {
         return Err(SecretError::NoneGiven);
     }
-    let mut typed =
-        rpassword::prompt_password("Revoked secret (not echoed): ").map_err(|source| {
-            SecretError::Read {
-                origin: "the terminal prompt".into(),
-                source,
-            }
-        })?;
-    let bytes = typed.as_bytes().to_vec();
+    let first = prompt("Revoked secret (not echoed): ")?;
+    let second = prompt("Type it again to confirm: ")?;
+    Ok(confirm(first, second, "the terminal prompt")?.named("prompt".into()))
+}
+
+fn prompt(text: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+    let mut typed = rpassword::prompt_password(text).map_err(|cause| SecretError::Read {
+        origin: "the terminal prompt".into(),
+        cause,
+    })?;
+    let bytes = Zeroizing::new(typed.as_bytes().to_vec());
     typed.zeroize();
-    Secret::new(bytes, "the terminal prompt")
+    Ok(bytes)
+}
+
+/// The secret if both entries agree; checked before length, so the error never hints at it.
+fn confirm(
+    first: Zeroizing<Vec<u8>>,
+    second: Zeroizing<Vec<u8>>,
+    origin: &str,
+) -> Result<Secret, SecretError> {
+    use subtle_compare::equal;
+    if !equal(&first, &second) {
+        return Err(SecretError::PromptMismatch);
+    }
+    Secret::new(first.to_vec(), origin)
+}
+
+/// Comparison whose time does not depend on where two entries first differ.
+mod subtle_compare {
+    pub fn equal(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
 }
 
 /// Where the secrets of a command come from, as chosen on the command line.
@@ -168,7 +317,7 @@ impl SecretSources {
     pub fn load(&self) -> Result<Vec<Secret>, SecretError> {
         let mut secrets = Vec::new();
         for name in &self.env {
-            secrets.push(from_env(name)?);
+            secrets.extend(from_env(name)?);
         }
         for file in &self.files {
             secrets.extend(from_file(file)?);
@@ -294,5 +443,54 @@ mod tests {
         assert_eq!(secrets.len(), 2);
         assert_eq!(secrets[0].expose(), b" pass word ");
         assert_eq!(secrets[1].expose(), b"second-secret");
+    }
+
+    #[test]
+    fn boilerplate_lines_are_refused_not_searched_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets");
+        std::fs::write(&path, b"token-one-12345\n-----END RSA PRIVATE KEY-----\n").unwrap();
+        assert!(matches!(
+            from_file(&path),
+            Err(SecretError::Boilerplate { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_key_file_is_one_secret_however_many_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\n\
+             MC4CAQAwBQYDK2VwBCIEIBJd7X+7ZfZixkbfLtzFjzwbUf7zXxWhG4nBTKAURteH\n\
+             -----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let secrets = from_file(&path).unwrap();
+        assert_eq!(secrets.len(), 1);
+        assert_eq!(secrets[0].expose().len(), 32);
+        assert!(secrets[0].source().contains("Ed25519"));
+    }
+
+    #[test]
+    fn two_prompt_entries_must_agree() {
+        let a = Zeroizing::new(b"revoked-secret-1".to_vec());
+        let b = Zeroizing::new(b"revoked-secret-2".to_vec());
+        assert!(matches!(
+            confirm(a.clone(), b, "t"),
+            Err(SecretError::PromptMismatch)
+        ));
+        assert_eq!(
+            confirm(a.clone(), a, "t").unwrap().expose(),
+            b"revoked-secret-1"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_says_its_cause_once() {
+        let error = from_file(Path::new("/nonexistent/secret.txt")).unwrap_err();
+        let chained = format!("{:#}", anyhow::Error::from(error));
+        assert_eq!(chained.matches("No such file").count(), 1, "{chained}");
     }
 }

@@ -74,8 +74,9 @@ fn findings_become_schema_valid_sarif_without_the_secret() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
-    // One rule per secret and encoding: secret raw, secret base64, other raw.
-    assert_eq!(rules.len(), 3);
+    // One rule per encoding (raw, base64): a rule id never depends on the secret, so it
+    // stays the same across runs and cannot be tested against a guess.
+    assert_eq!(rules.len(), 2);
     let mut places: Vec<(String, u64)> = results
         .iter()
         .map(|r| {

@@ -38,6 +38,7 @@ fn ledger_scan(ledger: &Path, paths: &[&Path]) -> Scan {
         .unwrap();
     let report_bytes = std::fs::read(&report_path).unwrap_or_default();
     let report = serde_json::from_slice(&report_bytes).unwrap_or(Value::Null);
+    common::assert_valid_report(&report);
     Scan {
         output,
         report,

@@ -22,6 +22,7 @@ fn secret_env_on_a_single_file_finds_and_exits_one() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    common::assert_valid_report(&report);
     assert_eq!(report["verdict"], "found");
     assert_eq!(report["coverage"]["roots"][0]["kind"], "file");
     assert_eq!(report["findings"][0]["location"]["line"], 1);
@@ -42,6 +43,7 @@ fn clean_tree_is_absent_with_exit_zero() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    common::assert_valid_report(&report);
     assert_eq!(report["verdict"], "absent");
     assert_eq!(report["summary"]["gaps"], 0);
     assert_eq!(report["summary"]["files_scanned"], 1);
@@ -178,6 +180,7 @@ fn text_report_and_output_file_never_carry_the_secret() {
     assert!(output.stdout.is_empty());
     let written = std::fs::read(&report_path).unwrap();
     let report: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    common::assert_valid_report(&report);
     assert_eq!(report["summary"]["findings"], 2);
     common::assert_no_window(&written, &secret, "report file");
     common::assert_no_window(&output.stderr, &secret, "stderr");

@@ -26,7 +26,7 @@ use file::{CacheFile, Proof};
 use unit::{UnitKey, RACY_MARGIN_SECS};
 
 /// What the report says about the cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CacheRecord {
     pub dir: String,
     pub engine: String,

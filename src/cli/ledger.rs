@@ -58,6 +58,15 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
         );
     }
     let rules = RuleSet::builtin()?;
+    // `.scour/ledger.jsonl` in a fresh repository: make the directory, as the docs suggest.
+    if let Some(parent) = args.ledger.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            anyhow::anyhow!(
+                "could not create the ledger's directory {}: {e}",
+                parent.display()
+            )
+        })?;
+    }
     let mut ledger = Ledger::open_or_create(&args.ledger)?;
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
     // Hashed look-ups, so adding many secrets is linear, not quadratic, in the ledger's size.

@@ -1,7 +1,11 @@
 //! The command line: one file per subcommand, each turning arguments into a call of the
 //! library and a result into an exit code.
 
+mod color;
+mod config;
 mod countersign;
+mod generate;
+mod hook;
 mod keygen;
 mod ledger;
 mod merge;
@@ -11,7 +15,7 @@ mod scan;
 mod secret_args;
 mod verify;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::verdict::EXIT_ERROR;
 
@@ -27,6 +31,8 @@ struct Cli {
     command: Command,
 }
 
+// One value per process, parsed once: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Scan paths for every encoding of revoked secrets and write a coverage-accounted report.
@@ -45,6 +51,17 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Add a second signature to a signed report (separation of duties).
     Countersign(countersign::CountersignArgs),
+    /// Pre-commit check against the committed ledger (no plaintext), and a git hook installer.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// Shell completions, man pages, and the report's JSON Schema.
+    #[command(subcommand)]
+    Generate(generate::GenerateCommand),
+}
+
+/// The whole command-line definition, for completions and man pages.
+pub(crate) fn command() -> clap::Command {
+    Cli::command()
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -69,6 +86,8 @@ pub fn main() -> i32 {
         Command::Verify(args) => verify::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Countersign(args) => countersign::run(args),
+        Command::Hook(command) => hook::run(command),
+        Command::Generate(command) => generate::run(command),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::color::ColorChoice;
+use super::config::Config;
 use super::output::Destination;
 use super::secret_args::SecretArgs;
 use crate::evidence::keys::PrivateKey;
@@ -75,21 +77,34 @@ pub struct ScanArgs {
     #[arg(long, short)]
     quiet: bool,
 
-    /// Deepest nesting of archives and compression layers opened (`a.tar.gz` is 2).
-    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_depth)]
-    archive_max_depth: u32,
+    /// Colour in the text report: auto (a terminal, unless NO_COLOR is set or TERM=dumb;
+    /// CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 
-    /// Most bytes decompressed from one top-level archive, e.g. 1T, 200G.
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1T")]
-    archive_max_bytes: u64,
+    /// Read defaults (excludes, ledger, limits) from this file instead of .scour.toml at the
+    /// top of the current git work tree. See docs/config.md.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 
-    /// Largest expansion ratio of a top-level archive past its first GiB (zip-bomb defence).
-    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_ratio)]
-    archive_max_ratio: u64,
+    /// Deepest nesting of archives and compression layers opened (`a.tar.gz` is 2)
+    /// [default: 16, or `limits` in .scour.toml].
+    #[arg(long, value_name = "N")]
+    archive_max_depth: Option<u32>,
 
-    /// Memory for members that need random access inside a stream (a zip in a tarball).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
-    archive_max_buffer: u64,
+    /// Most bytes decompressed from one top-level archive, e.g. 1T, 200G [default: 1T].
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    archive_max_bytes: Option<u64>,
+
+    /// Largest expansion ratio of a top-level archive past its first GiB (zip-bomb defence)
+    /// [default: 100].
+    #[arg(long, value_name = "N")]
+    archive_max_ratio: Option<u64>,
+
+    /// Memory for members that need random access inside a stream (a zip in a tarball)
+    /// [default: 1G].
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    archive_max_buffer: Option<u64>,
 
     /// Worker threads [default: number of CPUs].
     #[arg(long, value_name = "N")]
@@ -134,9 +149,19 @@ struct StoreArgs {
     cache: Option<PathBuf>,
 }
 
-pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
     // A bad -o is an error now, not after the scan.
     let destination = Destination::check(args.output.as_deref())?;
+    let config = Config::find(args.config.as_deref())?;
+    let archive_limits = archive_limits(&args, &config)?;
+    // The file's excludes come first, then those given here; both land in the report.
+    let mut excludes = config.exclude.clone();
+    excludes.append(&mut args.exclude);
+    args.exclude = excludes;
+    args.respect_gitignore |= config.respect_gitignore;
+    if args.ledger.is_none() {
+        args.ledger = config.ledger.clone();
+    }
     // Keys and salt are checked before the secret is asked for and the scan starts.
     let signing = args.sign_key.as_deref().map(PrivateKey::load).transpose()?;
     if signing.is_some() && matches!(args.format, Some(Format::Text | Format::Sarif)) {
@@ -192,13 +217,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             shard: args.shard.unwrap_or(Shard::WHOLE),
             content_digests: args.content_digests,
         },
-        archive_limits: ArchiveLimits {
-            max_depth: args.archive_max_depth,
-            max_expanded_bytes: args.archive_max_bytes,
-            max_ratio: args.archive_max_ratio,
-            max_buffer: args.archive_max_buffer,
-            allow_opaque: args.allow_opaque,
-        },
+        archive_limits,
         progress: !args.quiet,
         stores: scan::StoreOptions {
             s3_versions: args.stores.s3_versions,
@@ -214,7 +233,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     } else {
         Format::Json
     });
-    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let color = args.color.enabled(to_terminal);
     let rendered = match &signing {
         Some(key) => {
             let subjects = subjects::from_report(&report);
@@ -243,4 +262,42 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         Destination::Stdout => {}
     }
     Ok(report.verdict.exit_code())
+}
+
+/// The archive bounds: the command line, else `limits` in the config file, else defaults.
+fn archive_limits(args: &ScanArgs, config: &Config) -> anyhow::Result<ArchiveLimits> {
+    let defaults = ArchiveLimits::default();
+    let limits = &config.limits;
+    let bytes = |given: Option<u64>, configured: &Option<String>, default: u64, name: &str| match (
+        given, configured,
+    ) {
+        (Some(value), _) => Ok(value),
+        (None, Some(text)) => {
+            parse_bytes(text).map_err(|e| anyhow::anyhow!("{name} in the config file: {e}"))
+        }
+        (None, None) => Ok(default),
+    };
+    Ok(ArchiveLimits {
+        max_depth: args
+            .archive_max_depth
+            .or(limits.archive_max_depth)
+            .unwrap_or(defaults.max_depth),
+        max_expanded_bytes: bytes(
+            args.archive_max_bytes,
+            &limits.archive_max_bytes,
+            defaults.max_expanded_bytes,
+            "archive_max_bytes",
+        )?,
+        max_ratio: args
+            .archive_max_ratio
+            .or(limits.archive_max_ratio)
+            .unwrap_or(defaults.max_ratio),
+        max_buffer: bytes(
+            args.archive_max_buffer,
+            &limits.archive_max_buffer,
+            defaults.max_buffer,
+            "archive_max_buffer",
+        )?,
+        allow_opaque: args.allow_opaque,
+    })
 }

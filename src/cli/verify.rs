@@ -20,7 +20,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PUB", required = true)]
     pubkey: Vec<PathBuf>,
 
-    /// A closure policy (TOML; see docs/evidence.md). Without one: signed, whole, absent.
+    /// A closure policy (TOML; see docs/evidence.md) [default: `policy` in .scour.toml].
+    /// Without one: signed, whole, absent.
     #[arg(long, value_name = "POLICY")]
     policy: Option<PathBuf>,
 
@@ -36,7 +37,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|path| PublicKey::load(path))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let policy = match &args.policy {
+    let configured = match &args.policy {
+        Some(_) => None,
+        None => super::config::Config::find(None)?.policy,
+    };
+    let policy = match args.policy.as_ref().or(configured.as_ref()) {
         Some(path) => Policy::load(path)?,
         None => Policy::default(),
     };

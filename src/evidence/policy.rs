@@ -324,14 +324,48 @@ fn whole(report: &Report) -> Check {
     }
 }
 
+/// A path compared by its meaning, not its spelling: `./a/b/`, `a//b` and `a/./b` are
+/// `a/b`; `..` is resolved lexically.
+fn normalise_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// True if a policy target names a scanned root: the same normalised path, or, where both
+/// exist on this machine, the same directory (one relative, one absolute).
+fn same_path(target: &str, root: &str) -> bool {
+    if normalise_path(target) == normalise_path(root) {
+        return true;
+    }
+    match (std::fs::canonicalize(target), std::fs::canonicalize(root)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 fn target(report: &Report, target: &Target) -> Check {
-    let wanted = target.path.trim_end_matches('/');
     let name = format!("target {}", target.path);
     let Some(root) = report
         .coverage
         .roots
         .iter()
-        .find(|r| r.root.trim_end_matches('/') == wanted)
+        .find(|r| same_path(&target.path, &r.root))
     else {
         let scanned: Vec<&str> = report
             .coverage
@@ -444,6 +478,18 @@ fn version_tuple(version: &str) -> Vec<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn target_paths_are_compared_after_normalising() {
+        assert_eq!(super::normalise_path("./repo/"), "repo");
+        assert_eq!(super::normalise_path("repo//src/../lib"), "repo/lib");
+        assert_eq!(super::normalise_path("/srv//repo/"), "/srv/repo");
+        assert_eq!(super::normalise_path("./"), ".");
+        assert!(super::same_path("repo/", "./repo"));
+        let here = std::env::current_dir().unwrap();
+        assert!(super::same_path(&here.display().to_string(), "."));
+    }
+
     use super::*;
 
     #[test]

@@ -86,14 +86,14 @@ impl Subject {
 }
 
 /// How a root's digest was made; recorded in the report beside the root's coverage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RootDigest {
     pub sha256: String,
     /// `content`, `manifest` (paths and sizes) or `manifest-with-content`.
     pub binds: DigestBinds,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DigestBinds {
     Content,

@@ -7,6 +7,7 @@
 
 pub mod json;
 pub mod sarif;
+pub mod schema;
 pub mod text;
 
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ use crate::verdict::Verdict;
 /// Identifies the JSON layout; bumped only on incompatible changes.
 pub const SCHEMA: &str = "https://github.com/scour-dev/scour/schema/report/v1";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema: String,
     pub tool: Tool,
@@ -42,7 +43,7 @@ pub struct Report {
 }
 
 /// Which ledger a scan looked for, exactly, and the limits of looking by hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LedgerRecord {
     pub path: String,
     pub entries: usize,
@@ -60,7 +61,7 @@ pub struct LedgerRecord {
     pub cannot_see: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -76,19 +77,28 @@ impl Tool {
 }
 
 /// How the fingerprints in `secrets` were computed, with the salt needed to recompute them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FingerprintScheme {
     pub algorithm: String,
     pub salt: String,
 }
 
 /// One secret, as a report may name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecretRecord {
     /// Short id used by findings: the first 16 hex digits of `fingerprint`.
     pub id: String,
     /// `SHA-256(salt || secret)` in hex.
     pub fingerprint: String,
+    /// Where the secret was given, as the user named it (`environment variable NAME`,
+    /// `FILE line N`, `key FILE (RSA key, PKCS#8 PEM)`): stable across runs, and no part of
+    /// the secret. SARIF keys its fingerprints by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// A short name that stays the same across runs (`env:NAME`, `file:NAME:LINE`,
+    /// `key:NAME`, `prompt`): what SARIF alert fingerprints are keyed by. No part of the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl SecretRecord {
@@ -96,12 +106,14 @@ impl SecretRecord {
         SecretRecord {
             id: fingerprint.id(),
             fingerprint: fingerprint.0,
+            source: None,
+            name: None,
         }
     }
 }
 
 /// What the scan was asked to cover and how; every narrowing choice is visible here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScanRecord {
     pub paths: Vec<String>,
     pub excludes: Vec<String>,
@@ -127,7 +139,7 @@ pub struct ScanRecord {
     pub s3_versions: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     pub findings: usize,
     /// Occurrences counted but not listed, past the per-place cap (see `Finding::more`).
@@ -204,6 +216,18 @@ pub fn render(report: &Report, format: Format, color: bool) -> anyhow::Result<Ve
 /// crash never leaves half a report where a whole one is expected.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
+    // `-o /dev/null`, `-o /dev/stdout` or a FIFO: a rename would replace the device with a
+    // regular file (breaking /dev/null for the whole machine), so write to it directly.
+    if let Ok(metadata) = std::fs::metadata(path) {
+        if !metadata.is_file() && !metadata.is_dir() {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("could not open {}: {e}", path.display()))?;
+            file.write_all(bytes)?;
+            return Ok(());
+        }
+    }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => std::path::Path::new("."),

@@ -1,19 +1,29 @@
 //! SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 //!
-//! One rule per secret (by salted fingerprint id) and encoding; one result per finding,
-//! located at the file it is in, relative to the scanned root, with the line. A finding
-//! inside an archive member or git object is located at the outermost file, and its message
-//! names the whole chain and the line within the innermost element. No result carries a
-//! snippet: the region is a line number only, so the secret never reaches SARIF.
+//! One rule per encoding (`revoked-secret/base64`); one result per finding, located at the
+//! file it is in, with the line. A finding inside an archive member or git object is
+//! located at the outermost file, and its message names the whole chain and the line
+//! within the innermost element. No result carries a snippet: the region is a line number
+//! only, so the secret never reaches SARIF.
+//!
+//! **Stable across runs, without a way to confirm a guess.** Code scanning tracks an alert
+//! by its rule and `partialFingerprints`. Neither may change between runs (the report's salt
+//! is random per run), and neither may be computed from the secret (whoever holds the SARIF
+//! could then test guesses against it). So the rule id names only the encoding, and
+//! `primaryLocationLineHash` hashes the secret's *stable name* — its ledger entry id, or
+//! its short name from where it was given (`env:OLD_TOKEN`, `file:secrets.txt:3`,
+//! `key:old.pem`) — with the encoding, the location (URI, inner chain) and an occurrence
+//! number. None of these is derived from the secret's bytes. See docs/sarif.md.
+//!
+//! **URIs** are relative to the repository root when the scanned PATH is inside a git work
+//! tree (to the PATH otherwise), never absolute `file://` URIs. A finding in a commit or tag
+//! message or a tree entry name has no file: it gets a logical location (the object id)
+//! and no physical one, never a directory URI.
 //!
 //! A finding in a git object that a commit introduced at a path is located at that path in
 //! the repository's work tree (line and column within the object); the result's
 //! `properties` carry the object id and kind, the introducing commit(s) with paths,
 //! reachability, refs and reflogs, so a reviewer knows which history to rewrite.
-//!
-//! `partialFingerprints.primaryLocationLineHash` is a hash of the secret's fingerprint, the
-//! encoding and the location chain, numbered per occurrence: alerts track across runs when
-//! the runs share a salt (`--salt`), since a fresh salt gives a fresh fingerprint.
 //!
 //! `versionControlProvenance` names, for each scanned PATH that is the top of a git working
 //! tree with an `origin` remote, the remote (credentials removed) and the commit checked out.
@@ -43,13 +53,14 @@ fn document(report: &Report) -> Value {
         .map(|(index, id)| (id.clone(), index))
         .collect();
     let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let uris = UriMapper::new(report);
     let results: Vec<Value> = report
         .findings
         .iter()
         .map(|finding| {
             let id = rule_id(finding);
             let index = rule_index.get(&id).copied().unwrap_or(0);
-            result(report, finding, &id, index, &mut occurrences)
+            result(report, &uris, finding, &id, index, &mut occurrences)
         })
         .collect();
     json!({
@@ -78,7 +89,21 @@ fn document(report: &Report) -> Value {
 }
 
 fn rule_id(finding: &Finding) -> String {
-    format!("revoked-secret/{}/{}", finding.secret, finding.encoding)
+    format!("revoked-secret/{}", finding.encoding)
+}
+
+/// The secret's stable name: its ledger entry id, or where the user gave it. Never computed
+/// from the secret, so it cannot be used to test a guess.
+fn stable_name(report: &Report, finding: &Finding) -> String {
+    let given = report
+        .secrets
+        .iter()
+        .find(|record| record.id == finding.secret)
+        .and_then(|record| record.name.clone().or_else(|| record.source.clone()));
+    match given {
+        Some(source) => format!("given:{source}"),
+        None => format!("ledger:{}", finding.secret),
+    }
 }
 
 fn rules(report: &Report) -> BTreeMap<String, Value> {
@@ -90,11 +115,11 @@ fn rules(report: &Report) -> BTreeMap<String, Value> {
                 "id": id,
                 "name": "RevokedSecret",
                 "shortDescription": {"text": format!(
-                    "Revoked secret {} ({} encoding)", finding.secret, finding.encoding)},
+                    "Revoked secret ({} encoding)", finding.encoding)},
                 "fullDescription": {"text": format!(
-                    "A revoked secret, identified by the salted fingerprint id {}, is still \
-                     present in {} form. Remove it from the file, its history, backups and logs.",
-                    finding.secret, finding.encoding)},
+                    "A revoked secret is still present in {} form. Remove it from the file, \
+                     its history, backups and logs.",
+                    finding.encoding)},
                 "help": {"text": "scour found a copy of a secret that was revoked. Delete this \
                     copy (rewrite history for git objects, replace archives), then run \
                     scour again until the verdict is absent."},
@@ -108,6 +133,7 @@ fn rules(report: &Report) -> BTreeMap<String, Value> {
 
 fn result(
     report: &Report,
+    uris: &UriMapper,
     finding: &Finding,
     rule: &str,
     rule_index: usize,
@@ -127,11 +153,26 @@ fn result(
         region["startColumn"] = json!(finding.location.column.max(1));
     }
     let artifact = match &in_history {
-        Some(path) => artifact_location(report, path),
-        None => artifact_location(report, outer),
+        Some(path) => uris.artifact(path),
+        None if finding.git.is_some() => None,
+        None => uris.artifact(outer),
     };
-    let key =
-        hex::encode(&Sha256::digest(format!("{rule}\n{}", chain.join("\n")).as_bytes())[..16]);
+    let place = artifact
+        .as_ref()
+        .and_then(|a| a["uri"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let inner: Vec<&str> = chain.iter().skip(1).map(String::as_str).collect();
+    let key = hex::encode(
+        &Sha256::digest(
+            format!(
+                "scour-sarif-v1\n{}\n{rule}\n{place}\n{}",
+                stable_name(report, finding),
+                inner.join("\n")
+            )
+            .as_bytes(),
+        )[..16],
+    );
     let occurrence = occurrences.entry(key.clone()).or_insert(0);
     *occurrence += 1;
     let mut message = format!(
@@ -152,15 +193,23 @@ fn result(
             finding.more
         ));
     }
+    let location = match artifact {
+        Some(artifact) => json!({"physicalLocation": {
+            "artifactLocation": artifact,
+            "region": region,
+        }}),
+        // A commit or tag message, or a tree entry name: no file to point at.
+        None => json!({"logicalLocations": [{
+            "name": finding.git.as_ref().map(|g| g.object.clone()).unwrap_or_default(),
+            "kind": finding.git.as_ref().map(|g| g.kind.clone()).unwrap_or_default(),
+        }]}),
+    };
     let mut result = json!({
         "ruleId": rule,
         "ruleIndex": rule_index,
         "level": "error",
         "message": {"text": message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": artifact,
-            "region": region,
-        }}],
+        "locations": [location],
         "partialFingerprints": {"primaryLocationLineHash": format!("{key}:{occurrence}")},
     });
     if let Some(git) = &finding.git {
@@ -180,7 +229,14 @@ fn git_path(finding: &Finding) -> Option<String> {
     if finding.location.chain.first() != Some(&git.repository) {
         return None;
     }
+    // Only a blob is a file at a path; a commit, tag or tree has no file to point at.
+    if git.kind != "blob" {
+        return None;
+    }
     let path = &git.commits.first()?.path;
+    if path.is_empty() {
+        return None;
+    }
     let repository = git.repository.trim_end_matches('/');
     // `REPO/.git` has its work tree at `REPO`; a bare repository has none, so its paths are
     // shown under the repository itself.
@@ -216,23 +272,81 @@ fn git_properties(git: &GitProvenance) -> Value {
     properties
 }
 
-/// The file's location relative to the root it was found under, when it is under one.
-fn artifact_location(report: &Report, path: &str) -> Value {
-    for root in &report.coverage.roots {
-        let base = root.root.trim_end_matches('/');
-        if let Some(rest) = path.strip_prefix(base) {
-            if let Some(relative) = rest.strip_prefix('/') {
-                if !relative.is_empty() {
-                    return json!({"uri": encode_uri_path(relative), "uriBaseId": "%SRCROOT%"});
+/// Turns report paths into URIs relative to the repository root (or the scanned PATH).
+struct UriMapper {
+    /// Each root as the report names it, and the prefix of its paths below the repository
+    /// work tree that holds it (empty when the root is the work tree, or in none).
+    roots: Vec<(String, String, bool)>,
+}
+
+impl UriMapper {
+    fn new(report: &Report) -> UriMapper {
+        let roots = report
+            .coverage
+            .roots
+            .iter()
+            .map(|root| {
+                let prefix = repository_prefix(&root.root, &root.kind).unwrap_or_default();
+                let is_file = root.kind != "directory";
+                (root.root.trim_end_matches('/').to_string(), prefix, is_file)
+            })
+            .collect();
+        UriMapper { roots }
+    }
+
+    /// The artifact location of `path`, relative; `None` only if there is nothing to name.
+    fn artifact(&self, path: &str) -> Option<Value> {
+        for (base, prefix, is_file) in &self.roots {
+            let Some(rest) = path.strip_prefix(base.as_str()) else {
+                continue;
+            };
+            let relative = match rest.strip_prefix('/') {
+                Some(relative) if !relative.is_empty() => format!("{prefix}{relative}"),
+                // The root itself is the file: its name below the repository (or its name).
+                _ if rest.is_empty() && *is_file => {
+                    let name = std::path::Path::new(base)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())?;
+                    if prefix.is_empty() {
+                        name
+                    } else {
+                        prefix.trim_end_matches('/').to_string()
+                    }
                 }
-            }
+                // A directory itself is never an artifact.
+                _ if rest.is_empty() => return None,
+                _ => continue,
+            };
+            return Some(json!({"uri": encode_uri_path(&relative), "uriBaseId": "%SRCROOT%"}));
         }
+        // Not under any root (cannot happen for paths the scan reached): never absolute.
+        let relative = path.trim_start_matches('/');
+        (!relative.is_empty())
+            .then(|| json!({"uri": encode_uri_path(relative), "uriBaseId": "%SRCROOT%"}))
     }
-    if let Some(absolute) = path.strip_prefix('/') {
-        json!({"uri": format!("file:///{}", encode_uri_path(absolute))})
+}
+
+/// Where `root` sits inside the git work tree that holds it, as a URI prefix ending in `/`
+/// (`src/` for `repo/src`; the file's own path for a single-file root). Empty when the root
+/// is the work tree's top; `None` outside any work tree.
+fn repository_prefix(root: &str, kind: &str) -> Option<String> {
+    let resolved = std::fs::canonicalize(root).ok()?;
+    let start = if kind == "directory" {
+        resolved.clone()
     } else {
-        json!({"uri": encode_uri_path(path), "uriBaseId": "%SRCROOT%"})
-    }
+        resolved.parent()?.to_path_buf()
+    };
+    let repository = git2::Repository::discover(&start).ok()?;
+    let workdir = std::fs::canonicalize(repository.workdir()?).ok()?;
+    let below = resolved.strip_prefix(&workdir).ok()?;
+    let below = below.to_string_lossy();
+    Some(if below.is_empty() {
+        String::new()
+    } else if kind == "directory" {
+        format!("{below}/")
+    } else {
+        below.into_owned()
+    })
 }
 
 fn encode_uri_path(path: &str) -> String {

@@ -1,4 +1,6 @@
-//! The text report: a summary a person can act on, findings grouped by place.
+//! The text report: a summary a person can act on, findings grouped by place, and a
+//! compact coverage table (per root: files, bytes, repositories, archives, skipped, gaps;
+//! then gaps by kind) so what was and was not read can be seen at a glance.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -88,21 +90,7 @@ pub fn render(report: &Report, color: bool) -> String {
         }
     }
 
-    let _ = writeln!(out, "\nCoverage");
-    for root in &report.coverage.roots {
-        let _ = write!(
-            out,
-            "  {} ({}): {} file(s), {} byte(s)",
-            root.root, root.kind, root.files_scanned, root.bytes_scanned
-        );
-        for (reason, skipped) in &root.skipped {
-            let _ = write!(out, "; skipped {} {reason}", skipped.count);
-        }
-        let _ = writeln!(out);
-        for repository in &root.repositories {
-            let _ = writeln!(out, "    {}", repository.describe());
-        }
-    }
+    out.push_str(&coverage_table(report));
     let options = &report.scan;
     if !options.excludes.is_empty() || options.respect_gitignore {
         let _ = writeln!(
@@ -151,5 +139,85 @@ fn meaning(verdict: Verdict) -> &'static str {
         Verdict::Found => "The secret still lives in the places above: remove it there (and from history, backups and logs) and scan again.",
         Verdict::Incomplete => "Nothing was found, but the gaps above were not scanned: absence is NOT proven. Fix the gaps and scan again.",
         Verdict::Absent => "No encoding of any secret was found anywhere in the coverage above, and nothing in it was left unscanned.",
+    }
+}
+
+/// The coverage of every root as a table, then the gaps counted by kind.
+fn coverage_table(report: &Report) -> String {
+    let mut rows = vec![[
+        "root".to_string(),
+        "kind".to_string(),
+        "files".to_string(),
+        "bytes".to_string(),
+        "git repos".to_string(),
+        "archives".to_string(),
+        "skipped".to_string(),
+        "gaps".to_string(),
+    ]];
+    for root in &report.coverage.roots {
+        let skipped: u64 = root.skipped.values().map(|s| s.count).sum();
+        rows.push([
+            root.root.clone(),
+            root.kind.clone(),
+            root.files_scanned.to_string(),
+            human_bytes(root.bytes_scanned),
+            root.repositories.len().to_string(),
+            root.archives.len().to_string(),
+            skipped.to_string(),
+            root.gaps.len().to_string(),
+        ]);
+    }
+    let mut widths = [0usize; 8];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::from("\nCoverage\n");
+    for row in &rows {
+        let mut line = String::from(" ");
+        for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
+            // Names left, numbers right.
+            if index < 2 {
+                let _ = write!(line, " {cell:<width$}");
+            } else {
+                let _ = write!(line, " {cell:>width$}");
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    for root in &report.coverage.roots {
+        for repository in &root.repositories {
+            let _ = writeln!(out, "  {}: {}", root.root, repository.describe());
+        }
+        for (reason, skipped) in &root.skipped {
+            if skipped.count > 0 {
+                let _ = writeln!(out, "  {}: skipped {} {reason}", root.root, skipped.count);
+            }
+        }
+    }
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for gap in report.coverage.gaps() {
+        *by_kind.entry(gap.kind.to_string()).or_default() += 1;
+    }
+    if !by_kind.is_empty() {
+        let counts: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(out, "  gaps by kind: {}", counts.join(", "));
+    }
+    out
+}
+
+fn human_bytes(bytes: u64) -> String {
+    indicatif::HumanBytes(bytes).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes_are_short() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(2048), "2.00 KiB");
     }
 }

@@ -88,11 +88,18 @@ pub fn run_with_ledger(
         Some(ledger) => Matcher::with_ledger(secrets, ledger, RuleSet::builtin()?)?,
         None => Matcher::new(secrets)?,
     });
-    let secret_records: Vec<SecretRecord> = secrets
-        .iter()
-        .map(|secret| SecretRecord::new(secret.fingerprint(&salt)))
-        .collect();
-    let mut secret_ids: Vec<String> = secret_records.iter().map(|s| s.id.clone()).collect();
+    // Findings name secrets by index; the parts of one private key share one record.
+    let mut secret_ids: Vec<String> = Vec::with_capacity(secrets.len());
+    let mut secret_records: Vec<SecretRecord> = Vec::new();
+    for secret in secrets {
+        let mut record = SecretRecord::new(secret.fingerprint(&salt));
+        record.source = Some(secret.source().to_string());
+        record.name = Some(secret.name().to_string());
+        secret_ids.push(record.id.clone());
+        if !secret_records.iter().any(|r| r.id == record.id) {
+            secret_records.push(record);
+        }
+    }
     if let Some(ledger) = ledger {
         secret_ids.extend(ledger.entries.iter().map(|e| e.id.clone()));
     }

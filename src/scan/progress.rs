@@ -1,5 +1,6 @@
 //! Progress on stderr for long scans: files, bytes, rate. Only on a terminal,
-//! never with `--quiet`, and never anything about what was found beyond counts.
+//! never with `--quiet`, and never anything about what was found beyond counts. The line
+//! is cut to the terminal's width (`wide_msg`), so it never wraps and scrolls.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +24,7 @@ impl Progress {
     pub fn new(wanted: bool) -> Progress {
         let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {wide_msg}") {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(REDRAW_EVERY);

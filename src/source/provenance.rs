@@ -3,7 +3,18 @@
 use serde::{Deserialize, Serialize};
 
 /// An S3 object version or an OCI blob that held a finding.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct StoreProvenance {
     /// `s3` or `oci`.
     pub store: String,

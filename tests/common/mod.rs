@@ -108,6 +108,7 @@ pub fn scan_with_secrets(secrets: &[&[u8]], paths: &[&Path], extra: &[&str]) -> 
     let output = cmd.output().expect("run scour");
     let report_bytes = std::fs::read(&report_path).unwrap_or_default();
     let report = serde_json::from_slice(&report_bytes).unwrap_or(Value::Null);
+    assert_valid_report(&report);
     Scan {
         output,
         report,
@@ -136,4 +137,38 @@ pub fn random_token(len: usize) -> Vec<u8> {
     (0..len)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())])
         .collect()
+}
+
+/// The report schema shipped in the repository (`docs/report.schema.json`), compiled once.
+fn report_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+        let text = std::fs::read(&path).expect("docs/report.schema.json (scour generate schema)");
+        let schema: Value = serde_json::from_slice(&text).expect("the schema is JSON");
+        jsonschema::validator_for(&schema).expect("the schema compiles")
+    })
+}
+
+/// Fails unless `report` is a scour JSON report valid against the shipped schema. Other
+/// documents (SARIF, DSSE envelopes, nothing) are left alone; an envelope's predicate is
+/// the report and is checked.
+pub fn assert_valid_report(document: &Value) {
+    let report = match document.get("schema") {
+        Some(_) => document,
+        None => match document.pointer("/predicate/schema") {
+            Some(_) => &document["predicate"],
+            None => return,
+        },
+    };
+    let errors: Vec<String> = report_validator()
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report does not match docs/report.schema.json (run `scour generate schema > \
+         docs/report.schema.json` if a field was added on purpose): {errors:#?}"
+    );
 }

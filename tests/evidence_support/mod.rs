@@ -58,6 +58,8 @@ pub fn open(envelope: &[u8]) -> (Value, Vec<u8>, Value) {
     let envelope: Value = serde_json::from_slice(envelope).unwrap();
     let body = B64.decode(envelope["payload"].as_str().unwrap()).unwrap();
     let statement = serde_json::from_slice(&body).unwrap();
+    // The predicate is the report: it must match docs/report.schema.json.
+    crate::common::assert_valid_report(&statement);
     (envelope, body, statement)
 }
 

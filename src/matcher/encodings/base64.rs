@@ -9,18 +9,19 @@
 //! the bits of the secret they carry ([`Edges`]). Padding never matters: the core stops
 //! before it.
 //!
-//! Wrapped base64 (PEM at 64 columns, MIME and `base64` at 76) puts a line break every
-//! `width` characters. Widths are multiples of 4 and the core starts at a known position
-//! within a 4-character group, so only `width / 4` placements of the breaks are possible per
-//! offset; each becomes one more pattern.
+//! Wrapped base64 (PEM at 64 columns, OpenSSH private keys at 70, MIME and `base64` at 76)
+//! puts a line break every `width` characters. The core starts at a known position within a
+//! 4-character group, so only `width / 4` placements of the breaks are possible per offset
+//! (`width / 2` for 70, which is not a multiple of 4); each becomes one more pattern.
 
 use super::{Encoding, Variant};
 use ::base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use ::base64::Engine;
 use zeroize::Zeroizing;
 
-/// Line widths of wrapped base64 that scour recognises: PEM, then MIME and the `base64` tool.
-const WRAP_WIDTHS: [usize; 2] = [64, 76];
+/// Line widths of wrapped base64 that scour recognises: PEM, OpenSSH private keys, then
+/// MIME and the `base64` tool.
+const WRAP_WIDTHS: [usize; 3] = [64, 70, 76];
 const LINE_BREAKS: [(&[u8], &str); 2] = [(b"\n", "LF"), (b"\r\n", "CRLF")];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,9 +206,11 @@ impl Encoding for Base64Wrapped {
         for offset in 0..3 {
             let core = core(secret, Alphabet::Standard, offset);
             for width in WRAP_WIDTHS {
-                // The core starts `group_position` characters into some group; the line
-                // starts every `width` characters, so the core's column is one of these.
-                for column in (core.group_position..width).step_by(4) {
+                // The core starts `group_position` characters into some 4-character group;
+                // lines start every `width` characters, so the core's column is one of
+                // these (every 4th column for 64 and 76, every 2nd for OpenSSH's 70).
+                let step = if width.is_multiple_of(4) { 4 } else { 2 };
+                for column in ((core.group_position % step)..width).step_by(step) {
                     for (newline, newline_label) in LINE_BREAKS {
                         let Some(pattern) = wrap(&core.chars, column, width, newline) else {
                             continue;
@@ -300,7 +303,8 @@ mod tests {
     #[test]
     fn finds_the_secret_wherever_a_line_break_falls() {
         for width in WRAP_WIDTHS {
-            for prefix_len in 0..(width * 3 / 4 + 3) {
+            // Every phase of line start against 4-character group: lcm(width, 4) characters.
+            for prefix_len in 0..(width * 3 / 2 + 3) {
                 let mut plain = vec![b'k'; prefix_len];
                 plain.extend_from_slice(SECRET);
                 plain.extend_from_slice(&[7u8; 40]);

@@ -21,7 +21,7 @@ use crate::findings::display_chain;
 pub(super) const MAX_METADATA: u64 = 1 << 20;
 
 /// A blob of a container image that held members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Layer {
     /// `sha256:<hex>`.
     pub digest: String,

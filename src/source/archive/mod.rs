@@ -60,7 +60,7 @@ use limits::Counted;
 use sniff::{sniff, Peeked, SNIFF_LEN};
 
 /// What was read of one top-level archive.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArchiveCoverage {
     /// The archive's path (a filesystem path, or a chain if it was found inside a git object).
     pub path: String,

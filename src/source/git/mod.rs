@@ -75,7 +75,18 @@ pub fn scan_mode(
 }
 
 /// Which commits, paths and refs hold a git object that matched.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct GitProvenance {
     /// The git directory holding the object.
     pub repository: String,
@@ -149,7 +160,18 @@ impl GitProvenance {
 }
 
 /// One commit and the path of the object in it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct CommitPath {
     pub commit: String,
     pub path: String,
