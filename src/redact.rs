@@ -386,27 +386,11 @@ pub fn text(line: &str) -> String {
     }
 }
 
-/// Panic messages go to stderr through the installed redactor too: a parser that panics
-/// on hostile input may quote that input.
+/// Panic messages never reach stderr: a parser that panics on hostile input may quote that
+/// input, so the hook prints a fixed line and where in scour the panic happened (see
+/// [`crate::scan::contain`]); the unit is a gap in the report.
 pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(no message)".to_string());
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        let thread = std::thread::current();
-        let line = format!(
-            "scour: thread '{}' panicked{place}: {message}",
-            thread.name().unwrap_or("unnamed")
-        );
-        eprintln!("{}", text(&line));
-    }));
+    crate::scan::contain::install_panic_hook();
 }
 
 /// A rendered report (JSON, SARIF, text, envelope) checked once more as a whole before it

@@ -198,6 +198,7 @@ fn options(root: &Path) -> ScanOptions {
         },
         progress: false,
         git: Default::default(),
+        stores: Default::default(),
     }
 }
 
