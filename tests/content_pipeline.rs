@@ -406,3 +406,16 @@ fn lzip_files_are_read() {
     assert_eq!(result.verdict(), "found");
     assert!(result.gaps().is_empty(), "{:?}", result.gaps());
 }
+
+#[test]
+fn a_carved_stream_at_the_nesting_limit_is_a_gap_not_a_silent_stop() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let mut bundle = b"#!/bin/sh\nexit 0\n".to_vec();
+    bundle.extend(archive_support::gzip(&text_with(&secret, 3000, "key=")));
+    assert_not_raw(&bundle, &secret);
+    write(dir.path(), "bundle.run", &bundle);
+    let result = scan_with_secrets(&[&secret], &[dir.path()], &["--archive-max-depth", "0"]);
+    assert_eq!(result.verdict(), "incomplete", "{:?}", result.gaps());
+    assert_eq!(gap_kinds(&result.gaps()), ["limit-exceeded"]);
+}

@@ -782,6 +782,30 @@ impl<R: Read> Read for Carved<'_, '_, '_, R> {
     }
 }
 
+/// A leaf at the nesting limit: validated streams or archives in it are not followed, and
+/// that is a gap.
+pub(crate) fn too_deep_to_follow(
+    walk: &Walk,
+    chain: &[String],
+    candidates: &[Candidate],
+    depth: u32,
+) {
+    let followable = candidates
+        .iter()
+        .any(|c| matches!(c.target, Target::Format(f) if f.class() == Class::Readable));
+    if followable {
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "compressed streams or archives start inside it, {depth} levels deep, at the \
+                 nesting limit (--archive-max-depth {}); they were not opened",
+                walk.limits().max_depth
+            ),
+        );
+    }
+}
+
 /// A once-only leaf too large to keep: validated candidates in it cannot be followed.
 pub(crate) fn too_large_to_follow(
     walk: &Walk,

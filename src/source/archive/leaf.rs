@@ -64,7 +64,10 @@ pub(crate) fn scan(
     let matcher = recorder.matcher();
     let carving = kind != Kind::Accounted && depth < walk.limits().max_depth;
     let mut view = TerminalView::new(matcher);
-    let mut detector = Detector::new(carving);
+    // At the nesting limit nothing is followed, but what starts inside is still noticed,
+    // so the limit is a gap rather than a silent stop.
+    let at_depth_limit = kind != Kind::Accounted && !carving;
+    let mut detector = Detector::new(carving || at_depth_limit);
     let mut meter = Meter::new(kind == Kind::Plain);
     let mut kept = Kept::new(carving && matches!(reopen, Reopen::None));
     let mut layers = Layers::new(matcher, carving);
@@ -99,7 +102,34 @@ pub(crate) fn scan(
     }
     let length = outcome.bytes;
     let candidates = detector.finish();
-    let covered = match reopen {
+    let covered = if at_depth_limit {
+        carve::too_deep_to_follow(walk, chain, &candidates, depth);
+        carve::Covered::default()
+    } else {
+        follow_candidates(walk, chain, candidates, reopen, kept, length, depth, buffer)
+    };
+    let mut covered = covered;
+    covered
+        .ranges
+        .extend(decode::follow(walk, chain, layers, &hits, depth, buffer));
+    if kind == Kind::Plain {
+        opaque::account(walk, chain, meter.regions(), &covered);
+    }
+}
+
+/// Reads every carving candidate again from its offset, from wherever the bytes can be had.
+#[allow(clippy::too_many_arguments)]
+fn follow_candidates(
+    walk: &Walk,
+    chain: &[String],
+    candidates: Vec<carve::Candidate>,
+    reopen: Reopen,
+    kept: Kept,
+    length: u64,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> carve::Covered {
+    match reopen {
         Reopen::Memory(bytes) => carve::follow(
             walk,
             chain,
@@ -122,13 +152,6 @@ pub(crate) fn scan(
                 carve::Covered::default()
             }
         },
-    };
-    let mut covered = covered;
-    covered
-        .ranges
-        .extend(decode::follow(walk, chain, layers, &hits, depth, buffer));
-    if kind == Kind::Plain {
-        opaque::account(walk, chain, meter.regions(), &covered);
     }
 }
 
