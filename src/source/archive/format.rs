@@ -112,6 +112,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::cpio::CPIO,
     &super::sqlite::SQLITE,
     &super::pg_dump::PG_DUMP,
+    &super::avro::AVRO,
     &super::git_formats::GIT_PACK,
     &super::git_formats::GIT_LOOSE_OBJECT,
     &super::encrypted::ENCRYPTED,

@@ -22,6 +22,7 @@
 //! root's coverage as one [`ArchiveCoverage`] per top-level archive.
 
 mod ar;
+mod avro;
 mod carve;
 mod compressed;
 mod cpio;
