@@ -380,3 +380,107 @@ fn version_control(report: &Report) -> Vec<Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Checkout, Coverage, Location, RootCoverage, Verdict, WorkTree};
+    use crate::report::{ScanRecord, SecretRecord};
+
+    /// A report naming roots that do not exist on this machine: everything SARIF shows about
+    /// git must come from the report itself.
+    fn report_about_absent_roots() -> Report {
+        let root = |name: &str, work_tree| RootCoverage {
+            root: format!("/nonexistent/{name}"),
+            kind: "directory".to_string(),
+            work_tree,
+            ..RootCoverage::default()
+        };
+        let finding = Finding {
+            secret: "abcd".to_string(),
+            encoding: "raw".to_string(),
+            encoding_detail: "as given".to_string(),
+            location: Location {
+                chain: vec!["/nonexistent/repo/src/app/config.py".to_string()],
+                offset: 10,
+                line: 2,
+                column: 3,
+                within: None,
+            },
+            mode: Default::default(),
+            git: None,
+            more: 0,
+            store: None,
+        };
+        let now = chrono::Utc::now();
+        Report::new(
+            Verdict::Found,
+            now,
+            now,
+            crate::secret::Salt::random(),
+            vec![SecretRecord {
+                id: "abcd".to_string(),
+                fingerprint: "ab".repeat(32),
+                source: None,
+                name: Some("env:OLD".to_string()),
+            }],
+            ScanRecord {
+                paths: vec!["/nonexistent/repo/src".to_string()],
+                excludes: Vec::new(),
+                respect_gitignore: false,
+                follows_symlinks: false,
+                opens_special_files: false,
+                encodings: vec!["raw".to_string()],
+                patterns: 1,
+                threads: 1,
+                shard: None,
+                content_digests: false,
+                allow_opaque: false,
+                s3_versions: None,
+            },
+            vec![finding],
+            Coverage {
+                roots: vec![
+                    root(
+                        "repo/src",
+                        Some(WorkTree {
+                            prefix: Some("src/".to_string()),
+                            checkout: None,
+                        }),
+                    ),
+                    root(
+                        "top",
+                        Some(WorkTree {
+                            prefix: Some(String::new()),
+                            checkout: Some(Checkout {
+                                remote: "https://git.example.com/o/r.git".to_string(),
+                                revision: "1".repeat(40),
+                                branch: Some("main".to_string()),
+                            }),
+                        }),
+                    ),
+                ],
+            },
+        )
+    }
+
+    #[test]
+    fn uris_and_version_control_come_from_the_report_alone() {
+        let sarif: Value = serde_json::from_slice(&render(&report_about_absent_roots()).unwrap())
+            .expect("SARIF is JSON");
+        let run = &sarif["runs"][0];
+        assert_eq!(
+            run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "src/app/config.py",
+            "relative to the work tree, as recorded at scan time"
+        );
+        let provenance = &run["versionControlProvenance"];
+        assert_eq!(provenance.as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            provenance[0]["repositoryUri"],
+            "https://git.example.com/o/r.git"
+        );
+        assert_eq!(provenance[0]["revisionId"], "1".repeat(40).as_str());
+        assert_eq!(provenance[0]["branch"], "main");
+    }
+}
