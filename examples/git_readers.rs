@@ -17,16 +17,23 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("usage: git_readers GIT_DIR [RUNS]"))?;
     let runs: usize = args.next().map_or(Ok(5), |n| n.parse())?;
     let git_dir = Path::new(&git_dir);
-    let repo = git2::Repository::open_bare(git_dir)
-        .or_else(|_| git2::Repository::open(git_dir))?;
+    let repo = git2::Repository::open_bare(git_dir).or_else(|_| git2::Repository::open(git_dir))?;
     let tips = ref_tips(&repo)?;
     let objects_dir = repo.path().join("objects");
 
     let (ids, time) = best(runs, || all_ids_git2(&repo));
-    println!("list ids      git2 {:>9.1} ms  {} objects", ms(time), ids?.len());
+    println!(
+        "list ids      git2 {:>9.1} ms  {} objects",
+        ms(time),
+        ids?.len()
+    );
     let (ids_gix, time) = best(runs, || all_ids_gix(&objects_dir));
     let ids_gix = ids_gix?;
-    println!("list ids      gix  {:>9.1} ms  {} objects", ms(time), ids_gix.len());
+    println!(
+        "list ids      gix  {:>9.1} ms  {} objects",
+        ms(time),
+        ids_gix.len()
+    );
 
     let (bytes, time) = best(runs, || read_all_git2(&repo, &ids_gix));
     println!("read all      git2 {:>9.1} ms  {} bytes", ms(time), bytes?);
@@ -35,10 +42,16 @@ fn main() -> anyhow::Result<()> {
 
     let (walk, time) = best(runs, || walk_git2(&repo, &tips));
     let (commits, entries) = walk?;
-    println!("history walk  git2 {:>9.1} ms  {commits} commits, {entries} tree entries", ms(time));
+    println!(
+        "history walk  git2 {:>9.1} ms  {commits} commits, {entries} tree entries",
+        ms(time)
+    );
     let (walk, time) = best(runs, || walk_gix(&objects_dir, &tips));
     let (commits, entries) = walk?;
-    println!("history walk  gix  {:>9.1} ms  {commits} commits, {entries} tree entries", ms(time));
+    println!(
+        "history walk  gix  {:>9.1} ms  {commits} commits, {entries} tree entries",
+        ms(time)
+    );
     Ok(())
 }
 
@@ -88,9 +101,8 @@ fn open_gix(objects_dir: &Path) -> anyhow::Result<gix_odb::Handle> {
     // GIX_PACK_CACHE=none|capped (default: capped, as scour's object scan uses).
     match std::env::var("GIX_PACK_CACHE").as_deref() {
         Ok("none") => handle.unset_pack_cache(),
-        _ => handle.set_pack_cache(|| {
-            Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(64 << 20))
-        }),
+        _ => handle
+            .set_pack_cache(|| Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(64 << 20))),
     }
     Ok(handle)
 }
