@@ -35,6 +35,7 @@ mod image;
 mod inert;
 mod leaf;
 pub mod limits;
+mod member;
 mod opaque;
 mod pg_dump;
 pub(crate) mod sniff;
