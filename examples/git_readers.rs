@@ -76,7 +76,7 @@ fn best<T>(runs: usize, mut job: impl FnMut() -> T) -> (T, Duration) {
 fn ref_tips(repo: &git2::Repository) -> anyhow::Result<Vec<git2::Oid>> {
     let mut tips = Vec::new();
     for reference in repo.references()? {
-        if let Some(commit) = reference?.peel_to_commit().ok() {
+        if let Ok(commit) = reference?.peel_to_commit() {
             tips.push(commit.id());
         }
     }
