@@ -21,6 +21,7 @@ pub mod findings;
 pub mod hardening;
 pub mod ledger;
 pub mod matcher;
+pub mod model;
 pub mod redact;
 pub mod report;
 pub mod rules;

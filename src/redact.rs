@@ -387,10 +387,22 @@ pub fn text(line: &str) -> String {
 }
 
 /// Panic messages never reach stderr: a parser that panics on hostile input may quote that
-/// input, so the hook prints a fixed line and where in scour the panic happened (see
-/// [`crate::scan::contain`]); the unit is a gap in the report.
+/// input (see [`crate::source::contain`], which turns the unit into a gap). This replaces
+/// the default panic hook (which prints the payload) with one that prints a fixed
+/// line and where in scour's code the panic happened, for the first panic only (a damaged
+/// pack can make every object panic; each is a gap in the report anyway).
 pub fn install_panic_hook() {
-    crate::scan::contain::install_panic_hook();
+    static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|info| {
+        if SHOWN.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("scour: internal error{place}: a parser panicked; the unit is recorded as a gap");
+    }));
 }
 
 /// A rendered report (JSON, SARIF, text, envelope) checked once more as a whole before it

@@ -5,65 +5,13 @@
 mod common;
 mod git_support;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{assert_no_window, random_token, scan};
+use git_support::objects::*;
 use git_support::*;
-use sha1::{Digest, Sha1};
-
-fn zlib(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn object_id(kind: &str, content: &[u8]) -> [u8; 20] {
-    let mut hasher = Sha1::new();
-    hasher.update(format!("{kind} {}\0", content.len()).as_bytes());
-    hasher.update(content);
-    hasher.finalize().into()
-}
-
-fn entry_header(kind: u8, mut size: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut byte = (kind << 4) | (size & 0x0F) as u8;
-    size >>= 4;
-    while size > 0 {
-        out.push(byte | 0x80);
-        byte = (size & 0x7F) as u8;
-        size >>= 7;
-    }
-    out.push(byte);
-    out
-}
-
-fn delta_size(mut n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7F) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn pack(entries: &[Vec<u8>]) -> Vec<u8> {
-    let mut pack = b"PACK".to_vec();
-    pack.extend_from_slice(&2u32.to_be_bytes());
-    pack.extend_from_slice(&(entries.len() as u32).to_be_bytes());
-    for entry in entries {
-        pack.extend_from_slice(entry);
-    }
-    let checksum: [u8; 20] = Sha1::digest(&pack).into();
-    pack.extend_from_slice(&checksum);
-    pack
-}
 
 /// A tar holding `name` with `bytes`, made by the real `tar`.
 fn tarred(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {

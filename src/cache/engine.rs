@@ -4,11 +4,11 @@
 use sha2::{Digest, Sha256};
 
 use crate::matcher::encodings;
-use crate::source::archive::ArchiveLimits;
 
-/// SHA-256 over scour's version, its encodings, the archive limits and (in ledger mode)
-/// the token rules.
-pub fn digest(limits: &ArchiveLimits, rule_ids: &[String]) -> String {
+/// SHA-256 over scour's version, its encodings, the archive limits (`ArchiveLimits`, by its
+/// `Debug` form: every field counts, and the cache needs no import of the sources) and (in
+/// ledger mode) the token rules.
+pub fn digest(limits: &impl std::fmt::Debug, rule_ids: &[String]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!("scour {}\n", env!("CARGO_PKG_VERSION")));
     for encoding in encodings::all() {

@@ -16,8 +16,8 @@ use super::keys::PublicKey;
 use super::statement::Statement;
 use super::subjects::{self, Subject};
 use crate::coverage::{Coverage, RootCoverage, SKIP_EXAMPLES};
+use crate::model::Shard;
 use crate::report::{Report, ScanRecord};
-use crate::scan::shard::Shard;
 use crate::secret::Salt;
 use crate::verdict::Verdict;
 
@@ -185,6 +185,8 @@ fn combine(reports: &[&Report]) -> anyhow::Result<Report> {
         .map(|root| RootCoverage {
             root: root.root.clone(),
             kind: root.kind.clone(),
+            // Every shard scanned the same roots; the first one's git facts stand for all.
+            work_tree: root.work_tree.clone(),
             ..RootCoverage::default()
         })
         .collect();

@@ -85,46 +85,7 @@ impl Subject {
     }
 }
 
-/// How a root's digest was made; recorded in the report beside the root's coverage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RootDigest {
-    pub sha256: String,
-    /// `content`, `manifest` (paths and sizes) or `manifest-with-content`.
-    pub binds: DigestBinds,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum DigestBinds {
-    Content,
-    Manifest,
-    ManifestWithContent,
-    /// An object store's listing: (key, version id, ETag, size) per object version.
-    StoreManifest,
-}
-
-impl DigestBinds {
-    pub fn explain(self) -> &'static str {
-        match self {
-            DigestBinds::Content => "SHA-256 of the bytes of this file, read once by the scan",
-            DigestBinds::Manifest => {
-                "SHA-256 of the manifest of the regular files scanned: lines \
-                 `- <size> <path as JSON string relative to the root>`, sorted by path; binds \
-                 names and sizes, not contents"
-            }
-            DigestBinds::ManifestWithContent => {
-                "SHA-256 of the manifest of the regular files scanned: lines \
-                 `<SHA-256 of the file's bytes> <size> <path as JSON string relative to the \
-                 root>`, sorted by path; binds names, sizes and contents"
-            }
-            DigestBinds::StoreManifest => {
-                "SHA-256 of the manifest of the object versions listed: lines `<ETag or digest> \
-                 <size> <version id> <key as JSON string>`, sorted by key then version; binds \
-                 every version's name and the store's content identity (ETag, or OCI digest)"
-            }
-        }
-    }
-}
+pub use crate::model::coverage::{DigestBinds, RootDigest};
 
 /// One regular file as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

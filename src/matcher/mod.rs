@@ -53,24 +53,8 @@ pub struct PatternInfo {
     pub mode: Mode,
 }
 
-/// How a secret is looked for: by its plaintext patterns, or by hash through a ledger.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    #[default]
-    Plaintext,
-    Ledger,
-}
+/// How a secret is looked for (plaintext or by hash): part of the data model.
+pub use crate::model::Mode;
 
 /// One confirmed occurrence of a pattern in a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

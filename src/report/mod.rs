@@ -13,10 +13,8 @@ pub mod text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::coverage::Coverage;
-use crate::findings::Finding;
+use crate::model::{CacheRecord, Coverage, Finding, Verdict};
 use crate::secret::{Fingerprint, Salt};
-use crate::verdict::Verdict;
 
 /// Identifies the JSON layout; bumped only on incompatible changes.
 pub const SCHEMA: &str = "https://github.com/scour-dev/scour/schema/report/v1";
@@ -39,7 +37,7 @@ pub struct Report {
     pub ledger: Option<LedgerRecord>,
     /// The `--cache` a scan used: how many units it reused, proven when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<crate::cache::CacheRecord>,
+    pub cache: Option<CacheRecord>,
 }
 
 /// Which ledger a scan looked for, exactly, and the limits of looking by hash.
@@ -127,7 +125,7 @@ pub struct ScanRecord {
     pub threads: usize,
     /// Set when this report covers only shard K of N; only a merge of all N can close.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::scan::shard::Shard>,
+    pub shard: Option<crate::model::Shard>,
     /// Whether directory subjects bind file contents (`--content-digests`).
     #[serde(default)]
     pub content_digests: bool,

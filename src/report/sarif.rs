@@ -27,6 +27,9 @@
 //!
 //! `versionControlProvenance` names, for each scanned PATH that is the top of a git working
 //! tree with an `origin` remote, the remote (credentials removed) and the commit checked out.
+//!
+//! Rendering is a pure function of the report: where each root sits in git was recorded when
+//! the scan ran (`RootCoverage::work_tree`), so nothing here opens a repository or a file.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,8 +37,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::Report;
-use crate::findings::Finding;
-use crate::source::git::GitProvenance;
+use crate::model::{Finding, GitProvenance};
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -286,7 +288,11 @@ impl UriMapper {
             .roots
             .iter()
             .map(|root| {
-                let prefix = repository_prefix(&root.root, &root.kind).unwrap_or_default();
+                let prefix = root
+                    .work_tree
+                    .as_ref()
+                    .and_then(|tree| tree.prefix.clone())
+                    .unwrap_or_default();
                 let is_file = root.kind != "directory";
                 (root.root.trim_end_matches('/').to_string(), prefix, is_file)
             })
@@ -326,29 +332,6 @@ impl UriMapper {
     }
 }
 
-/// Where `root` sits inside the git work tree that holds it, as a URI prefix ending in `/`
-/// (`src/` for `repo/src`; the file's own path for a single-file root). Empty when the root
-/// is the work tree's top; `None` outside any work tree.
-fn repository_prefix(root: &str, kind: &str) -> Option<String> {
-    let resolved = std::fs::canonicalize(root).ok()?;
-    let start = if kind == "directory" {
-        resolved.clone()
-    } else {
-        resolved.parent()?.to_path_buf()
-    };
-    let repository = git2::Repository::discover(&start).ok()?;
-    let workdir = std::fs::canonicalize(repository.workdir()?).ok()?;
-    let below = resolved.strip_prefix(&workdir).ok()?;
-    let below = below.to_string_lossy();
-    Some(if below.is_empty() {
-        String::new()
-    } else if kind == "directory" {
-        format!("{below}/")
-    } else {
-        below.into_owned()
-    })
-}
-
 fn encode_uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
@@ -375,7 +358,8 @@ fn gap_notifications(report: &Report) -> Vec<Value> {
         .collect()
 }
 
-/// The repository and commit of each scanned PATH that is a git working tree with a remote.
+/// The repository and commit of each scanned PATH that is a git working tree with a remote,
+/// as the scan recorded them.
 fn version_control(report: &Report) -> Vec<Value> {
     report
         .coverage
@@ -383,16 +367,13 @@ fn version_control(report: &Report) -> Vec<Value> {
         .iter()
         .filter(|root| root.kind == "directory")
         .filter_map(|root| {
-            let repository = git2::Repository::open(&root.root).ok()?;
-            let head = repository.head().ok()?;
-            let commit = head.peel_to_commit().ok()?;
-            let remote = repository.find_remote("origin").ok()?;
+            let checkout = root.work_tree.as_ref()?.checkout.as_ref()?;
             let mut entry = json!({
-                "repositoryUri": public_uri(remote.url()?)?,
-                "revisionId": commit.id().to_string(),
+                "repositoryUri": checkout.remote,
+                "revisionId": checkout.revision,
                 "mappedTo": {"uriBaseId": "%SRCROOT%"},
             });
-            if let Some(branch) = head.shorthand().filter(|_| head.is_branch()) {
+            if let Some(branch) = &checkout.branch {
                 entry["branch"] = json!(branch);
             }
             Some(entry)
@@ -400,41 +381,106 @@ fn version_control(report: &Report) -> Vec<Value> {
         .collect()
 }
 
-/// A remote URL as a URI without credentials: `https://user:token@host/x` loses
-/// `user:token@`, and scp-like `git@host:owner/repo` becomes `ssh://host/owner/repo`.
-fn public_uri(url: &str) -> Option<String> {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let host = authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host);
-        return Some(format!("{scheme}://{host}/{path}"));
-    }
-    let (authority, path) = url.split_once(':')?;
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    (!host.is_empty() && !host.contains('/')).then(|| format!("ssh://{host}/{path}"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::public_uri;
+    use super::*;
+    use crate::model::{Checkout, Coverage, Location, RootCoverage, Verdict, WorkTree};
+    use crate::report::{ScanRecord, SecretRecord};
+
+    /// A report naming roots that do not exist on this machine: everything SARIF shows about
+    /// git must come from the report itself.
+    fn report_about_absent_roots() -> Report {
+        let root = |name: &str, work_tree| RootCoverage {
+            root: format!("/nonexistent/{name}"),
+            kind: "directory".to_string(),
+            work_tree,
+            ..RootCoverage::default()
+        };
+        let finding = Finding {
+            secret: "abcd".to_string(),
+            encoding: "raw".to_string(),
+            encoding_detail: "as given".to_string(),
+            location: Location {
+                chain: vec!["/nonexistent/repo/src/app/config.py".to_string()],
+                offset: 10,
+                line: 2,
+                column: 3,
+                within: None,
+            },
+            mode: Default::default(),
+            git: None,
+            more: 0,
+            store: None,
+        };
+        let now = chrono::Utc::now();
+        Report::new(
+            Verdict::Found,
+            now,
+            now,
+            crate::secret::Salt::random(),
+            vec![SecretRecord {
+                id: "abcd".to_string(),
+                fingerprint: "ab".repeat(32),
+                source: None,
+                name: Some("env:OLD".to_string()),
+            }],
+            ScanRecord {
+                paths: vec!["/nonexistent/repo/src".to_string()],
+                excludes: Vec::new(),
+                respect_gitignore: false,
+                follows_symlinks: false,
+                opens_special_files: false,
+                encodings: vec!["raw".to_string()],
+                patterns: 1,
+                threads: 1,
+                shard: None,
+                content_digests: false,
+                allow_opaque: false,
+                s3_versions: None,
+            },
+            vec![finding],
+            Coverage {
+                roots: vec![
+                    root(
+                        "repo/src",
+                        Some(WorkTree {
+                            prefix: Some("src/".to_string()),
+                            checkout: None,
+                        }),
+                    ),
+                    root(
+                        "top",
+                        Some(WorkTree {
+                            prefix: Some(String::new()),
+                            checkout: Some(Checkout {
+                                remote: "https://git.example.com/o/r.git".to_string(),
+                                revision: "1".repeat(40),
+                                branch: Some("main".to_string()),
+                            }),
+                        }),
+                    ),
+                ],
+            },
+        )
+    }
 
     #[test]
-    fn remote_urls_lose_their_credentials() {
+    fn uris_and_version_control_come_from_the_report_alone() {
+        let sarif: Value = serde_json::from_slice(&render(&report_about_absent_roots()).unwrap())
+            .expect("SARIF is JSON");
+        let run = &sarif["runs"][0];
         assert_eq!(
-            public_uri("https://ci:ghp_abc123@github.com/o/r.git").unwrap(),
-            "https://github.com/o/r.git"
+            run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "src/app/config.py",
+            "relative to the work tree, as recorded at scan time"
         );
+        let provenance = &run["versionControlProvenance"];
+        assert_eq!(provenance.as_array().map(Vec::len), Some(1));
         assert_eq!(
-            public_uri("git@github.com:o/r.git").unwrap(),
-            "ssh://github.com/o/r.git"
+            provenance[0]["repositoryUri"],
+            "https://git.example.com/o/r.git"
         );
-        assert_eq!(
-            public_uri("https://github.com/o/r").unwrap(),
-            "https://github.com/o/r"
-        );
-        assert_eq!(public_uri("/srv/git/r.git"), None);
+        assert_eq!(provenance[0]["revisionId"], "1".repeat(40).as_str());
+        assert_eq!(provenance[0]["branch"], "main");
     }
 }

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::Report;
-use crate::findings::display_chain;
-use crate::verdict::Verdict;
+use crate::model::{display_chain, Verdict};
 
 struct Palette {
     color: bool,

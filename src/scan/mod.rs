@@ -4,11 +4,11 @@
 //! [`recorder::Recorder`] collects findings and coverage, and the verdict is decided from
 //! them — so the data flow of the whole product can be read here.
 
-pub mod bounds;
-pub mod contain;
-pub mod progress;
-pub mod recorder;
-pub mod shard;
+// The recorder (the sink every source reports into) and its bounds, progress display and
+// per-unit containment live beside the sources that use them (`crate::source`), so sources
+// do not import the driver; these paths are kept for the code that names them here.
+pub use crate::model::shard;
+pub use crate::source::{bounds, contain, progress, recorder};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -349,14 +349,16 @@ fn describe_roots(paths: &[PathBuf]) -> anyhow::Result<Vec<RootCoverage>> {
                     path.display()
                 )
             })?;
+            let kind = if metadata.is_dir() {
+                "directory"
+            } else {
+                "file"
+            };
             Ok(RootCoverage {
                 root: fs::display(path),
-                kind: if metadata.is_dir() {
-                    "directory"
-                } else {
-                    "file"
-                }
-                .to_string(),
+                kind: kind.to_string(),
+                // Recorded now so that rendering never reopens the repository.
+                work_tree: crate::source::git::work_tree::describe(path, kind),
                 ..RootCoverage::default()
             })
         })

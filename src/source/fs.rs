@@ -24,7 +24,7 @@ use super::Context;
 use crate::coverage::{GapKind, SkipReason};
 use crate::evidence::subjects::{DigestingReader, ManifestEntry};
 use crate::matcher::ScanBuffer;
-use crate::scan::shard::Shard;
+use crate::model::Shard;
 
 /// How a tree is walked; the choices that narrow the scan are recorded in the report.
 #[derive(Debug, Clone)]
@@ -278,7 +278,7 @@ fn visit(
         WalkState::Continue
     } else if file_type.is_file() {
         // One file is one unit of work: a parser panicking on it is a gap, not the end.
-        crate::scan::contain::unit(ctx, &[display(path)], || {
+        crate::source::contain::unit(ctx, &[display(path)], || {
             // Loose objects and indexed packs are read by the git object scan instead.
             if !crate::source::git::claim_file(ctx, path, buffer) {
                 let hash = options.content_digests || entry.depth() == 0;

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use super::Context;
 use crate::coverage::GapKind;
-use crate::scan::recorder::Recorder;
 use crate::source::fs::display;
+use crate::source::recorder::Recorder;
 
 /// Scans `name` and records every match as a finding at `chain`, inside `within`.
 pub fn record(recorder: &Recorder, chain: &[String], within: &str, name: &[u8]) {

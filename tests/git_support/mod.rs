@@ -2,6 +2,8 @@
 //! user's and the system's git configuration.
 #![allow(dead_code)]
 
+pub mod objects;
+
 use std::path::Path;
 use std::process::Command;
 

@@ -2,10 +2,11 @@
 //! libraries and Rust `.rlib`s. A simple stream of 60-byte headers and member data; GNU and
 //! BSD long names are resolved. Members are scanned like any other stream.
 
-use std::io::{self, Read};
+use std::io::Read;
 
 use super::format::{Format, Place};
-use super::{drain, scan_member, Walk};
+use super::member::{self, read_full, Words};
+use super::{scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 
@@ -16,6 +17,11 @@ const MAX_NAME_TABLE: u64 = 16 << 20;
 pub(crate) static AR: Ar = Ar;
 
 pub(crate) struct Ar;
+
+const AR_WORDS: Words = Words {
+    container: "ar archive",
+    member: "member",
+};
 
 impl Format for Ar {
     fn name(&self) -> &'static str {
@@ -142,25 +148,7 @@ pub(super) fn scan(
             count: 0,
         };
         scan_member(walk, &member, &mut counted, depth + 1, buffer);
-        let rest = drain(&mut counted);
-        if walk.check_running().is_err() {
-            return;
-        }
-        if let Err(error) = rest {
-            walk.fail_unless_reported(
-                GapKind::Corrupt,
-                &member,
-                "could not read the member",
-                &error,
-            );
-            return;
-        }
-        if counted.count < size {
-            walk.fail(
-                GapKind::Corrupt,
-                &member,
-                "the ar archive is truncated inside this member".to_string(),
-            );
+        if !member::finish(walk, &member, &mut counted, size, &AR_WORDS) {
             return;
         }
         skip_padding(input, size);
@@ -182,17 +170,4 @@ fn skip_padding(input: &mut dyn Read, size: u64) {
         let mut pad = [0u8; 1];
         let _ = input.read(&mut pad);
     }
-}
-
-fn read_full(input: &mut dyn Read, out: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < out.len() {
-        match input.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }

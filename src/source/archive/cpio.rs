@@ -15,6 +15,7 @@
 use std::io::{self, Read};
 
 use super::format::{Format, Place};
+use super::member::{self, read_full, Words};
 use super::{drain, scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
@@ -26,6 +27,11 @@ const TRAILER: &str = "TRAILER!!!";
 pub(crate) static CPIO: Cpio = Cpio;
 
 pub(crate) struct Cpio;
+
+const CPIO_WORDS: Words = Words {
+    container: "cpio archive",
+    member: "entry",
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Variant {
@@ -213,25 +219,7 @@ fn scan(walk: &Walk, chain: &[String], input: &mut dyn Read, depth: u32, buffer:
             walk.entering(&member);
             scan_member(walk, &member, &mut counted, depth + 1, buffer);
         }
-        let rest = drain(&mut counted);
-        if walk.check_running().is_err() {
-            return;
-        }
-        if let Err(error) = rest {
-            walk.fail_unless_reported(
-                GapKind::Corrupt,
-                &member,
-                "could not read the entry",
-                &error,
-            );
-            return;
-        }
-        if counted.count < data_size {
-            walk.fail(
-                GapKind::Corrupt,
-                &member,
-                "the cpio archive is truncated inside this entry".to_string(),
-            );
+        if !member::finish(walk, &member, &mut counted, data_size, &CPIO_WORDS) {
             return;
         }
         skip(input, padding(data_size, variant.align()));
@@ -256,19 +244,6 @@ fn truncated(walk: &Walk, chain: &[String], offset: u64) {
 
 fn skip(input: &mut dyn Read, n: u64) {
     let _ = io::copy(&mut input.take(n), &mut io::sink());
-}
-
-fn read_full(input: &mut dyn Read, out: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < out.len() {
-        match input.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]

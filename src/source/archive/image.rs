@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::findings::display_chain;
@@ -20,14 +19,7 @@ use crate::findings::display_chain;
 /// Image metadata members are small; larger members are not kept.
 pub(super) const MAX_METADATA: u64 = 1 << 20;
 
-/// A blob of a container image that held members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Layer {
-    /// `sha256:<hex>`.
-    pub digest: String,
-    /// The member of the image that holds the layer.
-    pub member: String,
-}
+pub use crate::model::coverage::Layer;
 
 /// The digest of an image blob named by content address, e.g. `blobs/sha256/<hex>`.
 pub(super) fn blob_digest(member: &str) -> Option<String> {

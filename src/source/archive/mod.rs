@@ -36,6 +36,7 @@ mod image;
 mod inert;
 mod leaf;
 pub mod limits;
+mod member;
 mod opaque;
 mod pg_dump;
 pub(crate) mod sniff;
@@ -48,8 +49,6 @@ use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{self, Read};
 
-use serde::{Deserialize, Serialize};
-
 use super::Context;
 use crate::coverage::GapKind;
 use crate::findings::display_chain;
@@ -60,25 +59,7 @@ pub use limits::ArchiveLimits;
 use limits::Counted;
 use sniff::{sniff, Peeked, SNIFF_LEN};
 
-/// What was read of one top-level archive.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ArchiveCoverage {
-    /// The archive's path (a filesystem path, or a chain if it was found inside a git object).
-    pub path: String,
-    /// The outermost format, e.g. `gzip`, `zip`, `tar`.
-    pub format: String,
-    /// Members (files inside, at any depth) whose bytes were scanned.
-    pub members_scanned: u64,
-    /// Bytes produced by decompression, at all depths.
-    pub expanded_bytes: u64,
-    /// Deepest nesting reached: 1 for a `.gz` file's content, 2 for a member of a `.tar.gz`.
-    pub max_depth: u32,
-    /// Gaps recorded inside this archive (listed with the root's gaps).
-    pub gaps: u64,
-    /// Container-image layers found inside, by digest, with the member that holds each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub layers: Vec<image::Layer>,
-}
+pub use crate::model::ArchiveCoverage;
 
 /// The state of reading one top-level archive.
 pub(crate) struct Walk<'a, 'm> {

@@ -204,7 +204,7 @@ fn scan_one(
 fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked) -> bool {
     let mut block = [0u8; BLOCK];
     loop {
-        match read_block(input, &mut block) {
+        match super::member::read_full(input, &mut block) {
             Ok(0) => return false,
             Ok(n) if block[..n].iter().all(|&b| b == 0) => {
                 if n < BLOCK {
@@ -227,19 +227,6 @@ fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked) -> bool {
             }
         }
     }
-}
-
-fn read_block(input: &mut Tracked, block: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < block.len() {
-        match input.read(&mut block[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// The tar's input: remembers whether the stream ended (so an archive that stops without

@@ -2,69 +2,10 @@
 //! the coverage report, and the checks that turn a repository's known blind spots (shallow
 //! history, a partial clone, a missing alternate, a pack without an index) into gaps.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-/// What was read of one repository's history.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RepositoryCoverage {
-    /// The git directory, as found.
-    pub path: String,
-    /// `full` (every object), `staged` (`--staged`) or `range <spec>` (`--git-range`).
-    pub mode: String,
-    /// Object directories read: the repository's own, then its alternates.
-    pub object_directories: Vec<String>,
-    /// Refs by namespace (`refs/heads`, `refs/tags`, `refs/original`, `refs/stash`, ...).
-    pub refs_by_namespace: BTreeMap<String, u64>,
-    /// Every ref and detached `HEAD` with the object it pointed to when scanned: the state
-    /// of the repository this report speaks for.
-    pub ref_tips: BTreeMap<String, String>,
-    /// The object kind (`tag`, `tree`, `blob`, or `missing`) of each ref tip that is not a
-    /// commit (an annotated tag's ref points at the tag object); every other tip is a commit.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub ref_tip_kinds: BTreeMap<String, String>,
-    pub reflogs: u64,
-    pub reflog_entries: u64,
-    pub linked_worktrees: Vec<String>,
-    pub packs: u64,
-    pub loose_objects: u64,
-    pub commits: u64,
-    pub trees: u64,
-    pub blobs: u64,
-    pub tags: u64,
-    /// Bytes of inflated object content scanned.
-    pub bytes_inflated: u64,
-    /// Objects this repository shares with one scanned earlier in the run: read once, there.
-    pub objects_shared_with_earlier_repositories: u64,
-    /// Commits not reachable from any ref or reflog (their trees and blobs were scanned too).
-    pub unreachable_commits: u64,
-    pub lfs_pointers: u64,
-    pub shallow: bool,
-    pub partial_clone: bool,
-}
-
-impl RepositoryCoverage {
-    /// One line for a person.
-    pub fn describe(&self) -> String {
-        format!(
-            "git {} ({}): {} commits, {} trees, {} blobs, {} tags, {} bytes inflated; {} refs, {} reflogs; {} packs, {} loose objects; {} unreachable commits",
-            self.path,
-            self.mode,
-            self.commits,
-            self.trees,
-            self.blobs,
-            self.tags,
-            self.bytes_inflated,
-            self.ref_tips.len(),
-            self.reflogs,
-            self.packs,
-            self.loose_objects,
-            self.unreachable_commits
-        )
-    }
-}
+/// What was read of one repository's history: part of the data model.
+pub use crate::model::RepositoryCoverage;
 
 /// A blind spot of a repository, to be recorded as a gap.
 pub(crate) struct Blind {

@@ -38,10 +38,9 @@ pub(crate) mod refs;
 pub(crate) mod registry;
 pub(crate) mod repository;
 pub(crate) mod staged;
+pub mod work_tree;
 
-use serde::{Deserialize, Serialize};
-
-pub use coverage::RepositoryCoverage;
+pub use crate::model::RepositoryCoverage;
 pub use loose::claim_file;
 pub use objects::ObjectFilter;
 pub use registry::Registry;
@@ -61,7 +60,7 @@ pub enum GitMode {
 
 /// Scans the repository containing `path` in a narrow mode (`--staged`, `--git-range`).
 pub fn scan_mode(
-    recorder: &crate::scan::recorder::Recorder,
+    recorder: &crate::source::recorder::Recorder,
     root: usize,
     path: &std::path::Path,
     mode: &GitMode,
@@ -74,108 +73,8 @@ pub fn scan_mode(
     }
 }
 
-/// Which commits, paths and refs hold a git object that matched.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-pub struct GitProvenance {
-    /// The git directory holding the object.
-    pub repository: String,
-    /// The object id.
-    pub object: String,
-    /// `blob`, `commit` (its message or headers), `tag` (an annotated tag's message) or
-    /// `tree` (an entry name).
-    pub kind: String,
-    /// `reachable` (from a ref), `reflog-only` (until reflog expiry), `index-only` (staged,
-    /// never committed), `unreachable` (dangling: until `git gc --prune`), or `staged`
-    /// (`--staged`: what the next commit would add).
-    pub reachability: String,
-    /// Commits that introduced the object, with its path there (empty for a commit itself).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub commits: Vec<CommitPath>,
-    /// How many commits hold the object (introducing ones and every later one).
-    pub containing_commits: u64,
-    /// Refs from which the object is reachable.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub refs: Vec<String>,
-    /// Reflogs whose entries reach the object.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reflogs: Vec<String>,
-    /// Index entries (`index:<path>`, `worktrees/<name>/index:<path>`) holding the object.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub index: Vec<String>,
-    /// Set when attribution could not be completed (a tree or commit missing); the object
-    /// itself was scanned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribution_problem: Option<String>,
-}
-
-impl GitProvenance {
-    /// One line for a person: the object, where it was introduced, what reaches it.
-    pub fn describe(&self) -> String {
-        let mut text = format!("git {} {} ({})", self.kind, self.object, self.reachability);
-        let shown: Vec<String> = self
-            .commits
-            .iter()
-            .take(3)
-            .map(|c| {
-                if c.path.is_empty() {
-                    format!("commit {}", c.commit)
-                } else {
-                    format!("{}:{}", c.commit, c.path)
-                }
-            })
-            .collect();
-        if !shown.is_empty() {
-            text.push_str(&format!("; introduced in {}", shown.join(", ")));
-            if self.commits.len() > 3 {
-                text.push_str(&format!(" and {} more", self.commits.len() - 3));
-            }
-        }
-        for (label, names) in [
-            ("refs", &self.refs),
-            ("reflogs", &self.reflogs),
-            ("held by", &self.index),
-        ] {
-            if !names.is_empty() {
-                let listed: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-                let more = names.len().saturating_sub(5);
-                text.push_str(&format!("; {label}: {}", listed.join(", ")));
-                if more > 0 {
-                    text.push_str(&format!(" (+{more})"));
-                }
-            }
-        }
-        text
-    }
-}
-
-/// One commit and the path of the object in it.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-pub struct CommitPath {
-    pub commit: String,
-    pub path: String,
-}
+/// Which commits, paths and refs hold a git object that matched: part of the data model.
+pub use crate::model::provenance::{CommitPath, GitProvenance};
 
 /// Opens a repository at a git directory, never searching upwards, with libgit2 told to
 /// ignore user, XDG and system configuration and not to refuse repositories owned by

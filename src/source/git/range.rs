@@ -11,8 +11,8 @@ use super::coverage::RepositoryCoverage;
 use super::objects;
 use super::repository::{kind_name, record_findings, record_name_hits};
 use super::{CommitPath, GitProvenance};
-use crate::scan::recorder::Recorder;
 use crate::source::fs::display;
+use crate::source::recorder::Recorder;
 
 /// Scans the commits of `spec` (`A..B`) in `repo`.
 pub(crate) fn scan_range(

@@ -14,8 +14,8 @@ use super::objects::{self, MatchedObject, ObjectFilter, ObjectScan};
 use super::refs;
 use super::{CommitPath, GitProvenance};
 use crate::coverage::GapKind;
-use crate::scan::recorder::Recorder;
 use crate::source::fs::display;
+use crate::source::recorder::Recorder;
 
 /// Unreadable objects listed one by one in the gaps; the rest are counted in one more gap.
 const UNREADABLE_LISTED: usize = 100;
@@ -47,7 +47,7 @@ pub fn scan_registered(
                 recorder,
                 root: found.root,
             };
-            crate::scan::contain::unit(ctx, &[display(&found.shown)], || {
+            crate::source::contain::unit(ctx, &[display(&found.shown)], || {
                 scan_repository(recorder, found.root, &canonical, &found.shown, filter)
             });
         }
@@ -57,7 +57,7 @@ pub fn scan_registered(
             continue;
         };
         let ctx = crate::source::Context { recorder, root };
-        crate::scan::contain::unit(ctx, &[display(&objects_dir)], || {
+        crate::source::contain::unit(ctx, &[display(&objects_dir)], || {
             scan_orphan_store(recorder, &objects_dir, &files, filter)
         });
     }

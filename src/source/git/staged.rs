@@ -17,8 +17,8 @@ use super::coverage::RepositoryCoverage;
 use super::range::scan_listed;
 use super::repository::{record_findings, record_name_hits};
 use super::{CommitPath, GitProvenance};
-use crate::scan::recorder::Recorder;
 use crate::source::fs::display;
+use crate::source::recorder::Recorder;
 
 /// Scans what `repo`'s next commit would add, recording findings under `root`.
 pub(crate) fn scan_staged(

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::cache::unit;
 use crate::coverage::{GapKind, StoreCoverage};
 use crate::matcher::ScanBuffer;
-use crate::scan::shard::Shard;
+use crate::model::Shard;
 use crate::source::content::scan_stream;
 use crate::source::provenance::StoreProvenance;
 use crate::source::s3::manifest::{self as store_manifest, StoreEntry};

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::cache::unit;
 use crate::coverage::{GapKind, StoreCoverage};
 use crate::matcher::ScanBuffer;
-use crate::scan::shard::Shard;
+use crate::model::Shard;
 use crate::source::content::scan_stream;
 use crate::source::provenance::StoreProvenance;
 use crate::source::Context;

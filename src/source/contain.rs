@@ -3,8 +3,9 @@
 //! goes on, so a bug in one parser can never cost the whole report.
 //!
 //! A panic's payload is never shown or recorded: it may quote the bytes being parsed (the
-//! secret itself). [`install_panic_hook`] replaces the default hook, which prints the payload
-//! on stderr, with one that prints a fixed line and the code location only.
+//! secret itself). [`install_panic_hook`] (in [`crate::redact`]) replaces the default hook,
+//! which prints the payload on stderr, with one that prints a fixed line and the code
+//! location only.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -34,31 +35,18 @@ pub fn unit<T>(ctx: Context, chain: &[String], work: impl FnOnce() -> T) -> Opti
     }
 }
 
-/// Replaces the default panic hook (which prints the payload) with one that prints a fixed
-/// line and where in scour's code the panic happened, for the first panic only (a damaged
-/// pack can make every object panic; each is a gap in the report anyway).
-pub fn install_panic_hook() {
-    static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    std::panic::set_hook(Box::new(|info| {
-        if SHOWN.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            return;
-        }
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!("scour: internal error{place}: a parser panicked; the unit is recorded as a gap");
-    }));
-}
+/// The panic hook that prints no payload is the redaction module's (it is about what reaches
+/// stderr); kept at this path for the code that names it here.
+pub use crate::redact::install_panic_hook;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::coverage::RootCoverage;
     use crate::matcher::Matcher;
-    use crate::scan::progress::Progress;
-    use crate::scan::recorder::Recorder;
     use crate::secret::Secret;
+    use crate::source::progress::Progress;
+    use crate::source::recorder::Recorder;
 
     #[test]
     fn a_panicking_unit_is_a_gap_without_its_payload_and_the_next_unit_runs() {

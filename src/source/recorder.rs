@@ -12,8 +12,10 @@ use crate::coverage::{Coverage, Gap, GapKind, RootCoverage, SkipReason};
 use crate::evidence::subjects::{self, ManifestEntry};
 use crate::findings::{Finding, Location};
 use crate::matcher::{Hit, Matcher};
-use crate::scan::bounds::{bounded, bounded_chain, PlaceCounts, MAX_NAME_BYTES, MAX_REASON_BYTES};
-use crate::scan::progress::Progress;
+use crate::source::bounds::{
+    bounded, bounded_chain, PlaceCounts, MAX_NAME_BYTES, MAX_REASON_BYTES,
+};
+use crate::source::progress::Progress;
 
 /// Running totals, read by the progress display while the scan runs.
 #[derive(Debug, Default)]
