@@ -137,7 +137,11 @@ fn a_sevenz_inside_a_tarball_and_behind_a_stub_is_read() {
     run(sevenz, &tree);
     let archive = std::fs::read(dir.path().join("app.7z")).unwrap();
     let out = dir.path().join("out");
-    write(&out, "bundle.tar", archive_support::tar(&[("app.7z", &archive)]));
+    write(
+        &out,
+        "bundle.tar",
+        archive_support::tar(&[("app.7z", &archive)]),
+    );
     let mut stub = b"#!/bin/sh\necho self-extracting\nexit 0\n".to_vec();
     stub.extend_from_slice(&archive);
     write(&out, "setup.run", &stub);
@@ -188,7 +192,12 @@ fn encrypted_sevenz_archives_are_encrypted_gaps() {
 
 /// An ISO image of `tree` made by `command` (genisoimage or xorriso's mkisofs).
 fn iso_image(mut command: Command, tree: &Path, out: &Path, options: &[&str]) {
-    command.args(options).arg("-quiet").arg("-o").arg(out).arg(".");
+    command
+        .args(options)
+        .arg("-quiet")
+        .arg("-o")
+        .arg(out)
+        .arg(".");
     run(command, tree);
 }
 
@@ -213,7 +222,11 @@ fn iso_images_are_read_with_rock_ridge_and_joliet_names() {
     let images = [
         ("rockridge.iso", "genisoimage", &["-R", "-J"][..]),
         ("joliet.iso", "genisoimage", &["-J"][..]),
-        ("xorriso.iso", "xorriso", &["-as", "mkisofs", "-R", "-J"][..]),
+        (
+            "xorriso.iso",
+            "xorriso",
+            &["-as", "mkisofs", "-R", "-J"][..],
+        ),
     ];
     for (name, program, options) in images {
         iso_image(Command::new(program), &tree, &out.join(name), options);
@@ -319,9 +332,10 @@ fn rpm_payloads_and_scriptlets_are_read() {
     let found = chains(&result);
     for compressor in ["w9.gzdio", "w6.xzdio", "w19.zstdio"] {
         assert!(
-            found.iter().any(|c| c
-                .contains(&format!("agent-{compressor}.rpm!"))
-                && c.ends_with("etc/demo/agent.conf")),
+            found
+                .iter()
+                .any(|c| c.contains(&format!("agent-{compressor}.rpm!"))
+                    && c.ends_with("etc/demo/agent.conf")),
             "{compressor}: {found:?}"
         );
     }
@@ -430,7 +444,15 @@ fn a_python_zipapp_made_by_zipapp_is_read() {
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     python
-        .args(["-m", "zipapp", "app", "-c", "-p", "/usr/bin/env python3", "-o"])
+        .args([
+            "-m",
+            "zipapp",
+            "app",
+            "-c",
+            "-p",
+            "/usr/bin/env python3",
+            "-o",
+        ])
         .arg(out.join("tool.pyz"));
     run(python, dir.path());
     assert_not_raw(&out.join("tool.pyz"), &secret);
@@ -446,7 +468,11 @@ fn a_makeself_installer_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let payload = dir.path().join("payload");
     write(&payload, "install.sh", "#!/bin/sh\necho ok\n");
-    write(&payload, "etc/agent.env", text_with(&secret, 5, "AGENT_KEY="));
+    write(
+        &payload,
+        "etc/agent.env",
+        text_with(&secret, 5, "AGENT_KEY="),
+    );
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     makeself
@@ -473,7 +499,11 @@ fn debian_packages_are_read_with_xz_and_zstd_data() {
             "Package: demo\nVersion: 1.0\nArchitecture: all\nMaintainer: x <x@x.invalid>\n\
              Description: demo\n",
         );
-        write(&root, "etc/demo/demo.conf", text_with(&secret, 7, "secret="));
+        write(
+            &root,
+            "etc/demo/demo.conf",
+            text_with(&secret, 7, "secret="),
+        );
         let mut command = Command::new("dpkg-deb");
         command
             .args(["--root-owner-group", "-Z", compression, "--build"])
@@ -488,8 +518,10 @@ fn debian_packages_are_read_with_xz_and_zstd_data() {
     let found = chains(&result);
     for compression in ["xz", "zstd"] {
         assert!(
-            found.iter().any(|c| c.contains(&format!("demo-{compression}.deb!data.tar"))
-                && c.ends_with("etc/demo/demo.conf")),
+            found
+                .iter()
+                .any(|c| c.contains(&format!("demo-{compression}.deb!data.tar"))
+                    && c.ends_with("etc/demo/demo.conf")),
             "{compression}: {found:?}"
         );
     }
@@ -501,7 +533,11 @@ fn a_jar_inside_a_war_inside_a_tarball_is_read() {
     let secret = random_token(40);
     let dir = tempfile::tempdir().unwrap();
     let classes = dir.path().join("lib");
-    write(&classes, "config/application.properties", text_with(&secret, 4, "db.password="));
+    write(
+        &classes,
+        "config/application.properties",
+        text_with(&secret, 4, "db.password="),
+    );
     let mut jar = Command::new("jar");
     jar.args(["cf", "../lib.jar", "-C", "."]).arg(".");
     run(jar, &classes);
@@ -548,5 +584,10 @@ fn a_launch_script_in_front_of_a_jar_is_read() {
     let out = dir.path().join("out");
     write(&out, "app", &executable);
     assert_not_raw(&out.join("app"), &secret);
-    assert_found_at(&out, &secret, "app!zip@", "BOOT-INF/classes/application.yml");
+    assert_found_at(
+        &out,
+        &secret,
+        "app!zip@",
+        "BOOT-INF/classes/application.yml",
+    );
 }

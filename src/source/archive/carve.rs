@@ -95,7 +95,10 @@ fn signatures() -> Vec<Signature> {
         at(b"LZIP\x01", Target::Format(&compressed::LZIP)),
         at(b"\x04\x22\x4D\x18", Target::Format(&compressed::LZ4)),
         at(b"\x02\x21\x4C\x18", Target::Format(&compressed::LZ4)),
-        at(b"7z\xBC\xAF\x27\x1C", Target::Format(&super::sevenz::SEVEN_ZIP)),
+        at(
+            b"7z\xBC\xAF\x27\x1C",
+            Target::Format(&super::sevenz::SEVEN_ZIP),
+        ),
         at(
             b"Rar!\x1A\x07",
             Target::Format(&super::unsupported::UNSUPPORTED),
@@ -671,7 +674,9 @@ fn follow_zip_end(
     let base = [start, source.start()]
         .into_iter()
         .find(|&base| source.head(base + directory_offset, 4) == b"PK\x01\x02")?;
-    if start == 0 && source.start() == 0 && super::zip::ZIP.recognise(&source.head(0, 8), Place::Inside)
+    if start == 0
+        && source.start() == 0
+        && super::zip::ZIP.recognise(&source.head(0, 8), Place::Inside)
     {
         // A zip from byte 0 was already read as the stream itself. (One whose offsets count
         // from byte 0 behind a prefix, as Python's zipapp writes them, was not.)

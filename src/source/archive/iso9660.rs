@@ -67,7 +67,13 @@ pub(super) fn scan_seekable<R: Read + Seek>(
         .is_some_and(|tree| image.has_rock_ridge(tree, block));
     let mut ordered: Vec<&Tree> = trees.iter().collect();
     // The tree with the real names goes first: its names label the members.
-    ordered.sort_by_key(|tree| if rock_ridge { tree.joliet } else { !tree.joliet });
+    ordered.sort_by_key(|tree| {
+        if rock_ridge {
+            tree.joliet
+        } else {
+            !tree.joliet
+        }
+    });
     for tree in ordered {
         let walked = Walker {
             walk,

@@ -116,12 +116,13 @@ fn header(
         walk.fail(
             GapKind::Corrupt,
             &member,
-            "no rpm header magic where the header should start; the rest was not read"
-                .to_string(),
+            "no rpm header magic where the header should start; the rest was not read".to_string(),
         );
         return None;
     }
-    let entries = u64::from(u32::from_be_bytes([intro[8], intro[9], intro[10], intro[11]]));
+    let entries = u64::from(u32::from_be_bytes([
+        intro[8], intro[9], intro[10], intro[11],
+    ]));
     let data = u64::from(u32::from_be_bytes([
         intro[12], intro[13], intro[14], intro[15],
     ]));

@@ -155,7 +155,15 @@ fn scan_seekable<R: Read + Seek>(
         if walk.check_running().is_err() {
             return;
         }
-        scan_block(walk, chain, &archive, block_index, &mut reader, depth, buffer);
+        scan_block(
+            walk,
+            chain,
+            &archive,
+            block_index,
+            &mut reader,
+            depth,
+            buffer,
+        );
     }
     // Files without data (empty files, directories): only their names.
     for (index, entry) in archive.files.iter().enumerate() {
@@ -270,7 +278,10 @@ mod tests {
         head.extend_from_slice(&start_header);
         assert!(SEVEN_ZIP.recognise(&head, Place::Inside));
         head[20] ^= 1;
-        assert!(!SEVEN_ZIP.recognise(&head, Place::Inside), "a start header CRC that fails");
+        assert!(
+            !SEVEN_ZIP.recognise(&head, Place::Inside),
+            "a start header CRC that fails"
+        );
         assert!(!SEVEN_ZIP.recognise(b"7z\xBC\xAF\x27\x1C\x00\x04", Place::Inside));
         assert!(!SEVEN_ZIP.recognise(b"7z archive", Place::Filesystem));
     }

@@ -125,7 +125,11 @@ fn read_image<R: Seekable>(
         Err(BackhandError::StdIo(error)) if super::is_reported(&error) => return,
         Err(error) => {
             let (kind, what) = describe(&error);
-            walk.fail(kind, chain, format!("not a readable squashfs image: {what}"));
+            walk.fail(
+                kind,
+                chain,
+                format!("not a readable squashfs image: {what}"),
+            );
             return;
         }
     };
