@@ -406,6 +406,21 @@ fn squashfs_images_are_read_with_every_compressor() {
         );
     }
     result.assert_no_leak(&secret);
+
+    // lzo is not built in: the image is an `unsupported` gap, never absent.
+    let lzo = dir.path().join("lzo");
+    std::fs::create_dir_all(&lzo).unwrap();
+    squashfs_image(&tree, &lzo.join("root.squashfs"), "lzo", &["-b", "4096"]);
+    assert_not_raw(&lzo.join("root.squashfs"), &secret);
+    let result = scan(&secret, &[&lzo]);
+    assert_eq!(result.verdict(), "incomplete");
+    assert_eq!(result.code(), 3);
+    assert!(
+        result.gaps().iter().any(|g| g["kind"] == "unsupported"
+            && g["reason"].as_str().unwrap_or_default().contains("lzo")),
+        "{:?}",
+        result.gaps()
+    );
 }
 
 #[test]

@@ -533,7 +533,103 @@ impl<R: Read + Seek> Read for Extents<'_, '_, R> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::decode::testing::scan_memory;
     use super::*;
+
+    const SECTOR: usize = 2048;
+
+    fn record(extent: u32, size: u32, flags: u8, name: &[u8]) -> Vec<u8> {
+        let padding = 1 - name.len() % 2;
+        let mut out = vec![0u8; 33];
+        out[0] = (33 + name.len() + padding) as u8;
+        out[2..6].copy_from_slice(&extent.to_le_bytes());
+        out[6..10].copy_from_slice(&extent.to_be_bytes());
+        out[10..14].copy_from_slice(&size.to_le_bytes());
+        out[14..18].copy_from_slice(&size.to_be_bytes());
+        out[25] = flags;
+        out[32] = name.len() as u8;
+        out.extend_from_slice(name);
+        out.resize(out.len() + padding, 0);
+        out
+    }
+
+    fn directory(image: &mut [u8], sector: usize, records: &[Vec<u8>]) {
+        let mut at = sector * SECTOR;
+        for record in records {
+            image[at..at + record.len()].copy_from_slice(record);
+            at += record.len();
+        }
+    }
+
+    /// A hand-made image: a directory loop, a self-loop, and a two-extent file whose
+    /// extents are stored in reverse order, so the secret is never whole in the image.
+    fn hostile_image(secret: &[u8]) -> Vec<u8> {
+        let mut image = vec![0u8; 24 * SECTOR];
+        let pvd = 16 * SECTOR;
+        image[pvd] = 1;
+        image[pvd + 1..pvd + 6].copy_from_slice(b"CD001");
+        image[pvd + 6] = 1;
+        image[pvd + 128..pvd + 130].copy_from_slice(&2048u16.to_le_bytes());
+        let root = record(18, SECTOR as u32, 0x02, &[0]);
+        image[pvd + 156..pvd + 156 + 34].copy_from_slice(&root);
+        let terminator = 17 * SECTOR;
+        image[terminator] = 255;
+        image[terminator + 1..terminator + 6].copy_from_slice(b"CD001");
+        let (first, rest) = secret.split_at(secret.len() / 2);
+        directory(
+            &mut image,
+            18,
+            &[
+                record(18, SECTOR as u32, 0x02, &[0]),
+                record(18, SECTOR as u32, 0x02, &[1]),
+                record(19, SECTOR as u32, 0x02, b"A"),
+                record(18, SECTOR as u32, 0x02, b"LOOP"),
+                record(22, SECTOR as u32, 0x80, b"BIG.BIN;1"),
+                record(21, rest.len() as u32, 0x00, b"BIG.BIN;1"),
+            ],
+        );
+        directory(
+            &mut image,
+            19,
+            &[
+                record(19, SECTOR as u32, 0x02, &[0]),
+                record(18, SECTOR as u32, 0x02, &[1]),
+                record(19, SECTOR as u32, 0x02, b"SELF"),
+            ],
+        );
+        image[21 * SECTOR..21 * SECTOR + rest.len()].copy_from_slice(rest);
+        image[23 * SECTOR - first.len()..23 * SECTOR].copy_from_slice(first);
+        image
+    }
+
+    #[test]
+    fn directory_loops_end_and_extents_are_joined() {
+        let secret = b"isoSplitSecret0123456789abcdefghij";
+        let image = hostile_image(secret);
+        assert!(memchr::memmem::find(&image, secret).is_none());
+        let scanned = scan_memory(secret, "disk.iso", &image);
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        let places = scanned.places();
+        assert!(
+            places
+                .iter()
+                .any(|(chain, _)| chain == "disk.iso › iso9660@0 › BIG.BIN"),
+            "{places:?}"
+        );
+    }
+
+    #[test]
+    fn a_truncated_image_is_a_gap_not_a_stop() {
+        let secret = b"isoSplitSecret0123456789abcdefghij";
+        let mut image = hostile_image(secret);
+        image.truncate(22 * SECTOR + 100);
+        let scanned = scan_memory(secret, "disk.iso", &image);
+        assert!(
+            scanned.gaps.iter().any(|gap| gap.kind == GapKind::Corrupt),
+            "{:?}",
+            scanned.gaps
+        );
+    }
 
     #[test]
     fn symlink_targets_are_joined() {

@@ -166,7 +166,47 @@ fn header(
 
 #[cfg(test)]
 mod tests {
+    use super::super::decode::testing::scan_memory;
     use super::*;
+
+    fn lead() -> Vec<u8> {
+        let mut lead = LEAD_MAGIC.to_vec();
+        lead.extend_from_slice(&[3, 0]);
+        lead.resize(LEAD, 0);
+        lead
+    }
+
+    fn header_intro(entries: u32, data: u32) -> Vec<u8> {
+        let mut intro = HEADER_MAGIC.to_vec();
+        intro.extend_from_slice(&[0; 4]);
+        intro.extend_from_slice(&entries.to_be_bytes());
+        intro.extend_from_slice(&data.to_be_bytes());
+        intro
+    }
+
+    #[test]
+    fn a_header_cut_short_is_a_corrupt_gap() {
+        let mut package = lead();
+        package.extend(header_intro(0, 0));
+        package.extend(header_intro(2, 4096));
+        package.extend_from_slice(&[0u8; 100]);
+        let scanned = scan_memory(b"rpmSecret0123456789abcdefgh", "cut.rpm", &package);
+        assert!(
+            scanned.gaps.iter().any(|gap| gap.kind == GapKind::Corrupt
+                && gap.chain.last().map(String::as_str) == Some("header")),
+            "{:?}",
+            scanned.gaps
+        );
+    }
+
+    #[test]
+    fn a_header_larger_than_rpm_accepts_is_refused() {
+        let mut package = lead();
+        package.extend(header_intro(u32::MAX, u32::MAX));
+        let scanned = scan_memory(b"rpmSecret0123456789abcdefgh", "huge.rpm", &package);
+        assert_eq!(scanned.gaps.len(), 1, "{:?}", scanned.gaps);
+        assert_eq!(scanned.gaps[0].kind, GapKind::Corrupt);
+    }
 
     #[test]
     fn needs_the_lead_and_the_signature_header() {

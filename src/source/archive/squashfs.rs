@@ -16,7 +16,8 @@
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use backhand::{BackhandError, FilesystemReader, InnerNode};
+use backhand::v4::inode::InodeId;
+use backhand::{BackhandError, InnerNode, Squashfs};
 
 use super::format::{Format, Place, Seekable};
 use super::limits::Decoded;
@@ -24,6 +25,12 @@ use super::{buffer_whole, scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 use crate::source::names;
+
+/// Directories in one image (real root filesystems have tens of thousands).
+const MAX_DIRECTORIES: usize = 200_000;
+/// Stack for building the tree: a few hundred bytes per directory level, with room to
+/// spare; only what a deep tree touches is ever committed.
+const TREE_STACK: usize = 512 << 20;
 
 pub(crate) static SQUASHFS: Squashfs = Squashfs;
 
@@ -120,15 +127,68 @@ fn read_image<R: Seekable>(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
-    let filesystem = match FilesystemReader::from_reader(BufReader::new(reader)) {
-        Ok(filesystem) => filesystem,
-        Err(BackhandError::StdIo(error)) if super::is_reported(&error) => return,
-        Err(error) => {
+    let unreadable = |error: BackhandError| {
+        if !matches!(&error, BackhandError::StdIo(error) if super::is_reported(error)) {
             let (kind, what) = describe(&error);
             walk.fail(
                 kind,
                 chain,
                 format!("not a readable squashfs image: {what}"),
+            );
+        }
+    };
+    let squashfs = match Squashfs::from_reader(BufReader::new(reader)) {
+        Ok(squashfs) => squashfs,
+        Err(error) => return unreadable(error),
+    };
+    // backhand builds the tree recursively, one frame per directory level; directories
+    // are bounded here and the tree is built on a thread whose stack holds that many.
+    let directories = squashfs
+        .inodes
+        .values()
+        .filter(|inode| {
+            matches!(
+                inode.id,
+                InodeId::BasicDirectory | InodeId::ExtendedDirectory
+            )
+        })
+        .count();
+    if directories > MAX_DIRECTORIES {
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "the squashfs image has {directories} directories, more than {MAX_DIRECTORIES}; \
+                 not read"
+            ),
+        );
+        return;
+    }
+    let built = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("squashfs tree".to_string())
+            .stack_size(TREE_STACK)
+            .spawn_scoped(scope, move || squashfs.into_filesystem_reader())
+            .map(|thread| thread.join())
+    });
+    let filesystem = match built {
+        Ok(Ok(Ok(filesystem))) => filesystem,
+        Ok(Ok(Err(error))) => return unreadable(error),
+        Ok(Err(_panic)) => {
+            walk.fail(
+                GapKind::Corrupt,
+                chain,
+                "the squashfs image's directory tree is malformed (its parser stopped on it); \
+                 not read"
+                    .to_string(),
+            );
+            return;
+        }
+        Err(error) => {
+            walk.fail(
+                GapKind::InternalError,
+                chain,
+                format!("no thread to read the squashfs image's directory tree: {error}"),
             );
             return;
         }
@@ -173,7 +233,11 @@ fn describe(error: &BackhandError) -> (GapKind, String) {
     match error {
         BackhandError::UnsupportedCompression(name) => (
             GapKind::Unsupported,
-            format!("it is compressed with {name}, which scour cannot decode"),
+            if name.is_empty() {
+                "it is compressed with lzo or lzma, which scour cannot decode".to_string()
+            } else {
+                format!("it is compressed with {name}, which scour cannot decode")
+            },
         ),
         BackhandError::UnsupportedSquashfsVersion(major, minor) => (
             GapKind::Unsupported,
