@@ -397,11 +397,9 @@ impl Walker<'_, '_, '_, '_> {
                 }
                 let body = &area[at + 4..at + length];
                 match signature {
-                    b"NM" if !body.is_empty() => {
-                        // Flags: 2 = ".", 4 = ".." (no name text).
-                        if body[0] & 0x06 == 0 {
-                            found.name.extend_from_slice(&body[1..]);
-                        }
+                    // Flags: 2 = ".", 4 = ".." (no name text).
+                    b"NM" if !body.is_empty() && body[0] & 0x06 == 0 => {
+                        found.name.extend_from_slice(&body[1..]);
                     }
                     b"SL" if !body.is_empty() => {
                         let target = found.symlink.get_or_insert_with(Vec::new);

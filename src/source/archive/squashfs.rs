@@ -17,7 +17,7 @@ use std::io::{BufReader, Cursor, Read, Seek};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use backhand::v4::inode::InodeId;
-use backhand::{BackhandError, InnerNode, Squashfs};
+use backhand::{BackhandError, InnerNode, Squashfs as Image};
 
 use super::format::{Format, Place, Seekable};
 use super::limits::Decoded;
@@ -137,7 +137,7 @@ fn read_image<R: Seekable>(
             );
         }
     };
-    let squashfs = match Squashfs::from_reader(BufReader::new(reader)) {
+    let squashfs = match Image::from_reader(BufReader::new(reader)) {
         Ok(squashfs) => squashfs,
         Err(error) => return unreadable(error),
     };
