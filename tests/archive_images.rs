@@ -249,6 +249,43 @@ fn iso_images_are_read_with_rock_ridge_and_joliet_names() {
 }
 
 #[test]
+fn zisofs_compressed_files_in_an_iso_are_read() {
+    let Some(mut xorriso) = tool("xorriso") else {
+        return;
+    };
+    let secret = random_token(40);
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    // Large enough that zisofs compresses it (small files are stored as they are).
+    let mut log = "an ordinary log line of a live image\n"
+        .repeat(4000)
+        .into_bytes();
+    log.extend(text_with(&secret, 2, "password="));
+    log.extend("more ordinary lines\n".repeat(4000).into_bytes());
+    write(&tree, "var/log/installer.log", &log);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    xorriso.arg("-outdev").arg(out.join("live.iso")).args([
+        "-map",
+        "tree",
+        "/",
+        "-set_filter_r",
+        "--zisofs",
+        "/",
+        "--",
+        "-commit",
+    ]);
+    run(xorriso, dir.path());
+    assert_not_raw(&out.join("live.iso"), &secret);
+    assert_found_at(
+        &out,
+        &secret,
+        "live.iso!iso9660@0!",
+        "var/log/installer.log",
+    );
+}
+
+#[test]
 fn an_iso_inside_a_compressed_tarball_is_read() {
     let Some(genisoimage) = tool("genisoimage") else {
         return;

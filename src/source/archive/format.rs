@@ -129,6 +129,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::tar::TAR,
     &super::ar::AR,
     &super::squashfs::SQUASHFS,
+    &super::zisofs::ZISOFS,
     &super::rpm::RPM,
     &super::git_formats::GIT_BUNDLE,
     &super::cpio::CPIO,

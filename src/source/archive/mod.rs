@@ -46,6 +46,7 @@ mod squashfs;
 mod tar;
 mod unsupported;
 mod zip;
+mod zisofs;
 
 use std::cell::{Cell, RefCell};
 use std::fs::File;

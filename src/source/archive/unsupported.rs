@@ -32,7 +32,7 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         Magic::start(b"hsqs", "squashfs"),
         Magic::start(b"sqsh", "squashfs"),
         Magic::start(b"\x45\x3D\xCD\x28", "cramfs"),
-        // A file compressed inside an ISO 9660 image (`mkzftree`, `xorriso -zisofs`).
+        // A zisofs file whose header zisofs.rs does not accept.
         Magic::start(b"\x37\xE4\x53\x96\xC9\xDB\xD6\x07", "zisofs"),
         Magic::start(b"QFI\xFB", "qcow2 (compressed clusters)"),
         Magic::start(b"REDIS00", "redis rdb"),
