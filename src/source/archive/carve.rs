@@ -97,14 +97,14 @@ fn signatures() -> Vec<Signature> {
         at(b"\x02\x21\x4C\x18", Target::Format(&compressed::LZ4)),
         at(
             b"7z\xBC\xAF\x27\x1C",
-            Target::Format(&super::unsupported::UNSUPPORTED),
+            Target::Format(&super::sevenz::SEVEN_ZIP),
         ),
         at(
             b"Rar!\x1A\x07",
             Target::Format(&super::unsupported::UNSUPPORTED),
         ),
         at(b"070701", Target::Format(&super::cpio::CPIO)),
-        at(b"hsqs", Target::Format(&super::unsupported::UNSUPPORTED)),
+        at(b"hsqs", Target::Format(&super::squashfs::SQUASHFS)),
         Signature {
             back: 257,
             ..at(b"ustar", Target::Format(&super::tar::TAR))
@@ -489,17 +489,13 @@ pub(crate) fn follow(
             }
             Target::IsoVolume => {
                 let head = source.head(offset, 8);
-                let sector_start = offset >= 32 << 10 && offset % 2048 == 0;
-                if sector_start && head.first() == Some(&1) && head.get(6) == Some(&1) {
-                    walk.fail(
-                        GapKind::Unsupported,
-                        chain,
-                        format!(
-                            "an ISO 9660 filesystem image (volume descriptor at byte {offset}): \
-                             its raw bytes were scanned, but files split across its extents or \
-                             compressed inside it were not read as files"
-                        ),
-                    );
+                // The first descriptor is sector 16; the system area before it is not
+                // needed (and may be gone from a copy kept of a stream).
+                let first_descriptor = offset >= 32 << 10;
+                if first_descriptor && head.first() == Some(&1) && head.get(6) == Some(&1) {
+                    if let Some(range) = follow_iso(walk, chain, source, offset, depth, buffer) {
+                        covered.ranges.push(range);
+                    }
                 }
             }
             _ => {}
@@ -554,7 +550,16 @@ fn follow_format(
         }
         return Some(offset + input.count);
     }
-    // A container: its own checks decide, and its own failures are gaps.
+    // A container: its own checks decide, and its own failures are gaps. One that reads
+    // better with random access (a squashfs behind an ELF runtime, a 7z behind a
+    // self-extractor stub) gets the bytes in place, within the nesting limit.
+    if depth + 1 < walk.limits().max_depth {
+        let mut slice = source.reader(offset, source.end());
+        walk.opening(format.name());
+        if format.open_seekable(walk, &member, &mut slice, depth + 1, buffer) {
+            return Some(source.end());
+        }
+    }
     let mut input = Counting::new(source.reader(offset, source.end()));
     inspect(
         walk,
@@ -652,8 +657,12 @@ fn follow_zip_end(
     let base = [start, source.start()]
         .into_iter()
         .find(|&base| source.head(base + directory_offset, 4) == b"PK\x01\x02")?;
-    if base == 0 && source.start() == 0 && start == 0 {
-        // A zip from byte 0 was already read as the stream itself.
+    if start == 0
+        && source.start() == 0
+        && super::zip::ZIP.recognise(&source.head(0, 8), Place::Inside)
+    {
+        // A zip from byte 0 was already read as the stream itself. (One whose offsets count
+        // from byte 0 behind a prefix, as Python's zipapp writes them, was not.)
         return None;
     }
     let mut member = chain.to_vec();
@@ -661,6 +670,24 @@ fn follow_zip_end(
     walk.opening("zip");
     super::zip::scan_seekable(walk, &member, source.reader(base, end), depth + 1, buffer);
     Some((start, end))
+}
+
+/// An ISO 9660 image whose first volume descriptor (sector 16) is at `offset`: its files
+/// are read with random access from there on (the system area before it was scanned raw).
+fn follow_iso(
+    walk: &Walk,
+    chain: &[String],
+    source: &Bytes,
+    offset: u64,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) -> Option<(u64, u64)> {
+    let start = offset - (32 << 10);
+    let mut member = chain.to_vec();
+    member.push(format!("iso9660@{start}"));
+    let mut reader = source.reader(offset, source.end());
+    super::iso9660::scan_seekable(walk, &member, &mut reader, depth + 1, buffer)
+        .then_some((start.max(source.start()), source.end()))
 }
 
 /// Decodes up to [`TRIAL_OUTPUT`] bytes: a real stream produces them (or ends cleanly);

@@ -12,7 +12,7 @@
 //! two formats could claim the same bytes; the more specific one comes first.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use super::Walk;
 use crate::matcher::ScanBuffer;
@@ -81,6 +81,21 @@ pub(crate) trait Format: Sync {
         None
     }
 
+    /// Reads a stream found inside other bytes that can be read again with random access
+    /// (from its start at offset 0), if the format does better that way than as a stream
+    /// held in memory. `false` if it does not.
+    fn open_seekable(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Seekable,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) -> bool {
+        let _ = (walk, chain, reader, depth, buffer);
+        false
+    }
+
     /// Reads a whole file on disk (from its start, whatever its position) with random
     /// access or on a helper thread, if the format does better that way than as a stream.
     /// `false` if it does not, and the file is then read as a stream.
@@ -96,6 +111,10 @@ pub(crate) trait Format: Sync {
     }
 }
 
+/// Reads and seeks: what a format read in place with random access needs.
+pub(crate) trait Seekable: Read + Seek + Send {}
+impl<T: Read + Seek + Send> Seekable for T {}
+
 /// Every format scour knows, most specific first.
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::GZIP,
@@ -106,8 +125,12 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::LZMA_ALONE,
     &super::compressed::LZ4,
     &super::zip::ZIP,
+    &super::sevenz::SEVEN_ZIP,
     &super::tar::TAR,
     &super::ar::AR,
+    &super::squashfs::SQUASHFS,
+    &super::zisofs::ZISOFS,
+    &super::rpm::RPM,
     &super::git_formats::GIT_BUNDLE,
     &super::cpio::CPIO,
     &super::sqlite::SQLITE,

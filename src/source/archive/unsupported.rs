@@ -8,6 +8,8 @@ use super::format::{Class, Magic, MagicTable};
 pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
     class: Class::Unsupported,
     entries: &[
+        // A 7z whose start header fails its CRC, or of a later major version (sevenz.rs
+        // reads the others).
         Magic::start(b"7z\xBC\xAF\x27\x1C", "7z"),
         Magic::start(b"Rar!\x1A\x07", "rar"),
         Magic::start(b"\x89LZO\x00\r\n\x1A\n", "lzop"),
@@ -24,11 +26,14 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         Magic::start(b"MSCF\0\0\0\0", "cab"),
         Magic::start(b"ITSF\x03\x00\x00\x00", "chm"),
         Magic::start(b"MSWIM\0\0\0", "wim"),
+        // An rpm lead not followed by a signature header (rpm.rs reads the others).
         Magic::start(b"\xED\xAB\xEE\xDB", "rpm"),
         Magic::start(b"xar!", "xar"),
         Magic::start(b"hsqs", "squashfs"),
         Magic::start(b"sqsh", "squashfs"),
         Magic::start(b"\x45\x3D\xCD\x28", "cramfs"),
+        // A zisofs file whose header zisofs.rs does not accept.
+        Magic::start(b"\x37\xE4\x53\x96\xC9\xDB\xD6\x07", "zisofs"),
         Magic::start(b"QFI\xFB", "qcow2 (compressed clusters)"),
         Magic::start(b"REDIS00", "redis rdb"),
         Magic::at(7, b"**ACE**", "ace"),
