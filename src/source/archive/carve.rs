@@ -13,7 +13,8 @@
 //! input it consumed counts as interpreted for the opaque-content accounting.
 //!
 //! Markers of ciphertext inside readable files (an ansible-vault value in YAML, a SOPS
-//! value, an armored PGP block) are validated the same way and become `encrypted` gaps.
+//! value) are validated the same way and become `encrypted` gaps; an armored PGP block is
+//! de-armored and read by [`super::openpgp`], and is a gap only if it is encrypted.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -126,6 +127,12 @@ fn signatures() -> Vec<Signature> {
             forward: 8,
             ..at(b"stream\r\n", Target::Zlib)
         },
+        // An armored OpenPGP message (in an email, a config file): de-armored, then read
+        // or, if encrypted, a gap.
+        at(
+            super::openpgp::ARMOR_BEGIN,
+            Target::Format(&super::openpgp::OPENPGP),
+        ),
         at(b"\xFF\xD8\xFF", Target::Media),
         at(b"\x89PNG\r\n\x1A\n", Target::Media),
     ];

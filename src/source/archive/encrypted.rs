@@ -3,9 +3,10 @@
 //! scanned (an unencrypted header or name can hold the secret too).
 //!
 //! Recognised at the start of a stream: the headers below, and OpenPGP messages (`gpg -c`,
-//! `gpg -e`), whose first packet is a session key. Markers that occur inside otherwise
-//! readable files (an ansible-vault value in YAML, a SOPS value, an armored PGP block in an
-//! email) are found anywhere by [`super::carve`], from [`MARKERS`].
+//! `gpg -e`), whose first packet is a session key (an armored message is de-armored first,
+//! by [`super::openpgp`], which also reads the messages that are not encrypted). Markers
+//! that occur inside otherwise readable files (an ansible-vault value in YAML, a SOPS
+//! value) are found anywhere by [`super::carve`], from [`MARKERS`].
 
 use super::format::{Class, Format, Magic, MagicTable, Place};
 
@@ -17,7 +18,6 @@ static HEADERS: MagicTable = MagicTable {
         Magic::start(b"age-encryption.org/v1", "age"),
         Magic::start(b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
         Magic::start(b"$ANSIBLE_VAULT;", "ansible-vault"),
-        Magic::start(b"-----BEGIN PGP MESSAGE-----", "openpgp (armored)"),
         Magic::start(b"BORG_SEG", "borg repository segment"),
         Magic::start(b"\x03\xD9\xA2\x9A\x67\xFB\x4B\xB5", "keepass (kdbx)"),
         Magic::start(b"\x03\xD9\xA2\x9A\x65\xFB\x4B\xB5", "keepass (kdb)"),
@@ -42,7 +42,6 @@ static HEADERS: MagicTable = MagicTable {
 pub(crate) static MARKERS: &[(&[u8], &str)] = &[
     (b"$ANSIBLE_VAULT;", "ansible-vault"),
     (b"ENC[AES256_GCM,", "sops"),
-    (b"-----BEGIN PGP MESSAGE-----", "openpgp (armored)"),
     (b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
     (
         b"-----BEGIN ENCRYPTED PRIVATE KEY-----",

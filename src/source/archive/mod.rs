@@ -22,6 +22,7 @@
 //! root's coverage as one [`ArchiveCoverage`] per top-level archive.
 
 mod ar;
+mod brotli;
 mod carve;
 mod compressed;
 mod cpio;
@@ -33,10 +34,15 @@ mod git_formats;
 mod git_objects;
 mod image;
 mod inert;
+mod journal;
 mod leaf;
 pub mod limits;
 mod opaque;
+mod openpgp;
 mod pg_dump;
+mod pg_heap;
+mod qcow2;
+mod rdb;
 pub(crate) mod sniff;
 mod sqlite;
 mod tar;
@@ -422,7 +428,7 @@ pub(crate) fn inspect(
 ) {
     let mut peeked = Peeked::new(reader, SNIFF_LEN);
     let place = if depth > 0 { Place::Inside } else { walk.place };
-    let format = sniff(peeked.head(), place);
+    let format = sniff::sniff_named(peeked.head(), place, chain.last());
     {
         let mut coverage = walk.coverage.borrow_mut();
         coverage.max_depth = coverage.max_depth.max(depth);

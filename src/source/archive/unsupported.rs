@@ -29,8 +29,6 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         Magic::start(b"hsqs", "squashfs"),
         Magic::start(b"sqsh", "squashfs"),
         Magic::start(b"\x45\x3D\xCD\x28", "cramfs"),
-        Magic::start(b"QFI\xFB", "qcow2 (compressed clusters)"),
-        Magic::start(b"REDIS00", "redis rdb"),
         Magic::at(7, b"**ACE**", "ace"),
         Magic::start(b"StuffIt ", "stuffit"),
         Magic::start(b"SIT!\0", "stuffit"),
