@@ -585,13 +585,17 @@ fn postgresql_heap_files_with_compressed_values_are_read() {
     let Some(pg) = Postgres::start() else { return };
     let inline = random_token(40);
     let toasted = random_token(40);
-    // `lines` numbered lines around the secret: 60 compress below the TOAST threshold
-    // (stored compressed in the row), 4000 compress to more than that (stored out of line,
-    // compressed, in chunks of a TOAST table).
+    // Numbered lines around the secret: 200 short ones compress below the TOAST threshold
+    // (stored compressed in the row), 4000 varied ones compress to more than that (stored
+    // out of line, compressed, in chunks of a TOAST table).
     let text = |secret: &[u8], lines: u64| {
         let mut value = String::new();
         for i in 0..lines {
-            value.push_str(&format!("line {i}: checksum {}\n", i * 7919 % 10007));
+            if lines > 1000 {
+                value.push_str(&format!("line {i}: checksum {}\n", i * 7919 % 10007));
+            } else {
+                value.push_str(&format!("line {i}: the quick brown fox\n"));
+            }
             if i == lines / 2 {
                 value.push_str(&format!("api_token={}\n", String::from_utf8_lossy(secret)));
             }
@@ -601,7 +605,7 @@ fn postgresql_heap_files_with_compressed_values_are_read() {
     pg.psql(&format!(
         "CREATE TABLE notes(id int, body text);\n\
          INSERT INTO notes VALUES (1, '{}'), (2, '{}');\nCHECKPOINT;\n",
-        text(&inline, 60),
+        text(&inline, 200),
         text(&toasted, 4000)
     ));
     let heap = pg.psql("SELECT pg_relation_filepath('notes');");

@@ -57,8 +57,9 @@ pub(super) fn is_tar_header(head: &[u8]) -> bool {
 }
 
 /// The fields of a v7 tar header: a printable, NUL-terminated name, octal mode, ids, size
-/// and time fields, a v7 type flag, and nothing after the link name (where ustar's magic
-/// would be). Only the checksum, checked by the caller, then remains to agree.
+/// and time fields, a v7 type flag, and after the link name nothing but the device numbers
+/// (where ustar has its magic and names). Only the checksum, checked by the caller, then
+/// remains to agree.
 fn is_v7_header(head: &[u8]) -> bool {
     let name = &head[..100];
     let name_len = name.iter().position(|&b| b == 0).unwrap_or(100);
@@ -76,7 +77,12 @@ fn is_v7_header(head: &[u8]) -> bool {
             .iter()
             .all(|field| octal(field))
         && matches!(head[156], 0 | b'0'..=b'7')
-        && head[257..512].iter().all(|&b| b == 0)
+        // No magic, user or group names; GNU tar still fills in the device numbers.
+        && head[257..329].iter().all(|&b| b == 0)
+        && [&head[329..337], &head[337..345]]
+            .iter()
+            .all(|field| field.iter().all(|&b| b == 0) || octal(field))
+        && head[345..512].iter().all(|&b| b == 0)
 }
 
 /// A reader whose first bytes have been read ahead for sniffing and are replayed.
