@@ -181,8 +181,19 @@ impl Objects<'_, '_, '_, '_, '_> {
             );
             return self.skip(len);
         }
-        let mut payload = vec![0u8; len as usize];
-        let read = self.bytes(&mut payload);
+        // Read before allocating: a size field alone must not reserve memory.
+        let mut payload = Vec::new();
+        let read = (&mut *self.input)
+            .take(len)
+            .read_to_end(&mut payload)
+            .and_then(|n| {
+                self.offset += n as u64;
+                if (n as u64) < len {
+                    Err(invalid("the file ends inside an object".into()))
+                } else {
+                    Ok(())
+                }
+            });
         let result = read.and_then(|()| self.scan_payload(&payload, flags, buffer));
         self.walk.release(len);
         result

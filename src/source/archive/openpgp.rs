@@ -179,11 +179,15 @@ fn starts_plain_message(head: &[u8]) -> bool {
     match header.tag {
         TAG_COMPRESSED => compressed_content_is_packets(body),
         TAG_LITERAL => {
+            // A data format, then a file name that is printable (or empty) and fits.
             let Some((&format, rest)) = body.split_first() else {
                 return false;
             };
-            let name_length = rest.first().map_or(0, |&n| u64::from(n));
-            b"btu1lm".contains(&format) && fixed.is_none_or(|length| length >= 6 + name_length)
+            let name_length = rest.first().map_or(0, |&n| usize::from(n));
+            let name = rest.get(1..1 + name_length).unwrap_or_default();
+            b"btu1lm".contains(&format)
+                && fixed.is_none_or(|length| length >= 6 + name_length as u64)
+                && name.iter().all(|&b| b >= 0x20 && b != 0x7F)
         }
         TAG_ONE_PASS_SIGNATURE => {
             // Version 3 (13 bytes) or 6; a signature type of binary or text document.

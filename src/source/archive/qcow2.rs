@@ -189,6 +189,7 @@ fn read_image(
         geometry,
         l1,
         l2: Vec::new(),
+        tables_seen: Default::default(),
         next_cluster: 0,
         chunk: Vec::new(),
         at: 0,
@@ -212,6 +213,7 @@ struct Guest<'s, 'a> {
     l1: Vec<u64>,
     /// The L2 table of the current L1 entry (host entries, first word of each).
     l2: Vec<u64>,
+    tables_seen: std::collections::HashSet<u64>,
     next_cluster: u64,
     chunk: Vec<u8>,
     at: usize,
@@ -221,18 +223,22 @@ struct Guest<'s, 'a> {
 }
 
 impl Guest<'_, '_> {
+    /// Guest clusters to read: the disk's, at most what the L1 table can map.
     fn clusters(&self) -> u64 {
+        let mapped = (self.l1.len() as u64).saturating_mul(self.entries_per_l2());
         self.geometry
             .virtual_size
             .div_ceil(self.geometry.cluster_size())
+            .min(mapped)
     }
 
     fn entries_per_l2(&self) -> u64 {
         self.geometry.cluster_size() / self.geometry.l2_entry
     }
 
-    /// The L2 entry of guest cluster `cluster` (0 if the L2 table is unallocated).
-    fn l2_entry(&mut self, cluster: u64) -> io::Result<u64> {
+    /// The L2 entry of guest cluster `cluster`, loading its L2 table at a table's first
+    /// cluster; `None` if the whole table is unallocated (the caller skips past it).
+    fn l2_entry(&mut self, cluster: u64) -> io::Result<Option<u64>> {
         let per_table = self.entries_per_l2();
         let index = (cluster % per_table) as usize;
         if index == 0 || self.l2.is_empty() {
@@ -240,18 +246,23 @@ impl Guest<'_, '_> {
             let table = self.l1.get(l1_index).copied().unwrap_or(0) & OFFSET_MASK;
             self.l2.clear();
             if table == 0 {
-                self.l2.resize(per_table as usize, 0);
-            } else {
-                let mut raw = vec![0u8; self.geometry.cluster_size() as usize];
-                if self.source.read_at(table, &mut raw)? < raw.len() {
-                    self.note(format!("the L2 table at byte {table} is outside the file"));
-                }
-                let step = self.geometry.l2_entry as usize;
-                self.l2
-                    .extend(raw.chunks_exact(step).map(|entry| be64(entry, 0)));
+                return Ok(None);
             }
+            // Every table of a real image is a cluster of its own: one met twice is a loop
+            // a hostile image would use to make a small file read forever.
+            if !self.tables_seen.insert(table) {
+                self.note(format!("the L2 table at byte {table} is used twice"));
+                return Ok(None);
+            }
+            let mut raw = vec![0u8; self.geometry.cluster_size() as usize];
+            if self.source.read_at(table, &mut raw)? < raw.len() {
+                self.note(format!("the L2 table at byte {table} is outside the file"));
+            }
+            let step = self.geometry.l2_entry as usize;
+            self.l2
+                .extend(raw.chunks_exact(step).map(|entry| be64(entry, 0)));
         }
-        Ok(self.l2.get(index).copied().unwrap_or(0))
+        Ok(Some(self.l2.get(index).copied().unwrap_or(0)))
     }
 
     fn note(&mut self, problem: String) {
@@ -273,7 +284,16 @@ impl Guest<'_, '_> {
             }
             let cluster = self.next_cluster;
             self.next_cluster += 1;
-            let entry = self.l2_entry(cluster)?;
+            let Some(entry) = self.l2_entry(cluster)? else {
+                // An unallocated L2 table: the clusters it would map are a hole.
+                let per_table = self.entries_per_l2();
+                self.next_cluster = (cluster / per_table + 1) * per_table;
+                if !self.in_hole {
+                    self.chunk.push(0);
+                    self.in_hole = true;
+                }
+                continue;
+            };
             let data = if entry & COMPRESSED != 0 {
                 self.compressed(cluster, entry)?
             } else {
@@ -421,6 +441,7 @@ mod tests {
             geometry,
             l1: vec![1024 | 1 << 63],
             l2: Vec::new(),
+            tables_seen: Default::default(),
             next_cluster: 0,
             chunk: Vec::new(),
             at: 0,

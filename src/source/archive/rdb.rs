@@ -414,9 +414,16 @@ impl Parser<'_, '_, '_, '_, '_> {
         decompressed_len: u64,
         buffer: &mut ScanBuffer,
     ) -> Parsed<()> {
-        let mut compressed = vec![0u8; compressed_len as usize];
+        // Read before allocating: a length field alone must not reserve memory.
+        let mut compressed = Vec::new();
         let at = self.offset;
-        self.bytes(&mut compressed)?;
+        let read = (&mut *self.input)
+            .take(compressed_len)
+            .read_to_end(&mut compressed)?;
+        self.offset += read as u64;
+        if (read as u64) < compressed_len {
+            return Err(truncated());
+        }
         let decompressed = match lzf_decompress(&compressed, decompressed_len as usize) {
             Some(bytes) => bytes,
             None => {
