@@ -109,9 +109,13 @@ impl Gpg {
 
     fn command(&self) -> Command {
         let mut command = Command::new("gpg");
-        command
-            .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--yes", "--quiet", "--pinentry-mode", "loopback"]);
+        command.env("GNUPGHOME", self.home.path()).args([
+            "--batch",
+            "--yes",
+            "--quiet",
+            "--pinentry-mode",
+            "loopback",
+        ]);
         command
     }
 
@@ -254,7 +258,10 @@ impl Redis {
             .unwrap();
         let redis = Redis { child, port, dir };
         for _ in 0..100 {
-            if redis.cli(&["PING"]).is_ok_and(|out| out.starts_with(b"PONG")) {
+            if redis
+                .cli(&["PING"])
+                .is_ok_and(|out| out.starts_with(b"PONG"))
+            {
                 return Some(redis);
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -300,7 +307,10 @@ fn redis_snapshot_values_are_decompressed() {
     // so Redis stores it LZF-compressed.
     redis.cli_with_value(&["SET", "session:1"], &compressible_with(&secrets[0]));
     redis.cli_with_value(&["RPUSH", "queue"], &compressible_with(&secrets[1]));
-    redis.cli_with_value(&["HSET", "user:7", "token"], &compressible_with(&secrets[2]));
+    redis.cli_with_value(
+        &["HSET", "user:7", "token"],
+        &compressible_with(&secrets[2]),
+    );
     redis.cli_with_value(&["SADD", "tokens"], &compressible_with(&secrets[3]));
     assert!(redis.cli(&["SAVE"]).unwrap().starts_with(b"OK"));
     let rdb = std::fs::read(redis.dir.path().join("dump.rdb")).unwrap();
@@ -368,7 +378,11 @@ fn qcow2_compressed_images_and_vmdk_stream_optimized_are_read() {
         ),
     ] {
         let mut command = Command::new("qemu-img");
-        command.arg("convert").args(args).arg(&raw).arg(images.join(name));
+        command
+            .arg("convert")
+            .args(args)
+            .arg(&raw)
+            .arg(images.join(name));
         run(command);
         if name != "plain.qcow2" {
             assert_not_raw(&std::fs::read(images.join(name)).unwrap(), &secret);
@@ -609,9 +623,8 @@ fn postgresql_heap_files_with_compressed_values_are_read() {
         text(&toasted, 4000)
     ));
     let heap = pg.psql("SELECT pg_relation_filepath('notes');");
-    let toast = pg.psql(
-        "SELECT pg_relation_filepath(reltoastrelid) FROM pg_class WHERE relname = 'notes';",
-    );
+    let toast = pg
+        .psql("SELECT pg_relation_filepath(reltoastrelid) FROM pg_class WHERE relname = 'notes';");
     let copy = tempfile::tempdir().unwrap();
     for (name, relative) in [("heap", &heap), ("toast", &toast)] {
         let bytes = std::fs::read(pg.data().join(relative)).unwrap();

@@ -13,8 +13,9 @@
 //! input it consumed counts as interpreted for the opaque-content accounting.
 //!
 //! Markers of ciphertext inside readable files (an ansible-vault value in YAML, a SOPS
-//! value) are validated the same way and become `encrypted` gaps; an armored PGP block is
-//! de-armored and read by [`super::openpgp`], and is a gap only if it is encrypted.
+//! value, an armored PGP block) are validated the same way and become `encrypted` gaps. An
+//! armored PGP block whose first packet is not encrypted (`gpg --sign -a`) is no gap: its
+//! base64 is decoded by the decode layers and the message read by [`super::openpgp`].
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -127,12 +128,6 @@ fn signatures() -> Vec<Signature> {
             forward: 8,
             ..at(b"stream\r\n", Target::Zlib)
         },
-        // An armored OpenPGP message (in an email, a config file): de-armored, then read
-        // or, if encrypted, a gap.
-        at(
-            super::openpgp::ARMOR_BEGIN,
-            Target::Format(&super::openpgp::OPENPGP),
-        ),
         at(b"\xFF\xD8\xFF", Target::Media),
         at(b"\x89PNG\r\n\x1A\n", Target::Media),
     ];
@@ -460,7 +455,12 @@ pub(crate) fn follow(
             Target::Media => covered.media.push(offset),
             Target::Encrypted(name) => {
                 let head = source.head(offset, SNIFF_LEN);
-                if !encrypted_seen.contains(&name) && encrypted_value_follows(&head) {
+                let plain_message = name == encrypted::ARMORED_OPENPGP
+                    && super::openpgp::armored_message_is_plain(&head);
+                if !encrypted_seen.contains(&name)
+                    && !plain_message
+                    && encrypted_value_follows(&head)
+                {
                     encrypted_seen.push(name);
                     walk.fail(
                         GapKind::Encrypted,

@@ -6,7 +6,8 @@
 //! `gpg -e`), whose first packet is a session key (an armored message is de-armored first,
 //! by [`super::openpgp`], which also reads the messages that are not encrypted). Markers
 //! that occur inside otherwise readable files (an ansible-vault value in YAML, a SOPS
-//! value) are found anywhere by [`super::carve`], from [`MARKERS`].
+//! value, an armored PGP block in an email) are found anywhere by [`super::carve`], from
+//! [`MARKERS`].
 
 use super::format::{Class, Format, Magic, MagicTable, Place};
 
@@ -38,10 +39,15 @@ static HEADERS: MagicTable = MagicTable {
     ],
 };
 
+/// The name of an armored OpenPGP block's marker; such a block is ciphertext only if its
+/// first packet is (see [`super::carve`]).
+pub(crate) const ARMORED_OPENPGP: &str = "openpgp (armored)";
+
 /// Markers of encrypted values inside readable files, found anywhere in a stream.
 pub(crate) static MARKERS: &[(&[u8], &str)] = &[
     (b"$ANSIBLE_VAULT;", "ansible-vault"),
     (b"ENC[AES256_GCM,", "sops"),
+    (b"-----BEGIN PGP MESSAGE-----", ARMORED_OPENPGP),
     (b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
     (
         b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
@@ -121,7 +127,7 @@ impl Format for Encrypted {
 /// An OpenPGP message whose first packet is a public-key (tag 1) or symmetric-key (tag 3)
 /// encrypted session key, in the old or new packet format, with a version these packets
 /// have (3 to 6). That is how `gpg -c` and `gpg -e` output begins.
-fn is_openpgp_encrypted(head: &[u8]) -> bool {
+pub(crate) fn is_openpgp_encrypted(head: &[u8]) -> bool {
     let Some(&first) = head.first() else {
         return false;
     };

@@ -145,9 +145,7 @@ impl Objects<'_, '_, '_, '_, '_> {
             let flags = object[1];
             let size = le64(&object, 8);
             if !(1..=TYPE_TAG).contains(&kind) || size < 16 || size > MAX_OBJECT {
-                return Err(invalid(format!(
-                    "an object of type {kind} and size {size}"
-                )));
+                return Err(invalid(format!("an object of type {kind} and size {size}")));
             }
             let padded = size.div_ceil(8) * 8;
             match kind {
@@ -199,7 +197,12 @@ impl Objects<'_, '_, '_, '_, '_> {
         result
     }
 
-    fn scan_payload(&mut self, payload: &[u8], flags: u8, buffer: &mut ScanBuffer) -> io::Result<()> {
+    fn scan_payload(
+        &mut self,
+        payload: &[u8],
+        flags: u8,
+        buffer: &mut ScanBuffer,
+    ) -> io::Result<()> {
         let compression = flags & (OBJECT_XZ | OBJECT_LZ4 | OBJECT_ZSTD);
         if compression == 0 {
             self.batch.extend_from_slice(payload);

@@ -15,8 +15,9 @@
 //! is encrypted it is the `encrypted` gap of [`super::encrypted`]. An encrypted packet met
 //! inside a message (a session key, encrypted data) is an `encrypted` gap here.
 //!
-//! Recognised at the start of a stream (binary or armored), and armored anywhere inside
-//! readable content ([`super::carve`]).
+//! Recognised at the start of a stream (binary or armored). An armored block inside other
+//! content (an email) is base64 to the decode layers, which decode it; the binary message
+//! is then recognised here, and the block is no `encrypted` gap ([`super::carve`]).
 
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -79,8 +80,13 @@ fn armor_follows(head: &[u8]) -> bool {
     let Some(rest) = head.strip_prefix(ARMOR_BEGIN) else {
         return false;
     };
-    let mut lines = rest.split(|&b| b == b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line));
-    if lines.next().is_none_or(|end| !end.iter().all(|b| b.is_ascii_whitespace())) {
+    let mut lines = rest
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+    if lines
+        .next()
+        .is_none_or(|end| !end.iter().all(|b| b.is_ascii_whitespace()))
+    {
         return false;
     }
     let is_base64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
@@ -94,6 +100,27 @@ fn armor_follows(head: &[u8]) -> bool {
         return line.len() >= 16 && line.iter().all(is_base64);
     }
     false
+}
+
+/// Whether an armored block at the start of `head` (met inside other content) holds a
+/// message whose first packet is not encrypted, as far as `head` shows. Such a block is
+/// no ciphertext; the decode layers decode its base64 and the message is read here.
+pub(crate) fn armored_message_is_plain(head: &[u8]) -> bool {
+    if !armor_follows(head) {
+        return false;
+    }
+    let mut input = head;
+    let mut armor = Armor::new(&mut input);
+    let mut binary = Vec::new();
+    let mut chunk = [0u8; 1024];
+    // The head ends inside the armor: decode what it holds, whatever error the cut causes.
+    while let Ok(n) = armor.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        binary.extend_from_slice(&chunk[..n]);
+    }
+    !super::encrypted::is_openpgp_encrypted(&binary) && starts_plain_message(&binary)
 }
 
 /// A packet's header: its tag and how its body's length is given.
@@ -256,7 +283,9 @@ fn read_packets(
                 walk.fail_unless_reported(
                     GapKind::Corrupt,
                     chain,
-                    &format!("bad OpenPGP packet header after {packets} packets; the rest was not read"),
+                    &format!(
+                        "bad OpenPGP packet header after {packets} packets; the rest was not read"
+                    ),
                     &error,
                 );
                 return;
@@ -485,7 +514,10 @@ impl<'r> Body<'r> {
         };
         read_exact_or_truncated(self.input, &mut octets[1..1 + more])?;
         let (length, _) = new_length(&octets[..1 + more]).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidData, "bad OpenPGP partial body length")
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bad OpenPGP partial body length",
+            )
         })?;
         (self.left, self.partial) = match length {
             Length::Fixed(n) => (n, false),
@@ -519,7 +551,9 @@ impl Body<'_> {
             }
             self.next_part()?;
         }
-        let want = out.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = out
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.input.read(&mut out[..want])?;
         if n == 0 && want > 0 {
             return Err(io::Error::new(
@@ -533,7 +567,13 @@ impl Body<'_> {
 }
 
 /// De-armors a message and reads the binary message it holds.
-fn dearmor(walk: &Walk, chain: &[String], input: &mut dyn Read, depth: u32, buffer: &mut ScanBuffer) {
+fn dearmor(
+    walk: &Walk,
+    chain: &[String],
+    input: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
     let mut armor = Armor::new(input);
     {
         let mut decoded = Decoded::new(walk, chain, "openpgp armor", &mut armor);
@@ -566,7 +606,9 @@ enum ArmorState {
     Headers,
     Body,
     /// After the checksum line or the END line.
-    Done { ended: bool },
+    Done {
+        ended: bool,
+    },
 }
 
 impl<'r> Armor<'r> {
@@ -806,8 +848,11 @@ mod tests {
         let data = b"\xA3\x01some binary message bytes";
         let encoded = base64::engine::general_purpose::STANDARD.encode(data);
         let crc = crc24(CRC24_INIT, data);
-        let crc = base64::engine::general_purpose::STANDARD
-            .encode([(crc >> 16) as u8, (crc >> 8) as u8, crc as u8]);
+        let crc = base64::engine::general_purpose::STANDARD.encode([
+            (crc >> 16) as u8,
+            (crc >> 8) as u8,
+            crc as u8,
+        ]);
         let (first, second) = encoded.split_at(10);
         let text = format!(
             "-----BEGIN PGP MESSAGE-----\nComment: x\n\n{first}\n{second}\n={crc}\n-----END PGP MESSAGE-----\nafter"

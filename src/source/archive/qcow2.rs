@@ -110,16 +110,14 @@ impl Geometry {
     }
 }
 
-fn read_image(
-    walk: &Walk,
-    chain: &[String],
-    source: &Source,
-    depth: u32,
-    buffer: &mut ScanBuffer,
-) {
+fn read_image(walk: &Walk, chain: &[String], source: &Source, depth: u32, buffer: &mut ScanBuffer) {
     let mut header = [0u8; 112];
     if !matches!(source.read_at(0, &mut header), Ok(n) if n >= 72) {
-        walk.fail(GapKind::Corrupt, chain, "the qcow2 header is truncated".to_string());
+        walk.fail(
+            GapKind::Corrupt,
+            chain,
+            "the qcow2 header is truncated".to_string(),
+        );
         return;
     }
     let version = be32(&header, 4);
@@ -163,7 +161,11 @@ fn read_image(
         virtual_size: be64(&header, 24),
         l1_entries: u64::from(be32(&header, 36)),
         l1_offset: be64(&header, 40),
-        l2_entry: if incompatible & EXTENDED_L2 != 0 { 16 } else { 8 },
+        l2_entry: if incompatible & EXTENDED_L2 != 0 {
+            16
+        } else {
+            8
+        },
         zstd: header_length > 104 && header[104] == 1,
     };
     if !(9..=21).contains(&geometry.cluster_bits) || geometry.l1_entries > MAX_L1_ENTRIES {

@@ -66,7 +66,15 @@ impl Format for Rdb {
         match outcome {
             Ok(()) => {
                 // The checksum follows the EOF opcode; anything after it is scanned raw.
-                leaf::scan(walk, chain, input, depth + 1, Reopen::None, leaf::Kind::Plain, buffer);
+                leaf::scan(
+                    walk,
+                    chain,
+                    input,
+                    depth + 1,
+                    Reopen::None,
+                    leaf::Kind::Plain,
+                    buffer,
+                );
             }
             Err(Stop::Reported) => {}
             Err(Stop::Unknown(what)) => {
@@ -79,7 +87,15 @@ impl Format for Rdb {
                          it were not decompressed"
                     ),
                 );
-                leaf::scan(walk, chain, input, depth + 1, Reopen::None, leaf::Kind::Accounted, buffer);
+                leaf::scan(
+                    walk,
+                    chain,
+                    input,
+                    depth + 1,
+                    Reopen::None,
+                    leaf::Kind::Accounted,
+                    buffer,
+                );
             }
             Err(Stop::Io(error)) => {
                 walk.fail_unless_reported(
@@ -387,7 +403,12 @@ impl Parser<'_, '_, '_, '_, '_> {
 
     /// An LZF-compressed string: decompressed in memory (within the buffer limit) and
     /// scanned.
-    fn lzf(&mut self, compressed_len: u64, decompressed_len: u64, buffer: &mut ScanBuffer) -> Parsed<()> {
+    fn lzf(
+        &mut self,
+        compressed_len: u64,
+        decompressed_len: u64,
+        buffer: &mut ScanBuffer,
+    ) -> Parsed<()> {
         let reserve = compressed_len.saturating_add(decompressed_len);
         if compressed_len > MAX_LZF || decompressed_len > MAX_LZF || !self.walk.reserve(reserve) {
             self.walk.fail(

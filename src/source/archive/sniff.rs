@@ -63,13 +63,14 @@ pub(super) fn is_tar_header(head: &[u8]) -> bool {
 fn is_v7_header(head: &[u8]) -> bool {
     let name = &head[..100];
     let name_len = name.iter().position(|&b| b == 0).unwrap_or(100);
-    let printable = |field: &[u8]| field.iter().all(|&b| (0x20..0x7F).contains(&b) || b >= 0x80);
+    let printable = |field: &[u8]| {
+        field
+            .iter()
+            .all(|&b| (0x20..0x7F).contains(&b) || b >= 0x80)
+    };
     let octal = |field: &[u8]| {
         let digits = field.iter().filter(|b| b.is_ascii_digit()).count();
-        digits > 0
-            && field
-                .iter()
-                .all(|&b| matches!(b, b'0'..=b'7' | b' ' | 0))
+        digits > 0 && field.iter().all(|&b| matches!(b, b'0'..=b'7' | b' ' | 0))
     };
     name_len > 0
         && printable(&name[..name_len])
