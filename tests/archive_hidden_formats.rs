@@ -197,6 +197,13 @@ fn openpgp_messages_that_are_not_encrypted_are_read() {
     expected.push("mail/creds.eml".into());
     expected.sort();
     assert_eq!(found, expected, "{:?}", result.places());
+    // The block in the email is read once (its base64 decoded), and is no encrypted gap.
+    let in_email = result
+        .places()
+        .iter()
+        .filter(|(place, _)| place.contains("mail/creds.eml"))
+        .count();
+    assert_eq!(in_email, 1, "{:?}", result.places());
     // The literal packet's file name is the member name.
     assert!(
         result

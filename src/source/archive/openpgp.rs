@@ -844,6 +844,23 @@ mod tests {
     }
 
     #[test]
+    fn an_armored_block_is_plain_unless_its_first_packet_is_encrypted() {
+        let armored = |binary: &[u8]| {
+            let body = base64::engine::general_purpose::STANDARD.encode(binary);
+            format!("-----BEGIN PGP MESSAGE-----\n\n{body}\n-----END PGP MESSAGE-----\n")
+        };
+        let mut literal = vec![0xCB, 0x1A, b'b', 0x01, b'f', 0, 0, 0, 0];
+        literal.extend_from_slice(b"hello, a literal packet");
+        assert!(armored_message_is_plain(armored(&literal).as_bytes()));
+        let session_key = b"\xC3\x0D\x04\x09\x03\x02\x11\x22\x33\x44\x55\x66\x77\x88\x01\x02";
+        assert!(!armored_message_is_plain(armored(session_key).as_bytes()));
+        // The marker named in code or documentation is no block at all.
+        assert!(!armored_message_is_plain(
+            b"const ARMOR: &str = \"-----BEGIN PGP MESSAGE-----\";"
+        ));
+    }
+
+    #[test]
     fn armor_decodes_and_checks_its_crc() {
         let data = b"\xA3\x01some binary message bytes";
         let encoded = base64::engine::general_purpose::STANDARD.encode(data);
