@@ -64,11 +64,13 @@ impl Format for Journal {
         depth: u32,
         buffer: &mut ScanBuffer,
     ) {
+        // Objects are read header by header: buffered, so a header is not a read call.
+        let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
         let mut walker = Objects {
             walk,
             chain,
             depth,
-            input: reader,
+            input: &mut buffered,
             offset: 0,
             batch: Vec::new(),
         };

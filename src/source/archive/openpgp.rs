@@ -68,7 +68,10 @@ impl Format for OpenPgp {
         if peeked.head().starts_with(ARMOR_BEGIN) {
             dearmor(walk, chain, &mut peeked, depth, buffer);
         } else {
-            read_packets(walk, chain, &mut peeked, depth, buffer);
+            // Packet headers are read a few bytes at a time: buffered, so each is not a read
+            // call. The message is read to its end, so reading ahead costs nothing.
+            let mut buffered = BufReader::with_capacity(1 << 16, peeked);
+            read_packets(walk, chain, &mut buffered, depth, buffer);
         }
     }
 }

@@ -34,6 +34,8 @@ const MAX_L1_ENTRIES: u64 = 32 << 20 >> 3;
 /// Incompatible feature bits (version 3).
 const EXTERNAL_DATA_FILE: u64 = 1 << 2;
 const EXTENDED_L2: u64 = 1 << 4;
+/// Guest bytes handed on per read, as the other decoders do.
+const HANDOFF: usize = 1 << 20;
 
 pub(crate) static QCOW2: Qcow2 = Qcow2;
 
@@ -275,14 +277,14 @@ impl Guest<'_, '_> {
         }
     }
 
-    /// Fills `chunk` with the next allocated cluster (or the zero byte of a hole); false at
-    /// the end of the disk.
+    /// Fills `chunk` with the next clusters (a hole as its zero byte), up to [`HANDOFF`]
+    /// bytes; false at the end of the disk.
     fn next(&mut self) -> io::Result<bool> {
         self.chunk.clear();
         self.at = 0;
-        while self.chunk.is_empty() {
+        while self.chunk.len() < HANDOFF {
             if self.next_cluster >= self.clusters() {
-                return Ok(false);
+                return Ok(!self.chunk.is_empty());
             }
             let cluster = self.next_cluster;
             self.next_cluster += 1;
@@ -316,7 +318,7 @@ impl Guest<'_, '_> {
                     let start = cluster * self.geometry.cluster_size();
                     let end = (start + data.len() as u64).min(self.geometry.virtual_size);
                     data.truncate((end - start) as usize);
-                    self.chunk = data;
+                    self.chunk.extend_from_slice(&data);
                     self.in_hole = false;
                 }
                 None if !self.in_hole => {

@@ -52,11 +52,13 @@ impl Format for Rdb {
         depth: u32,
         buffer: &mut ScanBuffer,
     ) {
+        // The parser reads field by field: buffered, so a field is not a read call.
+        let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
         let mut parser = Parser {
             walk,
             chain,
             depth,
-            input: reader,
+            input: &mut buffered,
             offset: 0,
             batch: Vec::new(),
         };
