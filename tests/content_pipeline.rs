@@ -332,6 +332,60 @@ fn compressed_content_read_by_a_layer_is_not_opaque() {
     assert!(gaps[0]["chain"][0].as_str().unwrap().ends_with("random.gz"));
 }
 
+/// CMS and S/MIME encryption and PKCS#12 stores hold the secret only as ciphertext: DER
+/// with no magic number at byte 0, or base64 of it in a mail or PEM block. Each must be an
+/// `encrypted` gap; a certificate in DER, with no ciphertext, must not be.
+#[test]
+fn cms_smime_and_pkcs12_ciphertext_are_encrypted_gaps() {
+    let Some(_) = tool("openssl") else {
+        return;
+    };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "creds.txt", text_with(&secret, 1, "token="));
+    std::fs::create_dir_all(dir.path().join("store")).unwrap();
+    std::fs::create_dir_all(dir.path().join("clean")).unwrap();
+    let openssl = |line: &str| {
+        let mut command = Command::new("openssl");
+        command.args(line.split(' ')).stderr(Stdio::null());
+        run(command, dir.path());
+    };
+    // The recipient's name is plaintext in CMS, so the secret is only the PKCS#12
+    // certificate's subject.
+    let subject = format!("/CN={}", String::from_utf8_lossy(&secret));
+    for (name, subject) in [("recipient", "/CN=recipient"), ("cert", subject.as_str())] {
+        openssl(&format!(
+            "req -x509 -newkey rsa:2048 -nodes -keyout {name}.key -out {name}.pem -days 2 -subj {subject}"
+        ));
+    }
+    openssl("cms -encrypt -in creds.txt -outform DER -out store/msg.p7m recipient.pem");
+    openssl("cms -encrypt -in creds.txt -outform PEM -out store/msg.pem recipient.pem");
+    openssl("smime -encrypt -aes256 -in creds.txt -out store/mail.eml recipient.pem");
+    openssl(
+        "pkcs12 -export -in cert.pem -inkey cert.key -passout pass:hunter2 -certpbe AES-256-CBC \
+         -out store/bundle.p12",
+    );
+    openssl("x509 -in recipient.pem -outform DER -out clean/recipient.der");
+    for file in ["msg.p7m", "msg.pem", "mail.eml", "bundle.p12"] {
+        let path = dir.path().join("store").join(file);
+        assert_not_raw(&std::fs::read(&path).unwrap(), &secret);
+        let result = scan(&secret, &[&path]);
+        assert_eq!(result.code(), 3, "{file}: {}", result.report);
+        let gaps = result.gaps();
+        assert!(
+            gap_kinds(&gaps).contains(&"encrypted".to_string()),
+            "{file}: {gaps:?}"
+        );
+    }
+    let result = scan(&secret, &[&dir.path().join("clean")]);
+    assert_eq!(
+        result.code(),
+        0,
+        "a certificate is no ciphertext: {}",
+        result.report
+    );
+}
+
 #[test]
 fn backup_repositories_made_by_restic_and_borg_are_encrypted_gaps() {
     let (Some(mut restic), Some(mut borg_init)) = (tool("restic"), tool("borg")) else {

@@ -58,7 +58,7 @@ enum Target {
     /// Media (JPEG, PNG) whose entropy is not opaque content.
     Media,
     /// Ciphertext inside readable content.
-    Encrypted(&'static str),
+    Encrypted(&'static encrypted::Marker),
 }
 
 impl std::fmt::Debug for dyn Format {
@@ -131,8 +131,8 @@ fn signatures() -> Vec<Signature> {
         at(b"\xFF\xD8\xFF", Target::Media),
         at(b"\x89PNG\r\n\x1A\n", Target::Media),
     ];
-    for &(bytes, name) in encrypted::MARKERS {
-        list.push(at(bytes, Target::Encrypted(name)));
+    for marker in encrypted::MARKERS {
+        list.push(at(marker.bytes, Target::Encrypted(marker)));
     }
     list
 }
@@ -453,13 +453,14 @@ pub(crate) fn follow(
         last_offset = Some(offset);
         match candidate.target {
             Target::Media => covered.media.push(offset),
-            Target::Encrypted(name) => {
+            Target::Encrypted(marker) => {
+                let name = marker.name;
                 let head = source.head(offset, SNIFF_LEN);
                 let plain_message = name == encrypted::ARMORED_OPENPGP
                     && super::openpgp::armored_message_is_plain(&head);
                 if !encrypted_seen.contains(&name)
                     && !plain_message
-                    && encrypted_value_follows(&head)
+                    && marker.holds_ciphertext(&head)
                 {
                     encrypted_seen.push(name);
                     walk.fail(
@@ -595,24 +596,6 @@ fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// Whether a ciphertext marker is followed by what such ciphertext looks like (a run of
-/// base64 or hex within the next line or two), and not just the marker's name in code or
-/// documentation.
-fn encrypted_value_follows(head: &[u8]) -> bool {
-    let mut run = 0;
-    for &byte in head.iter().skip(4) {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
-            run += 1;
-            if run >= 32 {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    false
 }
 
 /// A zlib stream at `offset` (no registry entry: two bytes are no magic number).

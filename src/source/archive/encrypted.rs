@@ -43,42 +43,146 @@ static HEADERS: MagicTable = MagicTable {
 /// first packet is (see [`super::carve`]).
 pub(crate) const ARMORED_OPENPGP: &str = "openpgp (armored)";
 
+/// A marker of ciphertext inside a readable stream, and what must follow it for the
+/// marker to count (so a marker's name in code or documentation is not a gap).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Marker {
+    pub bytes: &'static [u8],
+    pub name: &'static str,
+    pub follows: Follows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Follows {
+    /// A run of base64 or hex within the next line or two.
+    Text,
+    /// A DER length right after the marker (whose last byte is the tag it introduces).
+    Der,
+    /// Nothing: the marker is specific enough by itself.
+    Alone,
+}
+
+impl Marker {
+    const fn text(bytes: &'static [u8], name: &'static str) -> Marker {
+        Marker {
+            bytes,
+            name,
+            follows: Follows::Text,
+        }
+    }
+    const fn der(bytes: &'static [u8], name: &'static str) -> Marker {
+        Marker {
+            bytes,
+            name,
+            follows: Follows::Der,
+        }
+    }
+    const fn alone(bytes: &'static [u8], name: &'static str) -> Marker {
+        Marker {
+            bytes,
+            name,
+            follows: Follows::Alone,
+        }
+    }
+
+    /// Whether `head`, the bytes from where the marker was found, hold ciphertext.
+    pub(crate) fn holds_ciphertext(&self, head: &[u8]) -> bool {
+        match self.follows {
+            Follows::Alone => true,
+            Follows::Der => der_length_follows(head.get(self.bytes.len()..).unwrap_or(&[])),
+            Follows::Text => base64_run_follows(head),
+        }
+    }
+}
+
+/// A definite DER length of a value worth encrypting (8 bytes to 16 MiB), or the
+/// indefinite length BER writers use for streamed CMS.
+fn der_length_follows(after: &[u8]) -> bool {
+    match after {
+        [0x80, ..] => true,
+        [short, ..] if *short < 0x80 => *short >= 8,
+        [0x81, n, ..] => *n >= 0x80,
+        [0x82, high, ..] => *high > 0,
+        [0x83, high, ..] => *high > 0,
+        _ => false,
+    }
+}
+
+/// Whether a text marker is followed by what such ciphertext looks like (a run of base64
+/// or hex within the next line or two), and not just the marker's name in code or
+/// documentation.
+fn base64_run_follows(head: &[u8]) -> bool {
+    let mut run = 0;
+    for &byte in head.iter().skip(4) {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+            run += 1;
+            if run >= 32 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
 /// Markers of encrypted values inside readable files, found anywhere in a stream.
-pub(crate) static MARKERS: &[(&[u8], &str)] = &[
-    (b"$ANSIBLE_VAULT;", "ansible-vault"),
-    (b"ENC[AES256_GCM,", "sops"),
-    (b"-----BEGIN PGP MESSAGE-----", ARMORED_OPENPGP),
-    (b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
-    (
+pub(crate) static MARKERS: &[Marker] = &[
+    Marker::text(b"$ANSIBLE_VAULT;", "ansible-vault"),
+    Marker::text(b"ENC[AES256_GCM,", "sops"),
+    Marker::text(b"-----BEGIN PGP MESSAGE-----", ARMORED_OPENPGP),
+    Marker::text(b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
+    Marker::text(
         b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
         "encrypted private key",
     ),
-    (b"Proc-Type: 4,ENCRYPTED", "encrypted private key"),
-    (b"U2FsdGVkX1", "openssl enc (base64)"),
-    (b"Salted__", "openssl enc"),
-    (b"vault:v1:", "hashicorp vault transit"),
-    (b"kind: SealedSecret", "sealed secret"),
-    (b"\"kind\":\"SealedSecret\"", "sealed secret"),
-    (b"EJ[1:", "ejson"),
-    (
+    Marker::text(b"Proc-Type: 4,ENCRYPTED", "encrypted private key"),
+    Marker::text(b"U2FsdGVkX1", "openssl enc (base64)"),
+    Marker::text(b"Salted__", "openssl enc"),
+    Marker::text(b"vault:v1:", "hashicorp vault transit"),
+    Marker::text(b"kind: SealedSecret", "sealed secret"),
+    Marker::text(b"\"kind\":\"SealedSecret\"", "sealed secret"),
+    Marker::text(b"EJ[1:", "ejson"),
+    Marker::alone(
         b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0",
         "encrypted office document",
     ),
-    // pkcs8ShroudedKeyBag: the key inside a PKCS#12 (.p12, .pfx) file is encrypted.
-    (
-        b"\x2A\x86\x48\x86\xF7\x0D\x01\x0C\x0A\x01\x02",
+    // DER structures that hold ciphertext, each an object identifier (tag, length, value)
+    // followed by the constructed value it introduces, so the bare numbers in a table of
+    // OIDs do not count. They cover CMS and S/MIME encryption (`openssl cms -encrypt`,
+    // `openssl smime -encrypt`, after the base64 of a mail or PEM block is decoded),
+    // PKCS#12 stores (`.p12`, `.pfx`, Java PKCS12 keystores: shrouded key bags and
+    // encrypted SafeContents) and encrypted PKCS#8 keys in DER.
+    Marker::der(
+        b"\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x03\xA0",
+        "cms enveloped data",
+    ),
+    Marker::der(
+        b"\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x06\xA0",
+        "cms encrypted data",
+    ),
+    Marker::der(
+        b"\x06\x0B\x2A\x86\x48\x86\xF7\x0D\x01\x09\x10\x01\x17\xA0",
+        "cms authenticated enveloped data",
+    ),
+    Marker::der(
+        b"\x06\x0B\x2A\x86\x48\x86\xF7\x0D\x01\x0C\x0A\x01\x02\xA0",
         "pkcs#12 shrouded key",
     ),
+    Marker::der(
+        b"\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x05\x0D\x30",
+        "pbes2-encrypted data",
+    ),
     // An adb backup whose header names a cipher.
-    (
+    Marker::text(
         b"ANDROID BACKUP\n5\n1\nAES-256\n",
         "android backup (encrypted)",
     ),
-    (
+    Marker::text(
         b"ANDROID BACKUP\n4\n1\nAES-256\n",
         "android backup (encrypted)",
     ),
-    (
+    Marker::text(
         b"ANDROID BACKUP\n5\n0\nAES-256\n",
         "android backup (encrypted)",
     ),

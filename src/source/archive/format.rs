@@ -123,6 +123,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::cpio::CPIO,
     &super::sqlite::SQLITE,
     &super::pg_dump::PG_DUMP,
+    &super::avro::AVRO,
     &super::rdb::RDB,
     &super::qcow2::QCOW2,
     &super::journal::JOURNAL,

@@ -22,6 +22,7 @@
 //! root's coverage as one [`ArchiveCoverage`] per top-level archive.
 
 mod ar;
+mod avro;
 mod brotli;
 mod carve;
 mod compressed;
