@@ -52,7 +52,7 @@ impl Format for Journal {
     fn recognise(&self, head: &[u8], _place: Place) -> bool {
         head.len() >= 104 && head.starts_with(SIGNATURE) && {
             let header_size = le64(head, 88);
-            (208..=4096).contains(&header_size) && header_size % 8 == 0
+            (208..=4096).contains(&header_size) && header_size.is_multiple_of(8)
         }
     }
 
@@ -146,7 +146,7 @@ impl Objects<'_, '_, '_, '_, '_> {
             let kind = object[0];
             let flags = object[1];
             let size = le64(&object, 8);
-            if !(1..=TYPE_TAG).contains(&kind) || size < 16 || size > MAX_OBJECT {
+            if !(1..=TYPE_TAG).contains(&kind) || !(16..=MAX_OBJECT).contains(&size) {
                 return Err(invalid(format!("an object of type {kind} and size {size}")));
             }
             let padded = size.div_ceil(8) * 8;

@@ -125,7 +125,7 @@ fn page_header_ok(page: &[u8]) -> bool {
     le16(page, 18) == PAGE | 4
         && flags <= 0x7
         && (PAGE_HEADER..=upper).contains(&lower)
-        && lower % 4 == 0
+        && lower.is_multiple_of(4)
         && upper <= special
         && special <= PAGE
 }
