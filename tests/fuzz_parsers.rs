@@ -1,10 +1,11 @@
 //! Seeded mutation fuzzing on the stable toolchain (no nightly, so no cargo-fuzz here).
 //!
 //! Every seed in `fuzz/seeds/` (small real samples made with gzip, tar, zip, ar, xz, zstd,
-//! bzip2 and git: archives, compressed logs, packed and loose git objects, a git index, a
-//! CI log with colour codes) is mutated with a deterministic RNG (bit flips, interesting
-//! integers over header fields, inserted, deleted and duplicated ranges, splices of two
-//! seeds, truncation) and fed to:
+//! bzip2, git, gpg, brotli, qemu-img and redis: archives, compressed logs, packed and loose
+//! git objects, a git index, a CI log with colour codes, OpenPGP messages, a Redis snapshot,
+//! a qcow2 image, a v7 tar, a brotli file) is mutated with a deterministic RNG (bit flips,
+//! interesting integers over header fields, inserted, deleted and duplicated ranges, splices
+//! of two seeds, truncation) and fed to:
 //!
 //! - the whole scan pipeline, in process (sniffing, every archive and compression reader,
 //!   git pack/delta and loose objects inside archives, the terminal view, plaintext and

@@ -13,7 +13,9 @@
 //! input it consumed counts as interpreted for the opaque-content accounting.
 //!
 //! Markers of ciphertext inside readable files (an ansible-vault value in YAML, a SOPS
-//! value, an armored PGP block) are validated the same way and become `encrypted` gaps.
+//! value, an armored PGP block) are validated the same way and become `encrypted` gaps. An
+//! armored PGP block whose first packet is not encrypted (`gpg --sign -a`) is no gap: its
+//! base64 is decoded by the decode layers and the message read by [`super::openpgp`].
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -454,7 +456,12 @@ pub(crate) fn follow(
             Target::Encrypted(marker) => {
                 let name = marker.name;
                 let head = source.head(offset, SNIFF_LEN);
-                if !encrypted_seen.contains(&name) && marker.holds_ciphertext(&head) {
+                let plain_message = name == encrypted::ARMORED_OPENPGP
+                    && super::openpgp::armored_message_is_plain(&head);
+                if !encrypted_seen.contains(&name)
+                    && !plain_message
+                    && marker.holds_ciphertext(&head)
+                {
                     encrypted_seen.push(name);
                     walk.fail(
                         GapKind::Encrypted,

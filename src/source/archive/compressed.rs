@@ -34,16 +34,16 @@ const HANDOFF_CHUNK: usize = 1 << 20;
 const HANDOFF_QUEUE: usize = 4;
 
 /// A decoder over any input.
-type DecoderFactory = for<'r> fn(Box<dyn Read + 'r>) -> io::Result<Box<dyn Read + 'r>>;
+pub(super) type DecoderFactory = for<'r> fn(Box<dyn Read + 'r>) -> io::Result<Box<dyn Read + 'r>>;
 
 /// One compressed-stream format of the registry.
 pub(crate) struct Codec {
-    name: &'static str,
-    recognise: fn(&[u8]) -> bool,
-    decoder: DecoderFactory,
+    pub(super) name: &'static str,
+    pub(super) recognise: fn(&[u8]) -> bool,
+    pub(super) decoder: DecoderFactory,
     /// The decoder of one member or frame only: a stream carved out of other bytes ends
     /// where its first member does, and what follows it is not its business.
-    single: DecoderFactory,
+    pub(super) single: DecoderFactory,
 }
 
 pub(crate) static GZIP: Codec = Codec {

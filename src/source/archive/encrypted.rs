@@ -3,9 +3,11 @@
 //! scanned (an unencrypted header or name can hold the secret too).
 //!
 //! Recognised at the start of a stream: the headers below, and OpenPGP messages (`gpg -c`,
-//! `gpg -e`), whose first packet is a session key. Markers that occur inside otherwise
-//! readable files (an ansible-vault value in YAML, a SOPS value, an armored PGP block in an
-//! email) are found anywhere by [`super::carve`], from [`MARKERS`].
+//! `gpg -e`), whose first packet is a session key (an armored message is de-armored first,
+//! by [`super::openpgp`], which also reads the messages that are not encrypted). Markers
+//! that occur inside otherwise readable files (an ansible-vault value in YAML, a SOPS
+//! value, an armored PGP block in an email) are found anywhere by [`super::carve`], from
+//! [`MARKERS`].
 
 use super::format::{Class, Format, Magic, MagicTable, Place};
 
@@ -17,7 +19,6 @@ static HEADERS: MagicTable = MagicTable {
         Magic::start(b"age-encryption.org/v1", "age"),
         Magic::start(b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
         Magic::start(b"$ANSIBLE_VAULT;", "ansible-vault"),
-        Magic::start(b"-----BEGIN PGP MESSAGE-----", "openpgp (armored)"),
         Magic::start(b"BORG_SEG", "borg repository segment"),
         Magic::start(b"\x03\xD9\xA2\x9A\x67\xFB\x4B\xB5", "keepass (kdbx)"),
         Magic::start(b"\x03\xD9\xA2\x9A\x65\xFB\x4B\xB5", "keepass (kdb)"),
@@ -37,6 +38,10 @@ static HEADERS: MagicTable = MagicTable {
         ),
     ],
 };
+
+/// The name of an armored OpenPGP block's marker; such a block is ciphertext only if its
+/// first packet is (see [`super::carve`]).
+pub(crate) const ARMORED_OPENPGP: &str = "openpgp (armored)";
 
 /// A marker of ciphertext inside a readable stream, and what must follow it for the
 /// marker to count (so a marker's name in code or documentation is not a gap).
@@ -125,7 +130,7 @@ fn base64_run_follows(head: &[u8]) -> bool {
 pub(crate) static MARKERS: &[Marker] = &[
     Marker::text(b"$ANSIBLE_VAULT;", "ansible-vault"),
     Marker::text(b"ENC[AES256_GCM,", "sops"),
-    Marker::text(b"-----BEGIN PGP MESSAGE-----", "openpgp (armored)"),
+    Marker::text(b"-----BEGIN PGP MESSAGE-----", ARMORED_OPENPGP),
     Marker::text(b"-----BEGIN AGE ENCRYPTED FILE-----", "age (armored)"),
     Marker::text(
         b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
@@ -226,7 +231,7 @@ impl Format for Encrypted {
 /// An OpenPGP message whose first packet is a public-key (tag 1) or symmetric-key (tag 3)
 /// encrypted session key, in the old or new packet format, with a version these packets
 /// have (3 to 6). That is how `gpg -c` and `gpg -e` output begins.
-fn is_openpgp_encrypted(head: &[u8]) -> bool {
+pub(crate) fn is_openpgp_encrypted(head: &[u8]) -> bool {
     let Some(&first) = head.first() else {
         return false;
     };

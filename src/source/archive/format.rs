@@ -8,8 +8,10 @@
 //! [`FORMATS`]; it then works everywhere bytes are inspected: files, archive members, git
 //! objects, decoded runs, streams carved out of other files ([`super::carve`]).
 //!
-//! Formats are recognised by their bytes, never by their names. Order matters only where
-//! two formats could claim the same bytes; the more specific one comes first.
+//! Formats are recognised by their bytes, never by their names alone: a format with no magic
+//! number at all (brotli) is recognised by a name that says so and a trial decode that
+//! agrees ([`Format::recognise_named`]). Order matters only where two formats could claim
+//! the same bytes; the more specific one comes first.
 
 use std::fs::File;
 use std::io::{Read, Seek};
@@ -60,6 +62,14 @@ pub(crate) trait Format: Sync {
     /// fewer at the end of a stream) is in this format. Must be cheap and must not claim
     /// ordinary text.
     fn recognise(&self, head: &[u8], place: Place) -> bool;
+
+    /// For a format with no magic number at all (brotli): whether a stream named `name`
+    /// (a file's path or a member's name) whose first bytes are `head` is in this format.
+    /// Asked only when no format recognised the bytes; the name alone must never be enough.
+    fn recognise_named(&self, head: &[u8], name: &str) -> bool {
+        let _ = (head, name);
+        false
+    }
 
     /// Reads the stream: decodes it or lists its members, each scanned with
     /// [`super::scan_member`] at `depth + 1`. Records its own failures as gaps on `walk`.
@@ -124,6 +134,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::LZIP,
     &super::compressed::LZMA_ALONE,
     &super::compressed::LZ4,
+    &super::brotli::BROTLI,
     &super::zip::ZIP,
     &super::sevenz::SEVEN_ZIP,
     &super::tar::TAR,
@@ -136,6 +147,13 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::sqlite::SQLITE,
     &super::pg_dump::PG_DUMP,
     &super::avro::AVRO,
+    &super::rdb::RDB,
+    &super::qcow2::QCOW2,
+    &super::journal::JOURNAL,
+    &super::pg_heap::PG_HEAP,
+    // Before `ENCRYPTED`: an armored message is de-armored here, and only then known to be
+    // encrypted or not.
+    &super::openpgp::OPENPGP,
     &super::git_formats::GIT_PACK,
     &super::git_formats::GIT_LOOSE_OBJECT,
     &super::encrypted::ENCRYPTED,
@@ -149,6 +167,15 @@ pub(crate) fn recognise(head: &[u8], place: Place) -> Option<&'static dyn Format
         .iter()
         .copied()
         .find(|format| format.recognise(head, place))
+}
+
+/// The format of a stream named `name` starting with `head`, for the formats without a
+/// magic number, which only a name and a trial decode together can tell.
+pub(crate) fn recognise_named(head: &[u8], name: &str) -> Option<&'static dyn Format> {
+    FORMATS
+        .iter()
+        .copied()
+        .find(|format| format.recognise_named(head, name))
 }
 
 /// A format known only by a magic number at a fixed offset, for the tables of formats that

@@ -23,6 +23,7 @@
 
 mod ar;
 mod avro;
+mod brotli;
 mod carve;
 mod compressed;
 mod cpio;
@@ -35,13 +36,18 @@ mod git_objects;
 mod image;
 mod inert;
 mod iso9660;
+mod journal;
 mod leaf;
 pub mod limits;
 mod member;
 mod opaque;
+mod openpgp;
 mod pg_dump;
 mod rpm;
 mod sevenz;
+mod pg_heap;
+mod qcow2;
+mod rdb;
 pub(crate) mod sniff;
 mod sqlite;
 mod squashfs;
@@ -409,7 +415,7 @@ pub(crate) fn inspect(
 ) {
     let mut peeked = Peeked::new(reader, SNIFF_LEN);
     let place = if depth > 0 { Place::Inside } else { walk.place };
-    let format = sniff(peeked.head(), place);
+    let format = sniff::sniff_named(peeked.head(), place, chain.last());
     {
         let mut coverage = walk.coverage.borrow_mut();
         coverage.max_depth = coverage.max_depth.max(depth);

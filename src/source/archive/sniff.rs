@@ -17,13 +17,24 @@ pub(crate) fn sniff(head: &[u8], place: Place) -> Option<&'static dyn Format> {
     super::format::recognise(head, place)
 }
 
-/// A ustar/GNU/PAX header: the magic at 257 and a header checksum that adds up.
+/// As [`sniff`], for a stream whose name is known (the last element of its chain): formats
+/// without a magic number are then tried too.
+pub(crate) fn sniff_named(
+    head: &[u8],
+    place: Place,
+    name: Option<&String>,
+) -> Option<&'static dyn Format> {
+    sniff(head, place).or_else(|| super::format::recognise_named(head, name?))
+}
+
+/// A ustar/GNU/PAX header (the magic at 257) or a v7 header (`tar --format=v7`: no magic,
+/// so the fields must look like a v7 header's), with a header checksum that adds up.
 pub(super) fn is_tar_header(head: &[u8]) -> bool {
     if head.len() < 512 {
         return false;
     }
     let magic = &head[257..265];
-    if !(magic.starts_with(b"ustar\0") || magic == b"ustar  \0") {
+    if !(magic.starts_with(b"ustar\0") || magic == b"ustar  \0" || is_v7_header(head)) {
         return false;
     }
     let field = &head[148..156];
@@ -43,6 +54,36 @@ pub(super) fn is_tar_header(head: &[u8]) -> bool {
         .sum::<u32>()
         + 8 * 32;
     sum == stored
+}
+
+/// The fields of a v7 tar header: a printable, NUL-terminated name, octal mode, ids, size
+/// and time fields, a v7 type flag, and after the link name nothing but the device numbers
+/// (where ustar has its magic and names). Only the checksum, checked by the caller, then
+/// remains to agree.
+fn is_v7_header(head: &[u8]) -> bool {
+    let name = &head[..100];
+    let name_len = name.iter().position(|&b| b == 0).unwrap_or(100);
+    let printable = |field: &[u8]| {
+        field
+            .iter()
+            .all(|&b| (0x20..0x7F).contains(&b) || b >= 0x80)
+    };
+    let octal = |field: &[u8]| {
+        let digits = field.iter().filter(|b| b.is_ascii_digit()).count();
+        digits > 0 && field.iter().all(|&b| matches!(b, b'0'..=b'7' | b' ' | 0))
+    };
+    name_len > 0
+        && printable(&name[..name_len])
+        && [&head[100..108], &head[108..116], &head[116..124], &head[124..136], &head[136..148]]
+            .iter()
+            .all(|field| octal(field))
+        && matches!(head[156], 0 | b'0'..=b'7')
+        // No magic, user or group names; GNU tar still fills in the device numbers.
+        && head[257..329].iter().all(|&b| b == 0)
+        && [&head[329..337], &head[337..345]]
+            .iter()
+            .all(|field| field.iter().all(|&b| b == 0) || octal(field))
+        && head[345..512].iter().all(|&b| b == 0)
 }
 
 /// A reader whose first bytes have been read ahead for sniffing and are replayed.

@@ -89,14 +89,15 @@ impl Format for Sqlite {
     }
 }
 
-/// Where the pages are read from: bytes in memory or a file read in place.
-enum Source<'a> {
+/// Where the pages are read from: bytes in memory or a file read in place (also what other
+/// random-access formats read from).
+pub(super) enum Source<'a> {
     Memory(&'a [u8]),
     File(&'a File, u64),
 }
 
 impl Source<'_> {
-    fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         match self {
             Source::Memory(bytes) => bytes.len() as u64,
             Source::File(_, len) => *len,
@@ -105,7 +106,7 @@ impl Source<'_> {
 
     /// Reads `out.len()` bytes at `offset`; past the end it reads what there is and zeroes
     /// the rest, returning how many bytes were real.
-    fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<usize> {
+    pub(super) fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<usize> {
         match self {
             Source::Memory(bytes) => {
                 let start = (offset as usize).min(bytes.len());

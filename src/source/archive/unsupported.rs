@@ -34,8 +34,6 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         Magic::start(b"\x45\x3D\xCD\x28", "cramfs"),
         // A zisofs file whose header zisofs.rs does not accept.
         Magic::start(b"\x37\xE4\x53\x96\xC9\xDB\xD6\x07", "zisofs"),
-        Magic::start(b"QFI\xFB", "qcow2 (compressed clusters)"),
-        Magic::start(b"REDIS00", "redis rdb"),
         Magic::at(7, b"**ACE**", "ace"),
         Magic::start(b"StuffIt ", "stuffit"),
         Magic::start(b"SIT!\0", "stuffit"),
