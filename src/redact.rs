@@ -406,8 +406,9 @@ pub fn install_panic_hook() {
 }
 
 /// A rendered report (JSON, SARIF, text, envelope) checked once more as a whole before it
-/// is written: anything rendering added from outside the report (SARIF reads branch names
-/// from the repository) is redacted too. Clean output is returned unchanged.
+/// is written: anything that reached the report without passing the recorder (the branch
+/// and remote names recorded for SARIF with each root) is redacted too. Clean output is
+/// returned unchanged.
 pub fn output(rendered: Vec<u8>) -> Vec<u8> {
     let slot = INSTALLED.read().unwrap_or_else(|p| p.into_inner());
     let Some(redactor) = slot.as_ref() else {
