@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::secret_args::SecretArgs;
-use crate::ledger::{index::hash_hex, CharClass, Entry, Ledger};
+use crate::ledger::{index::hash_hex, sieve, CharClass, Entry, Ledger};
 use crate::rules::RuleSet;
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +121,7 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
             class: CharClass::of(bytes),
             rule: rule.map(|r| r.id.clone()),
             prefix,
+            sieve: Some(sieve::to_hex(sieve::of_secret(&ledger.salt, bytes))),
         };
         id_of_hash.insert(sha256, id.clone());
         ids.insert(id);

@@ -113,20 +113,11 @@ fn recheck_changed_directories(
     watch: &WalkWatch,
 ) {
     let mut buffer = ScanBuffer::new();
-    for file in watch.take_changed_racy() {
-        scan_file_into_manifest(
-            ctx,
-            &file.path,
-            file.relative,
-            file.hash,
-            &mut buffer,
-            watch,
-        );
-    }
+    recheck_racy_files(ctx, watch, &mut buffer);
     for _ in 0..RELISTS {
         let (changed, found) = watch.take_changed();
         if changed.is_empty() && found.is_empty() {
-            return;
+            break;
         }
         for dir in changed.iter().filter(|dir| dir.is_dir()) {
             walk(ctx, root, dir, Some(1), options, excludes, watch);
@@ -135,6 +126,8 @@ fn recheck_changed_directories(
             walk(ctx, root, &dir, None, options, excludes, watch);
         }
     }
+    // Files read in the listings above may be racy too.
+    recheck_racy_files(ctx, watch, &mut buffer);
     let (changed, found) = watch.take_changed();
     for dir in changed.into_iter().chain(found) {
         // Every shard sees the same directories change; one of them records it.
@@ -148,6 +141,40 @@ fn recheck_changed_directories(
                      into it may not have been scanned — scan again once the tree is stable",
                     display(&dir),
                     RELISTS
+                ),
+            );
+        }
+    }
+}
+
+/// Rounds of checking racy files again (each waits until [`stability::RACY`] has passed
+/// since the newest change) before a file still changing is a gap.
+const RACY_ROUNDS: usize = 3;
+
+/// Reads again every racy file (read whole and unchanged, but changed just before) whose
+/// stamp changed since; a re-read that is racy again is checked in the next round, so no
+/// file read in the middle of a rewrite is left as read. One still changing after
+/// [`RACY_ROUNDS`] is a `changed-during-scan` gap.
+fn recheck_racy_files(ctx: Context, watch: &WalkWatch, buffer: &mut ScanBuffer) {
+    for round in 1..=RACY_ROUNDS {
+        let files = watch.take_changed_racy();
+        if files.is_empty() {
+            return;
+        }
+        for file in files {
+            if round < RACY_ROUNDS {
+                scan_file_into_manifest(ctx, &file.path, file.relative, file.hash, buffer, watch);
+                continue;
+            }
+            ctx.recorder.gap(
+                ctx.root,
+                GapKind::ChangedDuringScan,
+                vec![display(&file.path)],
+                format!(
+                    "{} changed again each time it was read ({RACY_ROUNDS} checks after the \
+                     walk): what was read may not be what is there — scan again once it is \
+                     stable",
+                    display(&file.path)
                 ),
             );
         }
