@@ -339,14 +339,15 @@ pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
 
 /// Reads of one file that changes while it is read, before it is a gap (or, if it only ever
 /// grew, a live log read up to its size when last opened).
-const READS_OF_A_CHANGING_FILE: u32 = 3;
+const READS_OF_A_CHANGING_FILE: u32 = 4;
 
 /// Pause before reading a changed file again, times the reads so far: a rewrite in progress
 /// is then more likely to have finished.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// A file seen cut short or rewritten counts as settled once unchanged for this long (a
-/// writer can pause between truncating and writing, and a loaded machine pauses it long).
+/// A file seen cut short or rewritten counts as settled once its stamp has stayed the same
+/// this long after a read (a writer can pause between truncating and writing, and a loaded
+/// machine pauses it long).
 const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Scans one regular file and lists it in its root's manifest, hashing its bytes in the
@@ -389,21 +390,26 @@ fn scan_file_into_manifest(
             .map(|metadata| crate::cache::unit::file(&name, &metadata));
         // A second handle on the same open file: its offset is the read's, and its stamp
         // after the read is the file's then, wherever the path points by that time.
-        let observer = file.try_clone();
+        let mut observer = file.try_clone().ok();
         let content = scan_once(ctx, path, file, before.size(), hash, buffer);
-        let (read, after) = match observer {
-            Ok(mut observer) => judge_read(path, &before, &mut observer, content.sequential),
-            Err(_) => (FileRead::Stable, before),
+        let (read, after) = match observer.as_mut() {
+            Some(observer) => judge_read(path, &before, observer, content.sequential),
+            None => (FileRead::Stable, before),
         };
         let last = reads == READS_OF_A_CHANGING_FILE;
         match read {
-            // Seen cut short or rewritten before, and changed just before this read: the
-            // rewrite may not be done (a writer paused between truncating and writing).
-            FileRead::Stable if last_change.is_some() && after.changed_within(SETTLED) => {
+            // Seen cut short or rewritten before: the rewrite may not be done (a writer
+            // paused between truncating and writing). Timestamps cannot tell (a truncation
+            // can keep the old mtime and ctime, as timestamps are only as fine as the
+            // kernel's clock tick), so the file must keep the stamp of this read for
+            // SETTLED, by this process's clock, before the read counts.
+            FileRead::Stable
+                if last_change.is_some() && !keeps_its_stamp(path, observer.as_ref(), &after) =>
+            {
+                last_change = Some("it changed again just after it was read".to_string());
                 if last {
                     break;
                 }
-                std::thread::sleep(SETTLED);
                 continue;
             }
             FileRead::Stable => {
@@ -458,6 +464,20 @@ fn scan_file_into_manifest(
             display(path)
         ),
     );
+}
+
+/// Whether the file read (the open `observer`, and what `path` names) still has the stamp
+/// `after` once [`SETTLED`] has passed.
+fn keeps_its_stamp(path: &Path, observer: Option<&File>, after: &Stamp) -> bool {
+    std::thread::sleep(SETTLED);
+    let open_now = observer.and_then(|file| file.metadata().ok());
+    let path_now = std::fs::symlink_metadata(path).ok();
+    match (open_now, path_now) {
+        (Some(open_now), Some(path_now)) => {
+            Stamp::of(&open_now) == *after && Stamp::of(&path_now) == *after
+        }
+        _ => false,
+    }
 }
 
 /// What one read of a file gave the manifest and the change check.
