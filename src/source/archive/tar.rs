@@ -316,3 +316,27 @@ impl Read for Kept<'_> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn long_name_header(size: u64) -> [u8; BLOCK] {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(EntryType::GNULongName);
+        header.set_size(size);
+        header.set_cksum();
+        let mut block = [0u8; BLOCK];
+        block.copy_from_slice(header.as_bytes());
+        block
+    }
+
+    #[test]
+    fn names_of_a_few_mebibytes_are_read_and_absurd_ones_are_a_limit() {
+        // 1 MiB and a few bytes, as `d` * 2^20 + `/n.env` needs: read.
+        assert_eq!(huge_extension(&long_name_header((1 << 20) + 7)), None);
+        assert_eq!(huge_extension(&long_name_header(MAX_EXTENSION)), None);
+        let refused = huge_extension(&long_name_header(MAX_EXTENSION + 1)).expect("refused");
+        assert!(refused.contains("not scanned"), "{refused}");
+    }
+}
