@@ -133,7 +133,8 @@ pub struct Entry {
     pub prefix: Option<String>,
     /// Six hex digits of a salted rolling hash of the secret (see
     /// [`super::sieve`]): lets a scan test every window of a long token run for this
-    /// entry without a SHA-256 per window. Absent in entries written before it existed.
+    /// entry without a SHA-256 per window. Only for entries no rule recognises; absent in
+    /// entries written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sieve: Option<String>,
 }
