@@ -70,6 +70,7 @@ fn ledger(count: usize) -> Ledger {
                 class: CharClass::of(bytes),
                 rule: rules.recognise(bytes).map(|r| rules.get(r).id.clone()),
                 prefix: None,
+                sieve: None,
             }
         })
         .collect();

@@ -281,3 +281,116 @@ fn a_shard_in_text_says_it_is_only_a_shard() {
     let text = String::from_utf8_lossy(&scan.report_bytes);
     assert!(text.contains("only shard 1/4"), "{text}");
 }
+
+/// `merge -o` is handled like `scan -o`: `-` is standard output, a symbolic link stays a
+/// link and its target gets the envelope, a FIFO is written in place, and a missing
+/// directory is an error before any shard is read (a shard that does not exist is not even
+/// looked at). `countersign` rewrites its envelope the same way, and `-` reads standard
+/// input and writes standard output.
+#[test]
+fn merge_and_countersign_write_their_output_like_scan_does() {
+    use std::os::unix::fs::FileTypeExt;
+    let sweep = sweep(false);
+    let shards: Vec<PathBuf> = ["1/2", "2/2"]
+        .iter()
+        .map(|s| sweep.shard(s, SALT))
+        .collect();
+    let merge_to = |output: &Path| {
+        scour()
+            .arg("merge")
+            .args(&shards)
+            .arg("--pubkey")
+            .arg(&sweep.keys.public)
+            .arg("--sign-key")
+            .arg(&sweep.keys.private)
+            .arg("--output")
+            .arg(output)
+            .output()
+            .unwrap()
+    };
+    let to_stdout = merge_to(Path::new("-"));
+    assert_eq!(to_stdout.status.code(), Some(0));
+    assert!(!Path::new("-").exists());
+    let verified = verify(&to_stdout.stdout, &[&sweep.keys.public], None, &[]);
+    assert_eq!(verified.code(), 0, "{}", verified.stdout());
+
+    let target = sweep.dir.join("evidence-2026.json");
+    std::fs::write(&target, b"last week's").unwrap();
+    let link = sweep.dir.join("latest.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    assert_eq!(merge_to(&link).status.code(), Some(0));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let merged = std::fs::read(&target).unwrap();
+    assert_eq!(verify(&merged, &[&sweep.keys.public], None, &[]).code(), 0);
+
+    let fifo = sweep.dir.join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::read(fifo).unwrap()
+    });
+    assert_eq!(merge_to(&fifo).status.code(), Some(0));
+    let through_fifo = reader.join().unwrap();
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert_eq!(
+        verify(&through_fifo, &[&sweep.keys.public], None, &[]).code(),
+        0
+    );
+
+    let missing = merge_to(&sweep.dir.join("no/such/dir/merged.json"));
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("mkdir -p"), "{stderr}");
+    let started = std::time::Instant::now();
+    let before_reading = scour()
+        .arg("merge")
+        .arg(sweep.dir.join("no-such-shard.json"))
+        .arg("--pubkey")
+        .arg(&sweep.keys.public)
+        .arg("--sign-key")
+        .arg(&sweep.keys.private)
+        .arg("--output")
+        .arg(sweep.dir.join("no/such/dir/merged.json"))
+        .output()
+        .unwrap();
+    assert_eq!(before_reading.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&before_reading.stderr).contains("mkdir -p"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // Countersigning through a link keeps the link; `-` is a filter.
+    let second = keygen(&sweep.dir, "second");
+    let countersign = |envelope: &Path, stdin: Option<&[u8]>| {
+        let mut cmd = scour();
+        cmd.arg("countersign")
+            .arg(envelope)
+            .arg("--pubkey")
+            .arg(&sweep.keys.public)
+            .arg("--sign-key")
+            .arg(&second.private);
+        if let Some(stdin) = stdin {
+            cmd.write_stdin(stdin.to_vec());
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(countersign(&link, None).status.code(), Some(0));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let countersigned: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(countersigned["signatures"].as_array().unwrap().len(), 2);
+    let filtered = countersign(Path::new("-"), Some(&merged));
+    assert_eq!(filtered.status.code(), Some(0), "{filtered:?}");
+    let filtered: Value = serde_json::from_slice(&filtered.stdout).unwrap();
+    assert_eq!(filtered["signatures"].as_array().unwrap().len(), 2);
+}

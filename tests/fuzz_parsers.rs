@@ -171,6 +171,7 @@ fn ledger() -> Ledger {
             class: CharClass::of(secret),
             rule: rules.recognise(secret).map(|r| rules.get(r).id.clone()),
             prefix: None,
+            sieve: None,
         })
         .collect();
     Ledger {

@@ -290,3 +290,49 @@ fn link_and_directory_members_are_checked_though_never_entered() {
     assert_eq!(findings_in(&scan, "symlink-target").len(), 1);
     assert_eq!(findings_in(&scan, "name").len(), 1, "the empty directory");
 }
+
+/// A zip stores a symbolic link (`zip -y`) as a member whose mode says `S_IFLNK` and whose
+/// content is the link's target: that target is a name, so a secret in it is a finding
+/// (`location.in: symlink-target`), redacted in every format, and the link is never entered.
+#[test]
+fn a_zip_symlink_members_target_is_a_name_and_never_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = secret_text(30);
+    let staging = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(staging.path().join("app")).expect("mkdir");
+    std::fs::write(staging.path().join("app/readme.txt"), b"nothing here\n").expect("write");
+    // Base64 of the secret in the target: the raw secret is nowhere in the zip.
+    let encoded = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&secret)
+    };
+    std::os::unix::fs::symlink(
+        format!("/srv/keys/{encoded}.pem"),
+        staging.path().join("app/current-key"),
+    )
+    .expect("symlink");
+    let archive = dir.path().join("bundle.zip");
+    let status = Command::new("zip")
+        .arg("-q")
+        .arg("-y")
+        .arg("-r")
+        .arg(&archive)
+        .arg("app")
+        .current_dir(staging.path())
+        .status()
+        .expect("zip runs");
+    assert!(status.success());
+    let bytes = std::fs::read(&archive).expect("read");
+    assert!(memchr::memmem::find(&bytes, secret.as_bytes()).is_none());
+    let scan = scan_every_format(secret.as_bytes(), dir.path());
+    assert_eq!(scan.verdict(), "found", "{:?}", scan.report["coverage"]);
+    let in_target = findings_in(&scan, "symlink-target");
+    assert_eq!(in_target.len(), 1, "{:?}", scan.findings());
+    let chain = in_target[0]["location"]["chain"].as_array().expect("chain");
+    assert!(chain[1]
+        .as_str()
+        .unwrap_or_default()
+        .ends_with("app/current-key"));
+    let skipped = &scan.report["coverage"]["roots"][0]["skipped"]["symlink"];
+    assert_eq!(skipped["count"].as_u64(), Some(1), "{skipped:?}");
+}

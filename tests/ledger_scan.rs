@@ -218,6 +218,63 @@ fn a_password_without_rule_is_found_delimited_or_glued() {
     scan.assert_no_leak(&password);
 }
 
+/// A key no rule recognises, glued to far more than a few bytes of its own class: after
+/// 40 letters, after a colour code and a long alphanumeric run, and in the middle of a long
+/// run. Every window of the entry's length is tested (the entry's sieve narrows the windows
+/// hashed with SHA-256), and a file of long clean runs stays cheap.
+#[test]
+fn a_key_glued_to_a_long_run_of_its_class_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = random_token(28);
+    let ledger = ledger_of(dir.path(), &[&key]);
+    let entry: Value = serde_json::from_str(
+        std::fs::read_to_string(&ledger)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(entry.get("rule").is_none());
+    assert_eq!(entry["sieve"].as_str().map(str::len), Some(6), "{entry}");
+    let k = String::from_utf8(key.clone()).unwrap();
+    let tree = dir.path().join("tree");
+    let glue = "x".repeat(40);
+    let run = String::from_utf8(random_token(300)).unwrap();
+    write(&tree, "letters.txt", format!("{glue}{k}\n"));
+    write(
+        &tree,
+        "colour.log",
+        format!("key: \x1b[1;31mPREFIX{run}{k}TAIL\x1b[0m\n"),
+    );
+    write(&tree, "middle.txt", format!("blob {run}{k}{run} end\n"));
+    // A long clean file of long runs: the window test costs little.
+    let clean: String = (0..20_000)
+        .map(|_| format!("{}\n", String::from_utf8(random_token(200)).unwrap()))
+        .collect();
+    write(&tree, "clean.txt", &clean);
+    for file in ["letters.txt", "colour.log", "middle.txt"] {
+        let bytes = std::fs::read(tree.join(file)).unwrap();
+        assert!(memchr::memmem::find(&bytes, &key).is_some());
+    }
+    let started = std::time::Instant::now();
+    let scan = ledger_scan(&ledger, &[&tree]);
+    let took = started.elapsed();
+    let places: Vec<String> = scan.places().into_iter().map(|(p, _)| p).collect();
+    for file in ["letters.txt", "colour.log", "middle.txt"] {
+        assert!(
+            places.iter().any(|p| p.ends_with(file)),
+            "{file}: {places:?}"
+        );
+    }
+    assert!(
+        !places.iter().any(|p| p.ends_with("clean.txt")),
+        "{places:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    scan.assert_no_leak(&key);
+}
+
 #[test]
 fn absent_with_a_ledger_lists_it_and_its_limits() {
     let dir = tempfile::tempdir().unwrap();

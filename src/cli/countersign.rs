@@ -10,11 +10,14 @@ use clap::Args;
 
 use crate::evidence::dsse::Envelope;
 use crate::evidence::keys::{PrivateKey, PublicKey};
-use crate::report;
+
+use super::output::Destination;
 
 #[derive(Debug, Args)]
 pub struct CountersignArgs {
-    /// The signed envelope; it is rewritten (atomically) with the added signature.
+    /// The signed envelope; it is rewritten with the added signature (a regular file
+    /// atomically, a symlink's target in place). `-` reads it from standard input and
+    /// writes the countersigned envelope to standard output.
     #[arg(value_name = "ENVELOPE")]
     envelope: PathBuf,
 
@@ -34,8 +37,16 @@ pub fn run(args: CountersignArgs) -> anyhow::Result<i32> {
         .map(|path| PublicKey::load(path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let signing = PrivateKey::load(&args.sign_key)?;
-    let bytes = std::fs::read(&args.envelope)
-        .with_context(|| format!("could not read {}", args.envelope.display()))?;
+    let destination = Destination::check(Some(&args.envelope))?;
+    let bytes = if destination.is_stdout() {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("could not read the envelope from standard input")?;
+        bytes
+    } else {
+        std::fs::read(&args.envelope)
+            .with_context(|| format!("could not read {}", args.envelope.display()))?
+    };
     let mut envelope = Envelope::parse(&bytes)?;
     if envelope.signers(&keys)?.is_empty() {
         anyhow::bail!(
@@ -51,7 +62,7 @@ pub fn run(args: CountersignArgs) -> anyhow::Result<i32> {
         );
     }
     envelope.countersign(&signing)?;
-    report::write_atomically(&args.envelope, &envelope.to_json()?)?;
+    destination.write(&envelope.to_json()?)?;
     eprintln!(
         "scour: countersigned {} with key {keyid}",
         args.envelope.display()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::secret_args::SecretArgs;
-use crate::ledger::{index::hash_hex, CharClass, Entry, Ledger};
+use crate::ledger::{index::hash_hex, sieve, CharClass, Entry, Ledger};
 use crate::rules::RuleSet;
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +121,11 @@ fn add(args: AddArgs) -> anyhow::Result<i32> {
             class: CharClass::of(bytes),
             rule: rule.map(|r| r.id.clone()),
             prefix,
+            // Only where a scan uses it: entries a rule recognises are found by the rule's
+            // capture, so they give away no bits of a rolling hash.
+            sieve: rule
+                .is_none()
+                .then(|| sieve::to_hex(sieve::of_secret(&ledger.salt, bytes))),
         };
         id_of_hash.insert(sha256, id.clone());
         ids.insert(id);

@@ -7,7 +7,8 @@ use clap::Args;
 
 use crate::evidence::keys::{PrivateKey, PublicKey};
 use crate::evidence::merge::{self, ShardInput};
-use crate::report;
+
+use super::output::Destination;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -23,12 +24,16 @@ pub struct MergeArgs {
     #[arg(long, value_name = "KEY")]
     sign_key: PathBuf,
 
-    /// Write the merged envelope to FILE (atomically) instead of standard output.
+    /// Write the merged envelope to FILE instead of standard output (`-` is standard
+    /// output; a regular file is replaced atomically, a symlink's target, a FIFO or a
+    /// device is written in place).
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
+    // Checked first: a missing output directory is an error before any shard is read.
+    let destination = Destination::check(args.output.as_deref())?;
     let keys = args
         .pubkey
         .iter()
@@ -49,15 +54,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
     let statement = merge::merge(&inputs, &keys)?;
     let envelope = statement.sign(&[&signing])?.to_json()?;
     let report = &statement.predicate;
-    match &args.output {
-        Some(path) => report::write_atomically(path, &envelope)?,
-        None => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&envelope)?;
-            stdout.flush()?;
-        }
-    }
+    destination.write(&envelope)?;
     eprintln!(
         "scour: merged {} shard(s): {} — {} finding(s), {} gap(s), {} file(s) scanned",
         inputs.len(),

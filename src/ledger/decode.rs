@@ -343,6 +343,12 @@ fn utf16_runs(
         while pair(end) {
             end += 2;
         }
+        // Big-endian text (`0 c 0 c ...`) read as pairs from its first character leaves
+        // that text's last character alone after the last pair's zero: it belongs to the
+        // run (one stray character after little-endian text costs nothing).
+        if end < bytes.len() && is_text(bytes[end]) {
+            end += 1;
+        }
         if start >= starts.end {
             return;
         }
@@ -507,6 +513,21 @@ mod tests {
         assert!(found
             .iter()
             .any(|(l, d)| *l == Layer::Utf16 && &d[..] == b"token=abcdefgh"));
+    }
+
+    #[test]
+    fn big_endian_utf16_keeps_its_last_character() {
+        let wide: Vec<u8> = "token=abcdefgh".bytes().flat_map(|b| [0, b]).collect();
+        for hay in [wide.clone(), [b"v: ".as_slice(), &wide, b" ;"].concat()] {
+            let found = runs(&hay);
+            assert!(
+                found
+                    .iter()
+                    .any(|(l, d)| *l == Layer::Utf16
+                        && d.windows(14).any(|w| w == b"token=abcdefgh")),
+                "{found:?}"
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! An entry holds the secret's salted SHA-256, its length and character class (so scans
 //! know which tokens could be it), the rule that recognises its format, and the public
-//! prefix that format defines (`ghp_`). Never the secret or any other part of it.
+//! prefix that format defines (`ghp_`), and a few bits of a salted rolling hash of it
+//! ([`super::sieve`]). Never the secret or any other part of it.
 
 use serde::{Deserialize, Serialize};
 
@@ -130,6 +131,12 @@ pub struct Entry {
     /// The public prefix the rule's format defines (`ghp_`), never more of the secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// Six hex digits of a salted rolling hash of the secret (see
+    /// [`super::sieve`]): lets a scan test every window of a long token run for this
+    /// entry without a SHA-256 per window. Only for entries no rule recognises; absent in
+    /// entries written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sieve: Option<String>,
 }
 
 #[cfg(test)]

@@ -61,7 +61,10 @@ impl Extractor {
         let classes = index
             .generic()
             .iter()
-            .map(|plan| TokenClass::new(plan.class, plan.lengths.clone()))
+            .map(|plan| {
+                let sieve = super::sieve::WindowSieve::new(index.salt(), &plan.sieves);
+                TokenClass::new(plan.class, plan.lengths.clone()).with_sieve(sieve)
+            })
             .collect();
         let min_run = index.shortest().max(crate::secret::MIN_SECRET_LEN);
         Extractor {

@@ -215,6 +215,11 @@ fn validate(entry: &Entry) -> Result<(), String> {
     if entry.length < crate::secret::MIN_SECRET_LEN {
         return Err(format!("length {} is below the minimum", entry.length));
     }
+    if let Some(sieve) = &entry.sieve {
+        if super::sieve::from_hex(sieve).is_none() {
+            return Err("sieve is not 6 hex digits".into());
+        }
+    }
     if let Some(prefix) = &entry.prefix {
         if prefix.len() >= entry.length {
             return Err("the prefix is as long as the secret".into());

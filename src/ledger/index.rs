@@ -18,6 +18,8 @@ pub struct GenericPlan {
     pub class: CharClass,
     /// Distinct lengths, ascending.
     pub lengths: Vec<usize>,
+    /// Each entry's length and sieve, for the entries that have one.
+    pub sieves: Vec<(usize, u32)>,
 }
 
 #[derive(Debug)]
@@ -44,12 +46,22 @@ impl Index {
             by_hash.insert(hash, number as u32);
             lengths[entry.length] = true;
             if entry.rule.is_none() {
-                match generic.iter_mut().find(|p| p.class == entry.class) {
-                    Some(plan) => plan.lengths.push(entry.length),
-                    None => generic.push(GenericPlan {
-                        class: entry.class,
-                        lengths: vec![entry.length],
-                    }),
+                let sieve = entry.sieve.as_deref().and_then(super::sieve::from_hex);
+                let plan = match generic.iter_mut().position(|p| p.class == entry.class) {
+                    Some(at) => &mut generic[at],
+                    None => {
+                        generic.push(GenericPlan {
+                            class: entry.class,
+                            lengths: Vec::new(),
+                            sieves: Vec::new(),
+                        });
+                        let last = generic.len() - 1;
+                        &mut generic[last]
+                    }
+                };
+                plan.lengths.push(entry.length);
+                if let Some(sieve) = sieve {
+                    plan.sieves.push((entry.length, sieve));
                 }
             }
         }
@@ -86,6 +98,10 @@ impl Index {
 
     pub fn shortest(&self) -> usize {
         self.min_len
+    }
+
+    pub fn salt(&self) -> &Salt {
+        &self.salt
     }
 
     pub fn generic(&self) -> &[GenericPlan] {

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod file;
 pub mod index;
 mod runs;
+pub mod sieve;
 pub mod tokens;
 
 pub use entry::{CharClass, Entry};
@@ -36,8 +37,9 @@ pub fn limitations() -> Vec<String> {
          broken by inserted characters, or partly masked is not seen",
         "a secret that no rule recognises is seen when delimited (bytes outside its \
          character class, or a separator = : , ; & ? @ / quotes space, around it) or glued \
-         to at most 16 bytes of its own class in all (xyz<secret>, a colour code's 31m); \
-         glued to more (e.g. inside a long base64 blob) it is not seen",
+         to any number of bytes of its own class (xyz<secret>, a colour code's 31m, a long \
+         run of letters); an entry written without a sieve (by an older scour ledger add) is \
+         seen only when glued to at most 16 bytes in all",
         "decoded before extraction: base64 and base64url (also line-wrapped with equal line \
          lengths), hex, percent-encoding, JSON string escapes, UTF-16 text, up to 3 layers \
          deep; HTML entities, quoted-printable, shell escapes and other encodings are not \

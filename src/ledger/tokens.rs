@@ -9,12 +9,18 @@
 //! base64 line against 20 entry lengths is 1,100 hashes), so windows are taken only where
 //! the glue is short, and only for the lengths entries have.
 //!
-//! What this cannot see: a secret glued to more than [`MAX_GLUE`] bytes of its own class in
-//! all (inside a long base64 blob), and a secret split by a line break.
+//! Longer glue is covered for entries that have a sieve ([`super::sieve`]): every window of
+//! an entry's length in a run is tested with a rolling hash, and only windows that pass are
+//! hashed with SHA-256.
+//!
+//! What this cannot see: for entries without a sieve (written by an older `ledger add`), a
+//! secret glued to more than [`MAX_GLUE`] bytes of its own class in all; for every entry, a
+//! secret split by a line break.
 
 use std::ops::Range;
 
 use super::entry::{is_separator, CharClass};
+use super::sieve::WindowSieve;
 
 /// Bytes of the class a secret may be glued to, before and after it together, and still be
 /// a candidate.
@@ -27,6 +33,8 @@ pub struct TokenClass {
     member: [bool; 256],
     separator_inside: bool,
     lengths: Vec<usize>,
+    /// Tests every window of a long run for the entries that have sieves.
+    sieve: Option<WindowSieve>,
 }
 
 impl TokenClass {
@@ -41,7 +49,15 @@ impl TokenClass {
             member,
             separator_inside,
             lengths,
+            sieve: None,
         }
+    }
+
+    /// Every window of an entry's length in a long run is then tested against the entries'
+    /// sieves, however much glue surrounds it.
+    pub fn with_sieve(mut self, sieve: Option<WindowSieve>) -> TokenClass {
+        self.sieve = sieve;
+        self
     }
 
     /// Calls `on_token` for every candidate token starting inside `starts`.
@@ -106,6 +122,12 @@ impl TokenClass {
             }
         }
         self.glued_windows(bytes, &run, starts, on_token);
+        if let Some(sieve) = &self.sieve {
+            // A window found here and above is looked up twice and reported once.
+            if starts.start < starts.end {
+                sieve.for_each_window(bytes, run, starts.start, starts.end - 1, on_token);
+            }
+        }
     }
 
     /// Every window of an entry's length inside `run` glued to at most [`MAX_GLUE`] bytes

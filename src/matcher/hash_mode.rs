@@ -92,6 +92,9 @@ mod tests {
                 class: CharClass::of(s),
                 rule: rules.recognise(s).map(|r| rules.get(r).id.clone()),
                 prefix: None,
+                sieve: Some(crate::ledger::sieve::to_hex(
+                    crate::ledger::sieve::of_secret(&salt, s),
+                )),
             })
             .collect();
         Ledger {
@@ -145,7 +148,19 @@ mod tests {
         let m = matcher(&[b"Tr0ub4dor&3x"]);
         assert_eq!(paths(&m, b"DB_PASSWORD=Tr0ub4dor&3x\n"), ["raw"]);
         assert_eq!(paths(&m, b"xTr0ub4dor&3xy"), ["raw"]);
-        // Glued to more than MAX_GLUE bytes of its class in all: a documented limit.
+        // Glued to any number of bytes of its class: the entry's sieve finds the window.
+        let far = format!("{}Tr0ub4dor&3x{}", "q".repeat(900), "q".repeat(80));
+        assert_eq!(paths(&m, far.as_bytes()), ["raw"]);
+    }
+
+    #[test]
+    fn without_a_sieve_only_short_glue_is_seen() {
+        let mut ledger = ledger_of(&[b"Tr0ub4dor&3x"]);
+        ledger.entries[0].sieve = None;
+        let m = Matcher::with_ledger(&[], &ledger, RuleSet::builtin().unwrap()).unwrap();
+        assert_eq!(paths(&m, b"xTr0ub4dor&3xy"), ["raw"]);
+        // Glued to more than MAX_GLUE bytes of its class in all: the documented limit of
+        // entries written before sieves existed.
         let far = format!("{}Tr0ub4dor&3x{}", "q".repeat(9), "q".repeat(8));
         assert!(paths(&m, far.as_bytes()).is_empty());
     }
@@ -161,6 +176,8 @@ mod tests {
             format!("{key}xyz\n"),
             format!("token: \x1b[31m{key}\x1b[0m\n"),
             format!("\x1b[1;32mABC{key}\n"),
+            format!("{}{key}\n", "x".repeat(40)),
+            format!("\x1b[31mLONGPREFIXOFLETTERSANDDIGITS0123456789{key}TAIL\x1b[0m\n"),
         ] {
             assert!(!paths(&m, hay.as_bytes()).is_empty(), "{hay:?}");
         }

@@ -209,39 +209,3 @@ pub fn render(report: &Report, format: Format, color: bool) -> anyhow::Result<Ve
         Format::Text => Ok(text::render(report, color).into_bytes()),
     }
 }
-
-/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a
-/// crash never leaves half a report where a whole one is expected.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    // `-o /dev/null`, `-o /dev/stdout` or a FIFO: a rename would replace the device with a
-    // regular file (breaking /dev/null for the whole machine), so write to it directly.
-    if let Ok(metadata) = std::fs::metadata(path) {
-        if !metadata.is_file() && !metadata.is_dir() {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| anyhow::anyhow!("could not open {}: {e}", path.display()))?;
-            file.write_all(bytes)?;
-            return Ok(());
-        }
-    }
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => std::path::Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".scour-report-")
-        .tempfile_in(dir)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "could not create a temporary file in {}: {e}",
-                dir.display()
-            )
-        })?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path)
-        .map_err(|e| anyhow::anyhow!("could not write {}: {}", path.display(), e.error))?;
-    Ok(())
-}

@@ -41,30 +41,69 @@ use crate::model::{Finding, GitProvenance};
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The SARIF document, written result by result: the run's frame is rendered with an empty
+/// `results` array, and each result is serialised on its own into that place, so a report
+/// with many findings never becomes one large tree of JSON values in memory (the output is
+/// byte for byte what pretty-printing the whole document would give).
 pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = serde_json::to_vec_pretty(&document(report))?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    let frame = serde_json::to_vec_pretty(&frame(report))?;
+    let Some(at) = find(&frame, RESULTS_PLACEHOLDER) else {
+        anyhow::bail!("internal error: the SARIF frame has no results array");
+    };
+    let mut out = Vec::with_capacity(frame.len() + report.findings.len() * 1024);
+    let open = at + RESULTS_PLACEHOLDER.len() - 1;
+    out.extend_from_slice(&frame[..open]);
+    let rule_index = rule_indices(report);
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let uris = UriMapper::new(report);
+    let mut one = Vec::new();
+    for (n, finding) in report.findings.iter().enumerate() {
+        let id = rule_id(finding);
+        let index = rule_index.get(&id).copied().unwrap_or(0);
+        let value = result(report, &uris, finding, &id, index, &mut occurrences);
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, &value)?;
+        out.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+        out.extend_from_slice(RESULT_INDENT);
+        // Strings in JSON hold no raw line breaks, so every one is between tokens.
+        for (line_number, line) in one.split(|&b| b == b'\n').enumerate() {
+            if line_number > 0 {
+                out.push(b'\n');
+                out.extend_from_slice(RESULT_INDENT);
+            }
+            out.extend_from_slice(line);
+        }
+    }
+    if !report.findings.is_empty() {
+        out.push(b'\n');
+        out.extend_from_slice(&RESULT_INDENT[..RESULT_INDENT.len() - 2]);
+    }
+    out.extend_from_slice(&frame[open..]);
+    out.push(b'\n');
+    Ok(out)
 }
 
-fn document(report: &Report) -> Value {
-    let rules = rules(report);
-    let rule_index: HashMap<String, usize> = rules
+/// How the empty `results` array of the frame is pretty-printed (it is the only one).
+const RESULTS_PLACEHOLDER: &[u8] = b"\"results\": []";
+
+/// Indentation of one result: `runs` > run > `results` > result, two spaces a level.
+const RESULT_INDENT: &[u8] = b"        ";
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rule_indices(report: &Report) -> HashMap<String, usize> {
+    rules(report)
         .keys()
         .enumerate()
         .map(|(index, id)| (id.clone(), index))
-        .collect();
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    let uris = UriMapper::new(report);
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|finding| {
-            let id = rule_id(finding);
-            let index = rule_index.get(&id).copied().unwrap_or(0);
-            result(report, &uris, finding, &id, index, &mut occurrences)
-        })
-        .collect();
+        .collect()
+}
+
+/// Everything of the document but its results.
+fn frame(report: &Report) -> Value {
+    let rules = rules(report);
     json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -84,7 +123,7 @@ fn document(report: &Report) -> Value {
             }],
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned PATH"}}},
             "versionControlProvenance": version_control(report),
-            "results": results,
+            "results": [],
             "properties": {"verdict": report.verdict.as_str(), "gaps": report.summary.gaps},
         }],
     })

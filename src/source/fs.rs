@@ -113,20 +113,11 @@ fn recheck_changed_directories(
     watch: &WalkWatch,
 ) {
     let mut buffer = ScanBuffer::new();
-    for file in watch.take_changed_racy() {
-        scan_file_into_manifest(
-            ctx,
-            &file.path,
-            file.relative,
-            file.hash,
-            &mut buffer,
-            watch,
-        );
-    }
+    recheck_racy_files(ctx, watch, &mut buffer);
     for _ in 0..RELISTS {
         let (changed, found) = watch.take_changed();
         if changed.is_empty() && found.is_empty() {
-            return;
+            break;
         }
         for dir in changed.iter().filter(|dir| dir.is_dir()) {
             walk(ctx, root, dir, Some(1), options, excludes, watch);
@@ -135,6 +126,8 @@ fn recheck_changed_directories(
             walk(ctx, root, &dir, None, options, excludes, watch);
         }
     }
+    // Files read in the listings above may be racy too.
+    recheck_racy_files(ctx, watch, &mut buffer);
     let (changed, found) = watch.take_changed();
     for dir in changed.into_iter().chain(found) {
         // Every shard sees the same directories change; one of them records it.
@@ -148,6 +141,40 @@ fn recheck_changed_directories(
                      into it may not have been scanned — scan again once the tree is stable",
                     display(&dir),
                     RELISTS
+                ),
+            );
+        }
+    }
+}
+
+/// Rounds of checking racy files again (each waits until [`stability::RACY`] has passed
+/// since the newest change) before a file still changing is a gap.
+const RACY_ROUNDS: usize = 3;
+
+/// Reads again every racy file (read whole and unchanged, but changed just before) whose
+/// stamp changed since; a re-read that is racy again is checked in the next round, so no
+/// file read in the middle of a rewrite is left as read. One still changing after
+/// [`RACY_ROUNDS`] is a `changed-during-scan` gap.
+fn recheck_racy_files(ctx: Context, watch: &WalkWatch, buffer: &mut ScanBuffer) {
+    for round in 1..=RACY_ROUNDS {
+        let files = watch.take_changed_racy();
+        if files.is_empty() {
+            return;
+        }
+        for file in files {
+            if round < RACY_ROUNDS {
+                scan_file_into_manifest(ctx, &file.path, file.relative, file.hash, buffer, watch);
+                continue;
+            }
+            ctx.recorder.gap(
+                ctx.root,
+                GapKind::ChangedDuringScan,
+                vec![display(&file.path)],
+                format!(
+                    "{} changed again each time it was read ({RACY_ROUNDS} checks after the \
+                     walk): what was read may not be what is there — scan again once it is \
+                     stable",
+                    display(&file.path)
                 ),
             );
         }
@@ -312,14 +339,15 @@ pub fn scan_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) {
 
 /// Reads of one file that changes while it is read, before it is a gap (or, if it only ever
 /// grew, a live log read up to its size when last opened).
-const READS_OF_A_CHANGING_FILE: u32 = 3;
+const READS_OF_A_CHANGING_FILE: u32 = 4;
 
 /// Pause before reading a changed file again, times the reads so far: a rewrite in progress
 /// is then more likely to have finished.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// A file seen cut short or rewritten counts as settled once unchanged for this long (a
-/// writer can pause between truncating and writing, and a loaded machine pauses it long).
+/// A file seen cut short or rewritten counts as settled once its stamp has stayed the same
+/// this long after a read (a writer can pause between truncating and writing, and a loaded
+/// machine pauses it long).
 const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Scans one regular file and lists it in its root's manifest, hashing its bytes in the
@@ -362,21 +390,26 @@ fn scan_file_into_manifest(
             .map(|metadata| crate::cache::unit::file(&name, &metadata));
         // A second handle on the same open file: its offset is the read's, and its stamp
         // after the read is the file's then, wherever the path points by that time.
-        let observer = file.try_clone();
+        let mut observer = file.try_clone().ok();
         let content = scan_once(ctx, path, file, before.size(), hash, buffer);
-        let (read, after) = match observer {
-            Ok(mut observer) => judge_read(path, &before, &mut observer, content.sequential),
-            Err(_) => (FileRead::Stable, before),
+        let (read, after) = match observer.as_mut() {
+            Some(observer) => judge_read(path, &before, observer, content.sequential),
+            None => (FileRead::Stable, before),
         };
         let last = reads == READS_OF_A_CHANGING_FILE;
         match read {
-            // Seen cut short or rewritten before, and changed just before this read: the
-            // rewrite may not be done (a writer paused between truncating and writing).
-            FileRead::Stable if last_change.is_some() && after.changed_within(SETTLED) => {
+            // Seen cut short or rewritten before: the rewrite may not be done (a writer
+            // paused between truncating and writing). Timestamps cannot tell (a truncation
+            // can keep the old mtime and ctime, as timestamps are only as fine as the
+            // kernel's clock tick), so the file must keep the stamp of this read for
+            // SETTLED, by this process's clock, before the read counts.
+            FileRead::Stable
+                if last_change.is_some() && !keeps_its_stamp(path, observer.as_ref(), &after) =>
+            {
+                last_change = Some("it changed again just after it was read".to_string());
                 if last {
                     break;
                 }
-                std::thread::sleep(SETTLED);
                 continue;
             }
             FileRead::Stable => {
@@ -431,6 +464,20 @@ fn scan_file_into_manifest(
             display(path)
         ),
     );
+}
+
+/// Whether the file read (the open `observer`, and what `path` names) still has the stamp
+/// `after` once [`SETTLED`] has passed.
+fn keeps_its_stamp(path: &Path, observer: Option<&File>, after: &Stamp) -> bool {
+    std::thread::sleep(SETTLED);
+    let open_now = observer.and_then(|file| file.metadata().ok());
+    let path_now = std::fs::symlink_metadata(path).ok();
+    match (open_now, path_now) {
+        (Some(open_now), Some(path_now)) => {
+            Stamp::of(&open_now) == *after && Stamp::of(&path_now) == *after
+        }
+        _ => false,
+    }
 }
 
 /// What one read of a file gave the manifest and the change check.

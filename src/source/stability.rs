@@ -20,6 +20,11 @@
 //!   while scour read it: after the walk its stamp is taken again, once [`RACY`] has passed,
 //!   and it is read again if it changed.
 //!
+//! - a file seen changed once is accepted only from a read after which its stamp stays the
+//!   same for a settling time measured by scour's own clock: a truncation can leave mtime
+//!   and ctime as they were (they are only as fine as the kernel's clock tick), so a file
+//!   cut to nothing by a writer that then paused would otherwise look settled and empty.
+//!
 //! Limit: timestamps are as fine as the filesystem keeps them; a same-size rewrite inside
 //! one timestamp tick that does not shorten the file while it is read is not seen.
 

@@ -20,8 +20,9 @@ use crate::findings::display_chain;
 use crate::matcher::ScanBuffer;
 
 const BLOCK: usize = 512;
-/// Largest long-name or PAX record accepted.
-const MAX_EXTENSION: u64 = 1 << 20;
+/// Largest long-name or PAX record accepted: the tar crate holds one in memory. Real ones
+/// are short, but a name of a megabyte or more is legal (and is content: it is scanned).
+const MAX_EXTENSION: u64 = 64 << 20;
 
 pub(crate) static TAR: Tar = Tar;
 
@@ -60,6 +61,8 @@ pub(super) fn scan(
         inner: input,
         pending: Vec::new(),
         ended: false,
+        walk,
+        chain,
     };
     while scan_one(walk, chain, &mut tracked, depth, buffer)
         && next_archive(walk, chain, &mut tracked)
@@ -70,7 +73,7 @@ pub(super) fn scan(
 fn scan_one(
     walk: &Walk,
     chain: &[String],
-    input: &mut Tracked,
+    input: &mut Tracked<'_, '_, '_, '_>,
     depth: u32,
     buffer: &mut ScanBuffer,
 ) -> bool {
@@ -201,7 +204,7 @@ fn scan_one(
 
 /// After an archive's end block: zero padding up to the end of the stream (done), or
 /// another concatenated archive (`true`, its first block put back), or a gap.
-fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked) -> bool {
+fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked<'_, '_, '_, '_>) -> bool {
     let mut block = [0u8; BLOCK];
     loop {
         match super::member::read_full(input, &mut block) {
@@ -232,13 +235,16 @@ fn next_archive(walk: &Walk, chain: &[String], input: &mut Tracked) -> bool {
 /// The tar's input: remembers whether the stream ended (so an archive that stops without
 /// its end block is noticed) and replays a block read ahead while looking for a
 /// concatenated archive.
-struct Tracked<'r> {
+struct Tracked<'r, 'w, 'a, 'm> {
     inner: &'r mut dyn Read,
     pending: Vec<u8>,
     ended: bool,
+    /// Where a refused record is recorded, as a limit rather than damage.
+    walk: &'w Walk<'a, 'm>,
+    chain: &'w [String],
 }
 
-impl Read for Tracked<'_> {
+impl Read for Tracked<'_, '_, '_, '_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if !self.pending.is_empty() {
             let n = out.len().min(self.pending.len());
@@ -251,7 +257,9 @@ impl Read for Tracked<'_> {
             self.ended = true;
         }
         if n == BLOCK && out.len() == BLOCK {
-            refuse_huge_extension(&out[..BLOCK])?;
+            if let Some(why) = huge_extension(&out[..BLOCK]) {
+                return Err(self.walk.fail(GapKind::LimitExceeded, self.chain, why));
+            }
         }
         Ok(n)
     }
@@ -260,7 +268,7 @@ impl Read for Tracked<'_> {
 /// Long-name and PAX records are read whole into memory by the tar crate; a header that
 /// claims a huge one is hostile (real ones are a few hundred bytes), so it is refused
 /// before its data is read. Headers are read as whole blocks, which is what this sees.
-fn refuse_huge_extension(block: &[u8]) -> io::Result<()> {
+fn huge_extension(block: &[u8]) -> Option<String> {
     let header = tar::Header::from_byte_slice(block);
     let kind = header.entry_type();
     let extension = kind.is_gnu_longname()
@@ -268,10 +276,11 @@ fn refuse_huge_extension(block: &[u8]) -> io::Result<()> {
         || kind.is_pax_local_extensions()
         || kind.is_pax_global_extensions();
     match header.entry_size() {
-        Ok(size) if extension && size > MAX_EXTENSION => Err(io::Error::other(format!(
-            "a long-name or PAX record claims {size} bytes (more than {MAX_EXTENSION}); refused"
-        ))),
-        _ => Ok(()),
+        Ok(size) if extension && size > MAX_EXTENSION => Some(format!(
+            "a long-name or PAX record claims {size} bytes, more than the {MAX_EXTENSION} \
+             held in memory for one name: the members from there on were not scanned"
+        )),
+        _ => None,
     }
 }
 
@@ -292,5 +301,29 @@ impl Read for Kept<'_> {
             }
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn long_name_header(size: u64) -> [u8; BLOCK] {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(EntryType::GNULongName);
+        header.set_size(size);
+        header.set_cksum();
+        let mut block = [0u8; BLOCK];
+        block.copy_from_slice(header.as_bytes());
+        block
+    }
+
+    #[test]
+    fn names_of_a_few_mebibytes_are_read_and_absurd_ones_are_a_limit() {
+        // 1 MiB and a few bytes, as `d` * 2^20 + `/n.env` needs: read.
+        assert_eq!(huge_extension(&long_name_header((1 << 20) + 7)), None);
+        assert_eq!(huge_extension(&long_name_header(MAX_EXTENSION)), None);
+        let refused = huge_extension(&long_name_header(MAX_EXTENSION + 1)).expect("refused");
+        assert!(refused.contains("not scanned"), "{refused}");
     }
 }

@@ -12,7 +12,7 @@
 //! directory are a `corrupt` gap (the listed ones are still scanned), and overlapping
 //! members — the construction of non-recursive zip bombs — stop the archive. Encrypted
 //! members are `encrypted` gaps, unknown compression methods `unsupported` gaps; symbolic
-//! link members are counted as skipped. Nothing is ever extracted.
+//! link members are counted as skipped, and their targets are checked as names. Nothing is ever extracted.
 
 use std::io::{Cursor, Read, Seek};
 
@@ -146,18 +146,14 @@ fn scan_entry<R: Read + Seek>(
     buffer: &mut ScanBuffer,
 ) {
     let mut member = chain.to_vec();
-    let (encrypted, skip) = match archive.by_index_raw(index) {
+    let (encrypted, skip, symlink) = match archive.by_index_raw(index) {
         Ok(raw) => {
             member.push(String::from_utf8_lossy(raw.name_raw()).into_owned());
-            if raw.is_symlink() {
-                walk.ctx.recorder.skipped(
-                    walk.ctx.root,
-                    SkipReason::Symlink,
-                    display_chain(&member),
-                );
-                return;
-            }
-            (raw.encrypted(), raw.is_dir() && raw.size() == 0)
+            (
+                raw.encrypted(),
+                raw.is_dir() && raw.size() == 0,
+                raw.is_symlink(),
+            )
         }
         Err(error) => {
             member.push(format!("#{index}"));
@@ -173,6 +169,10 @@ fn scan_entry<R: Read + Seek>(
         }
     };
     if skip {
+        return;
+    }
+    if symlink && !encrypted {
+        symlink_member(walk, &member, archive, index, depth, buffer);
         return;
     }
     if encrypted {
@@ -207,6 +207,60 @@ fn scan_entry<R: Read + Seek>(
     scan_member(walk, &member, &mut decoded, depth + 1, buffer);
     // Reading to the end is what checks the member's CRC.
     let _ = super::drain(&mut decoded);
+}
+
+/// Link targets longer than this are no path a system would follow: the member is scanned
+/// as content instead.
+const MAX_LINK_TARGET: u64 = 64 * 1024;
+
+/// A symbolic link member (unix mode `S_IFLNK` in its external attributes): its content is
+/// the link's target, a name, so it goes through the name check like a tar link's target
+/// (see [`crate::source::names`]). The link is never followed, and is counted as skipped.
+fn symlink_member<R: Read + Seek>(
+    walk: &Walk,
+    member: &[String],
+    archive: &mut ZipArchive<R>,
+    index: usize,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut target = Vec::new();
+    let read = archive.by_index(index).map(|file| {
+        let mut decoded = Decoded::new(walk, member, "zip member", file);
+        (&mut decoded)
+            .take(MAX_LINK_TARGET + 1)
+            .read_to_end(&mut target)
+    });
+    match read {
+        Ok(Ok(_)) if target.len() as u64 <= MAX_LINK_TARGET => {
+            crate::source::names::check_listed_member(walk.ctx, member, Some(&target));
+            walk.ctx
+                .recorder
+                .skipped(walk.ctx.root, SkipReason::Symlink, display_chain(member));
+        }
+        // Too long to be a link target: whatever it is, it is read as content.
+        Ok(Ok(_)) => match archive.by_index(index) {
+            Ok(mut file) => {
+                walk.entering(member);
+                let mut decoded = Decoded::new(walk, member, "zip member", &mut file);
+                scan_member(walk, member, &mut decoded, depth + 1, buffer);
+                let _ = super::drain(&mut decoded);
+            }
+            Err(error) => unreadable_link(walk, member, &describe_error(&error)),
+        },
+        Ok(Err(error)) if super::is_reported(&error) => {}
+        Ok(Err(error)) => unreadable_link(walk, member, &error.to_string()),
+        Err(error) if is_reported_zip(&error) => {}
+        Err(error) => unreadable_link(walk, member, &describe_error(&error)),
+    }
+}
+
+fn unreadable_link(walk: &Walk, member: &[String], why: &str) {
+    walk.fail(
+        GapKind::Corrupt,
+        member,
+        format!("the symbolic link member's target cannot be read: {why}"),
+    );
 }
 
 fn is_reported_zip(error: &ZipError) -> bool {
