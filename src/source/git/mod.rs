@@ -33,6 +33,7 @@ pub(crate) mod lfs;
 pub(crate) mod loose;
 pub(crate) mod objects;
 pub(crate) mod pack_check;
+pub(crate) mod pack_order;
 pub(crate) mod range;
 pub(crate) mod refs;
 pub(crate) mod registry;
