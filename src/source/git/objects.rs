@@ -298,8 +298,12 @@ fn read_pack_in_order(
                 reader.record_panic(id);
             }
         },
+        |(mut into, buffer), (from, _)| {
+            merge(&mut into, from);
+            (into, buffer)
+        },
     );
-    for (local, _) in states {
+    if let Some((local, _)) = states {
         merge(scan, local);
     }
 }

@@ -53,6 +53,8 @@ fn check(objects_dir: &Path) -> Vec<Refused> {
                 ids.push((id, node));
             }
         }
+        // Every header read touched every page of the pack; no need to keep them resident.
+        super::pack_order::release_pages(&bundle.pack);
     }
     let verdicts = chain_verdicts(&bases);
     ids.into_iter()

@@ -20,6 +20,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use gix_object::Kind;
 use gix_pack::data::entry::Header;
@@ -28,6 +29,11 @@ use rayon::prelude::*;
 /// Most bytes of bases one walk holds at once (the chain from a root to the delta being
 /// rebuilt); a subtree deeper than that is left to be read by id.
 const MAX_HELD_BYTES: u64 = 256 << 20;
+
+/// Compressed bytes the walkers read between two hand-backs of the pack's pages
+/// ([`release_pages`]), so the resident part of the mapping stays near this size however
+/// large the pack.
+const RELEASE_EVERY: u64 = 48 << 20;
 
 /// A root with at least this many direct deltas has each of them walked as its own unit,
 /// so one file with a long history does not keep a single thread busy alone.
@@ -45,6 +51,8 @@ pub(crate) struct PackTrees {
     roots: Vec<u32>,
     /// Largest object rebuilt; larger ones are left to be read by id.
     max_size: u64,
+    /// Compressed bytes read since the pack's pages were last handed back.
+    read_since_release: AtomicU64,
 }
 
 #[derive(Clone, Copy)]
@@ -68,15 +76,18 @@ impl PackTrees {
     /// headers. Entries declaring more than `max_size` inflated bytes are left out (and so
     /// is everything built on them).
     pub(crate) fn open(index_path: &Path, max_size: u64) -> Result<PackTrees, Unarranged> {
-        catch_unwind(AssertUnwindSafe(|| Self::open_unguarded(index_path, max_size)))
-            .unwrap_or_else(|_| Err("the pack's headers could not be parsed".to_string()))
+        catch_unwind(AssertUnwindSafe(|| {
+            Self::open_unguarded(index_path, max_size)
+        }))
+        .unwrap_or_else(|_| Err("the pack's headers could not be parsed".to_string()))
     }
 
     fn open_unguarded(index_path: &Path, max_size: u64) -> Result<PackTrees, Unarranged> {
         let index = gix_pack::index::File::at(index_path, gix_hash::Kind::Sha1)
             .map_err(|e| e.to_string())?;
-        let pack = gix_pack::data::File::at(index_path.with_extension("pack"), gix_hash::Kind::Sha1)
-            .map_err(|e| e.to_string())?;
+        let pack =
+            gix_pack::data::File::at(index_path.with_extension("pack"), gix_hash::Kind::Sha1)
+                .map_err(|e| e.to_string())?;
         if pack.num_objects() != index.num_objects() {
             return Err("the pack and its index disagree on the number of objects".into());
         }
@@ -98,7 +109,9 @@ impl PackTrees {
             }
             let entry = pack.entry(offset).map_err(|e| e.to_string())?;
             if entry.data_offset > end {
-                return Err(format!("the entry at offset {offset} overruns the next one"));
+                return Err(format!(
+                    "the entry at offset {offset} overruns the next one"
+                ));
             }
             let (kind, base) = match entry.header {
                 Header::OfsDelta { base_distance } => {
@@ -146,6 +159,8 @@ impl PackTrees {
         let roots = (0..count as u32)
             .filter(|&n| entries[n as usize].kind.is_some())
             .collect();
+        // Reading every header touched every page of the pack.
+        release_pages(&pack);
         Ok(PackTrees {
             index,
             pack,
@@ -154,6 +169,7 @@ impl PackTrees {
             children,
             roots,
             max_size,
+            read_since_release: AtomicU64::new(0),
         })
     }
 
@@ -171,7 +187,8 @@ impl PackTrees {
 
     /// Rebuilds every object reachable from a whole object of the pack and hands each to
     /// `visit(state, id, kind, bytes)`, in parallel; `init` makes one state per work split
-    /// and the states are returned. `wanted` says whether an object's bytes are needed at
+    /// and `merge` folds finished ones together as splits complete (so only the states of
+    /// splits still running are held), returning the last. `wanted` says whether an object's bytes are needed at
     /// all (a delta tree is walked as long as anything in it is rebuilt, but an unwanted
     /// leaf is not rebuilt). A panic while rebuilding one tree ends that tree only (what it
     /// did not visit is read by id later).
@@ -180,7 +197,8 @@ impl PackTrees {
         init: impl Fn() -> S + Sync + Send,
         wanted: impl Fn(&gix_hash::oid) -> bool + Sync + Send,
         visit: impl Fn(&mut S, &gix_hash::oid, Kind, &[u8]) + Sync + Send,
-    ) -> Vec<S> {
+        merge: impl Fn(S, S) -> S + Sync + Send,
+    ) -> Option<S> {
         // A unit is a root, or (for a wide root) the root alone and then each direct delta
         // of it with the root's bytes rebuilt again for it: a whole object is cheap to
         // inflate next to the deltas built on it.
@@ -199,22 +217,29 @@ impl PackTrees {
             })
             .collect();
         let wide = |root: u32| self.children_of(root).len() >= WIDE_ROOT;
-        units
+        let merged = units
             .par_iter()
             .with_min_len(8)
             .fold(
                 || (init(), Walker::default()),
                 |(mut state, mut walker), &(root, only_child)| {
                     let _ = catch_unwind(AssertUnwindSafe(|| {
-                        walker.unit(self, root, only_child, wide(root), &wanted, &mut |id, kind, bytes| {
-                            visit(&mut state, id, kind, bytes)
-                        })
+                        walker.unit(
+                            self,
+                            root,
+                            only_child,
+                            wide(root),
+                            &wanted,
+                            &mut |id, kind, bytes| visit(&mut state, id, kind, bytes),
+                        )
                     }));
                     (state, walker)
                 },
             )
             .map(|(state, _)| state)
-            .collect()
+            .reduce_with(merge);
+        release_pages(&self.pack);
+        merged
     }
 }
 
@@ -249,7 +274,11 @@ impl Walker {
         let Some(kind) = node.kind else {
             return;
         };
-        let id_of = |n: u32| trees.index.oid_at_index(trees.entries[n as usize].index_position);
+        let id_of = |n: u32| {
+            trees
+                .index
+                .oid_at_index(trees.entries[n as usize].index_position)
+        };
         let only = only_child.map(|child| [child]);
         let root_children: &[u32] = match &only {
             Some(child) => child,
@@ -331,6 +360,11 @@ impl Walker {
             .pack
             .entry_slice(node.data_offset..node.end)
             .ok_or(())?;
+        let read = compressed.len() as u64;
+        if trees.read_since_release.fetch_add(read, Ordering::Relaxed) + read > RELEASE_EVERY {
+            trees.read_since_release.store(0, Ordering::Relaxed);
+            release_pages(&trees.pack);
+        }
         let size = usize::try_from(node.inflated_size).map_err(|_| ())?;
         out.clear();
         out.reserve_exact(size);
@@ -347,6 +381,28 @@ impl Walker {
             Err(())
         }
     }
+}
+
+/// Hands the resident pages of a pack's mapping back to the page cache, so a pack read
+/// whole does not count whole in this process's memory. The mapping is private and
+/// read-only, so a page touched again is simply read again from the file: the same bytes
+/// (a pack is never rewritten in place; git writes new packs under new names).
+pub(crate) fn release_pages(pack: &gix_pack::data::File) {
+    #[cfg(target_os = "linux")]
+    if let Some(mapped) = pack.entry_slice(0..pack.data_len() as u64) {
+        // SAFETY: `mapped` is the whole of the pack's own mapping (page-aligned at its
+        // start, as every mapping is); MADV_DONTNEED on a private read-only file mapping
+        // changes no byte anyone can observe, only when it is read from the page cache.
+        unsafe {
+            libc::madvise(
+                mapped.as_ptr() as *mut libc::c_void,
+                mapped.len(),
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = pack;
 }
 
 /// Why a delta could not be applied.
