@@ -96,6 +96,7 @@ impl PackTrees {
             .collect();
         by_offset.sort_unstable();
         let pack_end = pack.pack_end() as u64;
+        let mut pages = PageRelease::default();
         let mut entries = Vec::with_capacity(by_offset.len());
         // The base of each entry (an entry number), for deltas whose base is in this pack.
         let mut base_of: Vec<Option<u32>> = Vec::with_capacity(by_offset.len());
@@ -107,6 +108,7 @@ impl PackTrees {
             if offset >= end || end > pack_end {
                 return Err(format!("an entry at offset {offset} lies outside the pack"));
             }
+            pages.reached(&pack, offset);
             let entry = pack.entry(offset).map_err(|e| e.to_string())?;
             if entry.data_offset > end {
                 return Err(format!(
@@ -379,6 +381,22 @@ impl Walker {
             Ok(())
         } else {
             Err(())
+        }
+    }
+}
+
+/// Hands a pack's pages back every [`RELEASE_EVERY`] bytes of a pass in pack order.
+#[derive(Default)]
+pub(crate) struct PageRelease {
+    last: u64,
+}
+
+impl PageRelease {
+    /// The pass has reached `offset`.
+    pub(crate) fn reached(&mut self, pack: &gix_pack::data::File, offset: u64) {
+        if offset.saturating_sub(self.last) > RELEASE_EVERY {
+            self.last = offset;
+            release_pages(pack);
         }
     }
 }
