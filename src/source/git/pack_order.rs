@@ -146,8 +146,11 @@ impl PackTrees {
         for base in base_of.iter().flatten() {
             child_start[*base as usize + 1] += 1;
         }
-        for i in 0..count {
-            child_start[i + 1] += child_start[i];
+        // Counts to starts: each entry's deltas follow those of the entries before it.
+        let mut running = 0;
+        for start in child_start.iter_mut() {
+            running += *start;
+            *start = running;
         }
         let mut fill = child_start.clone();
         let mut children = vec![0u32; child_start[count] as usize];
