@@ -40,6 +40,7 @@ mod journal;
 mod leaf;
 pub mod limits;
 mod member;
+mod member_pool;
 mod opaque;
 mod openpgp;
 mod pg_dump;
@@ -251,6 +252,30 @@ impl<'a, 'm> Walk<'a, 'm> {
 
     fn release(&self, n: u64) {
         self.buffered.set(self.buffered.get().saturating_sub(n));
+    }
+
+    /// What this walk counted, for the walk of the archive it scanned a member of
+    /// ([`member_pool`]).
+    fn into_coverage(self) -> ArchiveCoverage {
+        self.coverage.into_inner()
+    }
+
+    /// Adds what a member's own walk counted (a member scanned on a worker thread).
+    fn absorb(&self, member: &ArchiveCoverage) {
+        let mut coverage = self.coverage.borrow_mut();
+        coverage.members_scanned += member.members_scanned;
+        coverage.expanded_bytes += member.expanded_bytes;
+        coverage.max_depth = coverage.max_depth.max(member.max_depth);
+        coverage.gaps += member.gaps;
+        for layer in &member.layers {
+            if !coverage
+                .layers
+                .iter()
+                .any(|known| known.member == layer.member)
+            {
+                coverage.layers.push(layer.clone());
+            }
+        }
     }
 
     /// Lists what was read in the root's coverage, if the stream was an archive at all.

@@ -8,12 +8,17 @@
 //! A tar has no index, so completeness is checked as it is read: a member shorter than its
 //! header says, a stream that ends without the end-of-archive block, and bytes after the end
 //! that are neither zero padding nor another tar (as `cat a.tar b.tar` makes) are all gaps.
+//!
+//! Members of a tar read at the top (a `.tar` file, a `.tar.gz`) that are plain bytes and
+//! not too large are scanned on worker threads while the next member is read
+//! ([`member_pool`]), so a compressed tarball is scanned on every core, not one.
 
 use std::io::{self, Read};
 
 use tar::EntryType;
 
 use super::format::{Format, Place};
+use super::member_pool::{self, Pool};
 use super::{drain, image, scan_member, Walk};
 use crate::coverage::{GapKind, SkipReason};
 use crate::findings::display_chain;
@@ -64,9 +69,18 @@ pub(super) fn scan(
         walk,
         chain,
     };
-    while scan_one(walk, chain, &mut tracked, depth, buffer)
-        && next_archive(walk, chain, &mut tracked)
-    {}
+    let mut run = |pool: Option<&Pool>| {
+        while scan_one(walk, chain, &mut tracked, depth, pool, buffer)
+            && next_archive(walk, chain, &mut tracked)
+        {}
+    };
+    // An archive on disk or in a compressed file has its members scanned on all cores;
+    // one nested deeper is already being read on a worker of some outer archive.
+    if depth <= 1 {
+        member_pool::with_pool(walk, |pool| run(Some(pool)));
+    } else {
+        run(None);
+    }
 }
 
 /// Reads one tar archive; `false` if it stopped on an error (already recorded).
@@ -75,6 +89,7 @@ fn scan_one(
     chain: &[String],
     input: &mut Tracked<'_, '_, '_, '_>,
     depth: u32,
+    pool: Option<&Pool>,
     buffer: &mut ScanBuffer,
 ) -> bool {
     let mut archive = tar::Archive::new(&mut *input);
@@ -138,13 +153,31 @@ fn scan_one(
             count: 0,
         };
         let keep = image::is_metadata_candidate(&last, size);
-        let mut kept = Kept {
-            inner: &mut counted,
-            bytes: keep.then(Vec::new),
-        };
-        scan_member(walk, &member, &mut kept, depth + 1, buffer);
-        if let Some(bytes) = kept.bytes.take() {
-            image.note(&last, &bytes);
+        match pool.filter(|_| !keep && size <= member_pool::MAX_MEMBER) {
+            Some(pool) => {
+                let mut bytes = Vec::with_capacity(size as usize);
+                match counted.read_to_end(&mut bytes) {
+                    Ok(_) => pool.scan(walk, member.clone(), bytes, depth + 1, buffer),
+                    // What was read, then the error, as if the member had been streamed.
+                    Err(error) => {
+                        let mut replay = Replay {
+                            bytes: &bytes,
+                            error: Some(error),
+                        };
+                        scan_member(walk, &member, &mut replay, depth + 1, buffer);
+                    }
+                }
+            }
+            None => {
+                let mut kept = Kept {
+                    inner: &mut counted,
+                    bytes: keep.then(Vec::new),
+                };
+                scan_member(walk, &member, &mut kept, depth + 1, buffer);
+                if let Some(bytes) = kept.bytes.take() {
+                    image.note(&last, &bytes);
+                }
+            }
         }
         let rest = drain(&mut counted);
         if walk.check_running().is_err() {
@@ -281,6 +314,24 @@ fn huge_extension(block: &[u8]) -> Option<String> {
              held in memory for one name: the members from there on were not scanned"
         )),
         _ => None,
+    }
+}
+
+/// A member read until an error: its bytes, then the error.
+struct Replay<'b> {
+    bytes: &'b [u8],
+    error: Option<io::Error>,
+}
+
+impl Read for Replay<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.bytes.is_empty() {
+            return match self.error.take() {
+                Some(error) => Err(error),
+                None => Ok(0),
+            };
+        }
+        self.bytes.read(out)
     }
 }
 

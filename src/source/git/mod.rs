@@ -33,6 +33,7 @@ pub(crate) mod lfs;
 pub(crate) mod loose;
 pub(crate) mod objects;
 pub(crate) mod pack_check;
+pub(crate) mod pack_order;
 pub(crate) mod range;
 pub(crate) mod refs;
 pub(crate) mod registry;
@@ -88,6 +89,10 @@ pub(crate) fn open_isolated(git_dir: &std::path::Path) -> Result<git2::Repositor
     )
 }
 
+/// The size of one window libgit2 maps of a pack, and the most it keeps mapped at once.
+const MWINDOW_SIZE: usize = 16 << 20;
+const MWINDOW_MAPPED_LIMIT: usize = 64 << 20;
+
 fn isolate() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -103,5 +108,11 @@ fn isolate() {
         }
         // SAFETY: as above; only relaxes the owner check for repositories we read.
         let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+        // SAFETY: as above. libgit2 maps a pack in windows of 1 GiB, up to 8 GiB: walking
+        // history for attribution would then keep most of a large pack resident (every
+        // page a tree was read from). Smaller windows under a cap keep that bounded; the
+        // pages stay in the page cache, so a window mapped again costs a system call.
+        let _ = unsafe { git2::opts::set_mwindow_size(MWINDOW_SIZE) };
+        let _ = unsafe { git2::opts::set_mwindow_mapped_limit(MWINDOW_MAPPED_LIMIT) };
     });
 }

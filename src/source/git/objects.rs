@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid};
@@ -32,6 +33,7 @@ use gix_object::{Find, FindHeader, Kind};
 use rayon::prelude::*;
 
 use super::lfs::LfsPointer;
+use super::pack_order::PackTrees;
 use crate::coverage::{Gap, GapKind};
 use crate::findings::Finding;
 use crate::matcher::ScanBuffer;
@@ -165,7 +167,7 @@ pub(crate) fn scan_ids(ctx: Context, shown: &str, store: &Store, ids: &[Oid]) ->
     let refused: HashMap<Oid, String> = super::pack_check::refused_objects(store.path())
         .into_iter()
         .collect();
-    let ids: Vec<Oid> = if refused.is_empty() {
+    let mut ids: Vec<Oid> = if refused.is_empty() {
         ids.to_vec()
     } else {
         ids.iter()
@@ -179,13 +181,30 @@ pub(crate) fn scan_ids(ctx: Context, shown: &str, store: &Store, ids: &[Oid]) ->
             .copied()
             .collect()
     };
-    let result = Mutex::new(scan);
+    // Sorted, so a pack walk finds each of its objects by binary search.
+    ids.sort_unstable();
+    ids.dedup();
     let reader = ObjectReader {
         ctx,
         shown,
         objects_dir: store.path(),
     };
-    ids.par_chunks(512).for_each_init(
+    // Packs first, each in its own order (every entry inflated once); then, by id, what
+    // no pack walk rebuilt: loose objects, alternates, damaged or oversized entries.
+    let claimed: Vec<AtomicBool> = ids.iter().map(|_| AtomicBool::new(false)).collect();
+    if refused.is_empty() {
+        for index_path in pack_indexes(store.path()) {
+            read_pack_in_order(&reader, &index_path, &ids, &claimed, &mut scan);
+        }
+    }
+    let rest: Vec<Oid> = ids
+        .iter()
+        .zip(&claimed)
+        .filter(|(_, claimed)| !claimed.load(Ordering::Relaxed))
+        .map(|(id, _)| *id)
+        .collect();
+    let result = Mutex::new(scan);
+    rest.par_chunks(512).for_each_init(
         || (None, Vec::new(), ScanBuffer::new()),
         |(handle, buffer, scan_buffer), chunk| {
             let mut local = ObjectScan::default();
@@ -218,6 +237,75 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The `.idx` files of the packs directly in `objects_dir/pack`, with their `.pack` beside.
+fn pack_indexes(objects_dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(listing) = std::fs::read_dir(objects_dir.join("pack")) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = listing
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|x| x == "idx"))
+        .filter(|path| path.with_extension("pack").is_file())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// Reads the objects of one pack that are in `ids` and not `claimed` yet, in pack order
+/// ([`pack_order`]), claiming each one scanned. A pack mostly of objects not wanted (a
+/// shard, objects already read this run) is left to the reading by id.
+fn read_pack_in_order(
+    reader: &ObjectReader,
+    index_path: &Path,
+    ids: &[Oid],
+    claimed: &[AtomicBool],
+    scan: &mut ObjectScan,
+) {
+    let Ok(trees) = PackTrees::open(index_path, MAX_WHOLE_OBJECT) else {
+        return;
+    };
+    let position = |id: &gix_hash::oid| {
+        ids.binary_search_by(|probe| probe.as_bytes().cmp(id.as_bytes()))
+            .ok()
+    };
+    let (mut in_pack, mut wanted) = (0usize, 0usize);
+    for id in trees.ids() {
+        in_pack += 1;
+        wanted += usize::from(position(id).is_some());
+    }
+    if wanted == 0 || wanted * 4 < in_pack {
+        return;
+    }
+    let states = trees.walk(
+        || (ObjectScan::default(), ScanBuffer::new()),
+        |id| position(id).is_some_and(|at| !claimed[at].load(Ordering::Relaxed)),
+        |(local, scan_buffer), id, kind, bytes| {
+            let Some(at) = position(id) else {
+                return;
+            };
+            if claimed[at].swap(true, Ordering::Relaxed) {
+                return;
+            }
+            let id = ids[at];
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                reader.scan_object(id, kind, bytes, scan_buffer, local)
+            }));
+            if outcome.is_err() {
+                local.panicked += 1;
+                reader.record_panic(id);
+            }
+        },
+        |(mut into, buffer), (from, _)| {
+            merge(&mut into, from);
+            (into, buffer)
+        },
+    );
+    if let Some((local, _)) = states {
+        merge(scan, local);
+    }
 }
 
 /// The object id a chain element names, if it is one (40 hex digits).
@@ -355,10 +443,22 @@ impl ObjectReader<'_, '_, '_> {
                 return;
             }
         };
-        let data = object.data;
+        self.scan_object(id, object.kind, object.data, scan_buffer, out);
+    }
+
+    /// Scans one whole object: a blob through the content pipeline, a commit, tag or tree
+    /// as bytes and terminal view; counts it and keeps what attribution needs later.
+    fn scan_object(
+        &self,
+        id: Oid,
+        kind: Kind,
+        data: &[u8],
+        scan_buffer: &mut ScanBuffer,
+        out: &mut ObjectScan,
+    ) {
         out.tally.bytes += data.len() as u64;
         let chain = self.chain(id);
-        match object.kind {
+        match kind {
             Kind::Commit => {
                 out.tally.commits += 1;
                 if let Some(links) = parse_commit_links(data) {

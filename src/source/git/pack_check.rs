@@ -46,13 +46,20 @@ fn check(objects_dir: &Path) -> Vec<Refused> {
     let mut bases: HashMap<(usize, u64), Base> = HashMap::new();
     let mut ids: Vec<(Oid, (usize, u64))> = Vec::new();
     for (number, bundle) in bundles.iter().enumerate() {
-        for entry in bundle.index.iter() {
+        // In pack order, handing the pages read back as the pass goes: reading every
+        // header touches every page of the pack, which need not all be resident at once.
+        let mut entries: Vec<_> = bundle.index.iter().collect();
+        entries.sort_unstable_by_key(|entry| entry.pack_offset);
+        let mut pages = super::pack_order::PageRelease::default();
+        for entry in entries {
             let node = (number, entry.pack_offset);
             bases.insert(node, base_of(&bundles, number, entry.pack_offset));
             if let Ok(id) = Oid::from_bytes(entry.oid.as_bytes()) {
                 ids.push((id, node));
             }
+            pages.reached(&bundle.pack, entry.pack_offset);
         }
+        super::pack_order::release_pages(&bundle.pack);
     }
     let verdicts = chain_verdicts(&bases);
     ids.into_iter()
