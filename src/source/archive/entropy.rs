@@ -26,6 +26,9 @@ const BLOCK_BITS: f64 = 7.95;
 pub(crate) struct Meter {
     enabled: bool,
     position: u64,
+    /// Byte counts in [`LANES`] tables of 256, one per byte position modulo [`LANES`]:
+    /// consecutive equal bytes then increment different counters, so the counting loop does
+    /// not stall on its own stores (random data is counted in full, see [`Meter::feed`]).
     counts: Vec<u32>,
     counted: u64,
     /// The current block's sample was high: the rest of the block is counted too.
@@ -38,7 +41,11 @@ impl Meter {
     pub(crate) fn new(enabled: bool) -> Meter {
         Meter {
             enabled,
-            counts: if enabled { vec![0; 256] } else { Vec::new() },
+            counts: if enabled {
+                vec![0; 256 * LANES]
+            } else {
+                Vec::new()
+            },
             ..Meter::default()
         }
     }
@@ -54,9 +61,7 @@ impl Meter {
             let until = if in_block < SAMPLE { SAMPLE } else { BLOCK };
             let take = ((until - in_block) as usize).min(bytes.len());
             if counting {
-                for &byte in &bytes[..take] {
-                    self.counts[byte as usize] += 1;
-                }
+                count_bytes(&mut self.counts, &bytes[..take]);
                 self.counted += take as u64;
             }
             self.position += take as u64;
@@ -103,16 +108,40 @@ impl Meter {
     }
 }
 
-/// Shannon entropy of a histogram, in bits per byte.
+/// Tables the byte counts are spread over (see [`Meter::counts`]).
+const LANES: usize = 4;
+
+/// Adds the bytes to the `LANES` tables of `counts`.
+fn count_bytes(counts: &mut [u32], bytes: &[u8]) {
+    let (lane0, rest) = counts.split_at_mut(256);
+    let (lane1, rest) = rest.split_at_mut(256);
+    let (lane2, lane3) = rest.split_at_mut(256);
+    let mut quads = bytes.chunks_exact(LANES);
+    for quad in &mut quads {
+        lane0[quad[0] as usize] += 1;
+        lane1[quad[1] as usize] += 1;
+        lane2[quad[2] as usize] += 1;
+        lane3[quad[3] as usize] += 1;
+    }
+    for &byte in quads.remainder() {
+        lane0[byte as usize] += 1;
+    }
+}
+
+/// Shannon entropy of a histogram (spread over `LANES` tables), in bits per byte.
 fn entropy_bits(counts: &[u32], total: u64) -> f64 {
     if total == 0 {
         return 0.0;
     }
     let total = total as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
+    (0..256)
+        .map(|byte| {
+            (0..LANES)
+                .map(|lane| counts[lane * 256 + byte])
+                .sum::<u32>()
+        })
+        .filter(|&c| c > 0)
+        .map(|c| {
             let p = c as f64 / total;
             -p * p.log2()
         })

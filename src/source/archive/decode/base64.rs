@@ -268,6 +268,63 @@ impl Base64Runs {
     }
 }
 
+/// Bytes a token can be made of or read through: the alphabet, `\r`, and the backslash of
+/// the `\/` and `\r` escapes.
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(
+            CLASSES[byte],
+            Class::Alphabet | Class::CarriageReturn | Class::Backslash
+        );
+        byte += 1;
+    }
+    table
+};
+
+/// With no token or block open, the finder does nothing until a token of `shortest`
+/// characters: every byte before it is a separator or part of a shorter token, which is
+/// dropped (see [`Base64Runs::feed`]). A token's bytes are consecutive [`TOKEN_BYTES`], so
+/// only a stretch of at least `shortest` of them, or one the read ends in (it may go on in
+/// the next read), can change anything. Returns the first such stretch at or after `from`
+/// as `(start, end)`, or `(len, len)`. Only every `shortest`-th byte is looked at first
+/// (any stretch that long covers one of them), so text and binary are skipped at a fraction
+/// of a byte-by-byte walk.
+fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
+    let len = bytes.len();
+    let token = |i: usize| TOKEN_BYTES[bytes[i] as usize];
+    let shortest = shortest.max(1);
+    let mut probe = from + shortest - 1;
+    // Bytes before this are known not to start a stretch worth stopping at.
+    let mut settled = from;
+    while probe < len {
+        if !token(probe) {
+            probe += shortest;
+            continue;
+        }
+        let mut start = probe;
+        while start > settled && token(start - 1) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < len && token(end) {
+            end += 1;
+        }
+        if end - start >= shortest || end == len {
+            return (start, end);
+        }
+        settled = end;
+        probe = end + shortest;
+    }
+    // A short stretch the read ends in, which the lattice may have stepped over.
+    let mut start = len;
+    while start > settled && token(start - 1) {
+        start -= 1;
+    }
+    (start, len)
+}
+
 impl super::RunFinder for Base64Runs {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut i = 0;
@@ -277,7 +334,17 @@ impl super::RunFinder for Base64Runs {
                 i = 1;
             }
         }
+        // Up to here the bytes are known to sit in a stretch that may hold a token.
+        let mut dense_until = 0;
         while i < bytes.len() {
+            if i >= dense_until && self.line.is_empty() && self.block.is_none() {
+                let (start, end) = next_stretch(bytes, i, MIN_WIDTH.min(self.min_chars));
+                i = start;
+                dense_until = end;
+                if i >= bytes.len() {
+                    break;
+                }
+            }
             let class = CLASSES[bytes[i] as usize];
             if class == Class::Alphabet {
                 let from = i;

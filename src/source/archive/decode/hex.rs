@@ -85,7 +85,8 @@ fn dump_line(line: &[u8], out: &mut Vec<u8>) -> bool {
 fn reg_line(line: &[u8], continued: bool, out: &mut Vec<u8>) -> Option<bool> {
     let mut text = line.trim_ascii();
     if !continued {
-        let at = memchr::memmem::find(text, b"=hex")?;
+        // Most lines have no `=`; those that have one seldom have more.
+        let at = memchr::memchr_iter(b'=', text).find(|&at| text[at..].starts_with(b"=hex"))?;
         let colon = at + memchr::memchr(b':', &text[at..])?;
         if colon - at > 8 {
             return None;
@@ -123,9 +124,16 @@ impl HexDumpRuns {
 
     fn end_line(&mut self, sink: &mut Sink) {
         let line = std::mem::take(&mut self.line);
+        self.line_ended(&line, sink);
+        self.line = line;
+        self.line.clear();
+    }
+
+    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
+    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
         let mut decoded = Vec::new();
         let is_block_line = !self.overlong
-            && match reg_line(&line, self.continued, &mut decoded) {
+            && match reg_line(line, self.continued, &mut decoded) {
                 Some(continues) => {
                     self.continued = continues;
                     true
@@ -133,7 +141,7 @@ impl HexDumpRuns {
                 None => {
                     self.continued = false;
                     decoded.clear();
-                    dump_line(&line, &mut decoded)
+                    dump_line(line, &mut decoded)
                 }
             };
         if is_block_line {
@@ -149,8 +157,6 @@ impl HexDumpRuns {
             self.emit(self.line_start, sink);
         }
         self.overlong = false;
-        self.line = line;
-        self.line.clear();
         self.line_start = self.position;
     }
 
@@ -177,6 +183,16 @@ impl super::RunFinder for HexDumpRuns {
                 Some(end) => (&rest[..end], true),
                 None => (rest, false),
             };
+            let used = piece.len() + usize::from(newline);
+            if newline && self.line.is_empty() && !self.overlong {
+                // A whole line inside this read is looked at where it is, not copied.
+                offset += used as u64;
+                self.position = offset;
+                rest = &rest[used..];
+                self.overlong = piece.len() > MAX_LINE;
+                self.line_ended(piece, sink);
+                continue;
+            }
             if !self.overlong {
                 if self.line.len() + piece.len() > MAX_LINE {
                     self.overlong = true;
@@ -185,7 +201,6 @@ impl super::RunFinder for HexDumpRuns {
                     self.line.extend_from_slice(piece);
                 }
             }
-            let used = piece.len() + usize::from(newline);
             offset += used as u64;
             self.position = offset;
             rest = &rest[used..];

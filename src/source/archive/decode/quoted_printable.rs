@@ -43,10 +43,15 @@ impl QuotedPrintableRuns {
 
     /// The line in `self.line` ended (its newline at `self.position - 1`, or the leaf ended).
     fn end_line(&mut self, sink: &mut Sink) {
-        let mut line = std::mem::take(&mut self.line);
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
+        let line = std::mem::take(&mut self.line);
+        self.line_ended(&line, sink);
+        self.line = line;
+        self.line.clear();
+    }
+
+    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
+    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         // A line ending in `==` is base64 padding: QP writes a literal `=` as `=3D`.
         let soft_break = !self.overlong && line.ends_with(b"=") && !line.ends_with(b"==");
         if self.overlong {
@@ -63,7 +68,7 @@ impl QuotedPrintableRuns {
             let body = if soft_break {
                 &line[..line.len() - 1]
             } else {
-                &line[..]
+                line
             };
             decode_into(body, block);
             if !soft_break {
@@ -71,8 +76,6 @@ impl QuotedPrintableRuns {
             }
         }
         self.overlong = false;
-        line.clear();
-        self.line = line;
         self.line_start = self.position;
     }
 
@@ -132,7 +135,16 @@ impl super::RunFinder for QuotedPrintableRuns {
                 Some(end) => (&rest[..end], true),
                 None => (rest, false),
             };
-            // Only lines that may be QP are kept; others are only measured.
+            let used = piece.len() + usize::from(newline);
+            if newline && self.line.is_empty() && !self.overlong {
+                // A whole line inside this read is looked at where it is, not copied.
+                offset += used as u64;
+                self.position = offset;
+                rest = &rest[used..];
+                self.overlong = piece.len() > MAX_LINE;
+                self.line_ended(piece, sink);
+                continue;
+            }
             if !self.overlong {
                 if self.line.len() + piece.len() > MAX_LINE {
                     self.overlong = true;
@@ -141,7 +153,6 @@ impl super::RunFinder for QuotedPrintableRuns {
                     self.line.extend_from_slice(piece);
                 }
             }
-            let used = piece.len() + usize::from(newline);
             offset += used as u64;
             self.position = offset;
             rest = &rest[used..];
