@@ -294,6 +294,111 @@ const TOKEN_BYTES: [bool; 256] = {
 fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
     let len = bytes.len();
     let token = |i: usize| TOKEN_BYTES[bytes[i] as usize];
+    // Whole blocks first, 16 bytes per instruction: the first block in which a stretch of
+    // `shortest` token bytes starts (looking one block ahead for its end).
+    let mut from_scalar = from;
+    if (1..=BLOCK).contains(&shortest) {
+        let mut block = from;
+        while block + 2 * BLOCK <= len {
+            let mask = token_mask(&bytes[block..block + 2 * BLOCK]);
+            let starts = runs_at_least(mask, shortest) as u64;
+            if starts != 0 {
+                let at = block + starts.trailing_zeros() as usize;
+                let mut start = at;
+                while start > from && token(start - 1) {
+                    start -= 1;
+                }
+                let mut end = at + shortest;
+                while end < len && token(end) {
+                    end += 1;
+                }
+                return (start, end);
+            }
+            block += BLOCK;
+        }
+        from_scalar = block;
+    }
+    // The last bytes (and a stretch the read ends in) byte by byte; a stretch found there
+    // may have begun before them.
+    let (mut start, end) = next_stretch_bytewise(bytes, from_scalar, shortest);
+    while start > from && start < len && token(start - 1) {
+        start -= 1;
+    }
+    (start, end)
+}
+
+/// Bytes whose token flags [`token_mask`] computes at once.
+const BLOCK: usize = 64;
+
+/// Bit `i` set where `shortest` flags from bit `i` on are all set, for `i` in the low
+/// [`BLOCK`] bits (the high bits only complete them).
+fn runs_at_least(mask: u128, shortest: usize) -> u128 {
+    let mut runs = mask;
+    let mut covered = 1;
+    while covered * 2 <= shortest {
+        runs &= runs >> covered;
+        covered *= 2;
+    }
+    if covered < shortest {
+        runs &= runs >> (shortest - covered);
+    }
+    runs & u128::from(u64::MAX)
+}
+
+/// One bit per byte of `bytes` (at most 128): set for [`TOKEN_BYTES`].
+fn token_mask(bytes: &[u8]) -> u128 {
+    let mut mask = 0u128;
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        mask |= u128::from(token_mask16(chunk)) << (16 * i);
+    }
+    mask
+}
+
+#[cfg(target_arch = "x86_64")]
+fn token_mask16(chunk: &[u8]) -> u16 {
+    use std::arch::x86_64::*;
+    let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
+        return token_mask16_bytewise(chunk);
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline (every intrinsic here is SSE2), and the
+    // load reads exactly the 16 bytes of `chunk`.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        // `lo..=hi` as unsigned bytes: (v - lo) wraps, and only values up to hi - lo survive
+        // a saturating subtraction of hi - lo as zero.
+        let in_range = |v: __m128i, lo: u8, hi: u8| {
+            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
+            let over = _mm_subs_epu8(shifted, _mm_set1_epi8((hi - lo) as i8));
+            _mm_cmpeq_epi8(over, _mm_setzero_si128())
+        };
+        let is = |byte: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8));
+        // Letters of both cases are one range once the case bit is set.
+        let letters = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+        let mut tokens = _mm_or_si128(letters, in_range(v, b'0', b'9'));
+        for byte in [b'+', b'/', b'-', b'_', b'\r', b'\\'] {
+            tokens = _mm_or_si128(tokens, is(byte));
+        }
+        _mm_movemask_epi8(tokens) as u16
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn token_mask16(chunk: &[u8]) -> u16 {
+    token_mask16_bytewise(chunk)
+}
+
+fn token_mask16_bytewise(chunk: &[u8]) -> u16 {
+    chunk
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| TOKEN_BYTES[byte as usize])
+        .fold(0, |mask, (i, _)| mask | 1 << i)
+}
+
+/// [`next_stretch`] one byte at a time, looking at every `shortest`-th byte first.
+fn next_stretch_bytewise(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
+    let len = bytes.len();
+    let token = |i: usize| TOKEN_BYTES[bytes[i] as usize];
     let shortest = shortest.max(1);
     let mut probe = from + shortest - 1;
     // Bytes before this are known not to start a stretch worth stopping at.
@@ -543,6 +648,44 @@ mod tests {
         }
         finder.finish(&mut sink);
         sink.runs.into_iter().map(|run| run.bytes).collect()
+    }
+
+    /// The skip over bytes that cannot hold a token stops exactly where the byte-by-byte
+    /// walk does, for every byte value and at every alignment.
+    #[test]
+    fn the_block_skip_agrees_with_the_byte_walk() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(
+            super::token_mask(&all[..128]),
+            (0..128).fold(0u128, |m, i| m | u128::from(super::TOKEN_BYTES[i]) << i)
+        );
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let len = (random() % 700) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match random() % 4 {
+                    0 => b' ',
+                    1 => b'\n',
+                    _ => {
+                        let mix = b"aZ09+/-_\r\\=.,";
+                        mix[(random() % mix.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            for from in [0, 1, 7, 63, 64, 65, 200].into_iter().filter(|&f| f <= len) {
+                assert_eq!(
+                    super::next_stretch(&bytes, from, 16),
+                    super::next_stretch_bytewise(&bytes, from, 16),
+                    "from {from} of {len}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -145,6 +145,19 @@ impl super::RunFinder for ContainerLogRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut rest = bytes;
         let mut offset = at;
+        if self.group.is_none() && self.line.is_empty() && !self.overlong {
+            // With no group open, only an entry starts one, and entries start with `{` or a digit.
+            let skip = super::idle_lines(
+                bytes,
+                std::iter::once(0)
+                    .chain(memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1))
+                    .find(|&start| matches!(bytes.get(start), Some(b'{' | b'0'..=b'9'))),
+            );
+            rest = &bytes[skip..];
+            offset += skip as u64;
+            self.position = offset;
+            self.line_start = offset;
+        }
         while !rest.is_empty() {
             let (piece, newline) = match memchr::memchr(b'\n', rest) {
                 Some(end) => (&rest[..end], true),

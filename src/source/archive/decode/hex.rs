@@ -178,6 +178,21 @@ impl super::RunFinder for HexDumpRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut rest = bytes;
         let mut offset = at;
+        if self.block.is_none() && !self.continued && self.line.is_empty() && !self.overlong {
+            // With no block open, only a `.reg` value (`=hex`) or a dump line starts one, and a
+            // dump line starts with its offset's hex digits (after any indentation).
+            let dump_start =
+                |byte: &u8| byte.is_ascii_hexdigit() || matches!(byte, b' ' | b'\t' | b'\r' | 0x0C);
+            let first_dump = std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1))
+                .find(|&start| bytes.get(start).is_some_and(dump_start));
+            let first_reg = memchr::memmem::find(bytes, b"=hex");
+            let skip = super::idle_lines(bytes, first_dump.into_iter().chain(first_reg).min());
+            rest = &bytes[skip..];
+            offset += skip as u64;
+            self.position = offset;
+            self.line_start = offset;
+        }
         while !rest.is_empty() {
             let (piece, newline) = match memchr::memchr(b'\n', rest) {
                 Some(end) => (&rest[..end], true),

@@ -130,6 +130,20 @@ impl super::RunFinder for QuotedPrintableRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut rest = bytes;
         let mut offset = at;
+        if self.block.is_none() && self.line.is_empty() && !self.overlong {
+            // With no block open, only a line ending in a soft break starts one.
+            let skip = super::idle_lines(
+                bytes,
+                [&b"=\n"[..], b"=\r\n"]
+                    .iter()
+                    .filter_map(|soft_break| memchr::memmem::find(bytes, soft_break))
+                    .min(),
+            );
+            rest = &bytes[skip..];
+            offset += skip as u64;
+            self.position = offset;
+            self.line_start = offset;
+        }
         while !rest.is_empty() {
             let (piece, newline) = match memchr::memchr(b'\n', rest) {
                 Some(end) => (&rest[..end], true),
