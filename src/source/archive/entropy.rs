@@ -26,9 +26,11 @@ const BLOCK_BITS: f64 = 7.95;
 pub(crate) struct Meter {
     enabled: bool,
     position: u64,
-    /// Byte counts in [`LANES`] tables of 256, one per byte position modulo [`LANES`]:
+    /// Byte counts: one table of 256 for a sample; [`LANES`] tables, one per byte position
+    /// modulo [`LANES`], once a whole block is counted (random data is counted in full):
     /// consecutive equal bytes then increment different counters, so the counting loop does
-    /// not stall on its own stores (random data is counted in full, see [`Meter::feed`]).
+    /// not stall on its own stores. Most leaves are small and only ever sampled, so only
+    /// one table is cleared for them.
     counts: Vec<u32>,
     counted: u64,
     /// The current block's sample was high: the rest of the block is counted too.
@@ -41,11 +43,7 @@ impl Meter {
     pub(crate) fn new(enabled: bool) -> Meter {
         Meter {
             enabled,
-            counts: if enabled {
-                vec![0; 256 * LANES]
-            } else {
-                Vec::new()
-            },
+            counts: if enabled { vec![0; 256] } else { Vec::new() },
             ..Meter::default()
         }
     }
@@ -69,7 +67,9 @@ impl Meter {
             let in_block = self.position % BLOCK;
             if in_block == SAMPLE {
                 self.measuring_block = entropy_bits(&self.counts, self.counted) >= SAMPLE_BITS;
-                if !self.measuring_block {
+                if self.measuring_block {
+                    self.counts.resize(256 * LANES, 0);
+                } else {
                     self.reset();
                 }
             } else if in_block == 0 {
@@ -111,8 +111,14 @@ impl Meter {
 /// Tables the byte counts are spread over (see [`Meter::counts`]).
 const LANES: usize = 4;
 
-/// Adds the bytes to the `LANES` tables of `counts`.
+/// Adds the bytes to the tables of `counts` (one, or `LANES`).
 fn count_bytes(counts: &mut [u32], bytes: &[u8]) {
+    if counts.len() < 256 * LANES {
+        for &byte in bytes {
+            counts[byte as usize] += 1;
+        }
+        return;
+    }
     let (lane0, rest) = counts.split_at_mut(256);
     let (lane1, rest) = rest.split_at_mut(256);
     let (lane2, lane3) = rest.split_at_mut(256);

@@ -294,45 +294,66 @@ const TOKEN_BYTES: [bool; 256] = {
 fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
     let len = bytes.len();
     let token = |i: usize| TOKEN_BYTES[bytes[i] as usize];
-    // Whole blocks first, 16 bytes per instruction: the first block in which a stretch of
-    // `shortest` token bytes starts (looking one block ahead for its end).
-    let mut from_scalar = from;
+    let mut from_bytewise = from;
     if (1..=BLOCK).contains(&shortest) {
+        // Whole blocks first, 16 bytes per instruction, through a wider class of bytes
+        // ([`maybe_token_mask16`]): a stretch of `shortest` token bytes is a stretch of
+        // that many of these, which text (spaces) and binary seldom hold; where one starts,
+        // the bytes walk decides. Each block's mask looks one block ahead for the end.
         let mut block = from;
+        let mut ahead = None;
         while block + 2 * BLOCK <= len {
-            let mask = token_mask(&bytes[block..block + 2 * BLOCK]);
-            let starts = runs_at_least(mask, shortest) as u64;
-            if starts != 0 {
-                let at = block + starts.trailing_zeros() as usize;
-                let mut start = at;
-                while start > from && token(start - 1) {
-                    start -= 1;
-                }
-                let mut end = at + shortest;
-                while end < len && token(end) {
-                    end += 1;
-                }
-                return (start, end);
+            let low = ahead
+                .take()
+                .unwrap_or_else(|| maybe_token_mask(&bytes[block..block + BLOCK]));
+            let high = maybe_token_mask(&bytes[block + BLOCK..block + 2 * BLOCK]);
+            let starts = runs_at_least(u128::from(low) | u128::from(high) << BLOCK, shortest);
+            if starts == 0 {
+                block += BLOCK;
+                ahead = Some(high);
+                continue;
             }
-            block += BLOCK;
+            let at = block + starts.trailing_zeros() as usize;
+            let mut wide_end = at + shortest;
+            while wide_end < len && MAYBE_TOKEN_BYTES[bytes[wide_end] as usize] {
+                wide_end += 1;
+            }
+            // No token stretch starting before `at` is that long, and none goes past
+            // `wide_end`.
+            let (start, end) = next_stretch_bytewise(&bytes[..wide_end], at, shortest);
+            if end - start >= shortest || (end == len && start < len) {
+                return (extend_back(bytes, start, from), end);
+            }
+            block = wide_end;
         }
-        from_scalar = block;
+        from_bytewise = block;
     }
     // The last bytes (and a stretch the read ends in) byte by byte; a stretch found there
     // may have begun before them.
-    let (mut start, end) = next_stretch_bytewise(bytes, from_scalar, shortest);
-    while start > from && start < len && token(start - 1) {
-        start -= 1;
-    }
+    let (start, end) = next_stretch_bytewise(bytes, from_bytewise, shortest);
+    let start = if start < len {
+        extend_back(bytes, start, from)
+    } else {
+        start
+    };
+    debug_assert!(start == len || token(start));
     (start, end)
 }
 
-/// Bytes whose token flags [`token_mask`] computes at once.
+/// The first byte of the stretch of token bytes `start` is in, not before `from`.
+fn extend_back(bytes: &[u8], mut start: usize, from: usize) -> usize {
+    while start > from && TOKEN_BYTES[bytes[start - 1] as usize] {
+        start -= 1;
+    }
+    start
+}
+
+/// Bytes whose flags [`maybe_token_mask`] computes at once.
 const BLOCK: usize = 64;
 
 /// Bit `i` set where `shortest` flags from bit `i` on are all set, for `i` in the low
 /// [`BLOCK`] bits (the high bits only complete them).
-fn runs_at_least(mask: u128, shortest: usize) -> u128 {
+fn runs_at_least(mask: u128, shortest: usize) -> u64 {
     let mut runs = mask;
     let mut covered = 1;
     while covered * 2 <= shortest {
@@ -342,56 +363,60 @@ fn runs_at_least(mask: u128, shortest: usize) -> u128 {
     if covered < shortest {
         runs &= runs >> (shortest - covered);
     }
-    runs & u128::from(u64::MAX)
+    runs as u64
 }
 
-/// One bit per byte of `bytes` (at most 128): set for [`TOKEN_BYTES`].
-fn token_mask(bytes: &[u8]) -> u128 {
-    let mut mask = 0u128;
+/// A wider class than [`TOKEN_BYTES`] that takes fewer instructions to test: `+` to `z`
+/// (every token byte but `\r`), and `\r`.
+const MAYBE_TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte >= 0x2B && byte <= 0x7A) || byte == 0x0D;
+        byte += 1;
+    }
+    table
+};
+
+/// One bit per byte of `bytes` (at most 64): set for [`MAYBE_TOKEN_BYTES`].
+fn maybe_token_mask(bytes: &[u8]) -> u64 {
+    let mut mask = 0u64;
     for (i, chunk) in bytes.chunks(16).enumerate() {
-        mask |= u128::from(token_mask16(chunk)) << (16 * i);
+        mask |= u64::from(maybe_token_mask16(chunk)) << (16 * i);
     }
     mask
 }
 
 #[cfg(target_arch = "x86_64")]
-fn token_mask16(chunk: &[u8]) -> u16 {
+fn maybe_token_mask16(chunk: &[u8]) -> u16 {
     use std::arch::x86_64::*;
     let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
-        return token_mask16_bytewise(chunk);
+        return maybe_token_mask16_bytewise(chunk);
     };
     // SAFETY: SSE2 is part of the x86_64 baseline (every intrinsic here is SSE2), and the
     // load reads exactly the 16 bytes of `chunk`.
     unsafe {
         let v = _mm_loadu_si128(chunk.as_ptr().cast());
-        // `lo..=hi` as unsigned bytes: (v - lo) wraps, and only values up to hi - lo survive
-        // a saturating subtraction of hi - lo as zero.
-        let in_range = |v: __m128i, lo: u8, hi: u8| {
-            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
-            let over = _mm_subs_epu8(shifted, _mm_set1_epi8((hi - lo) as i8));
-            _mm_cmpeq_epi8(over, _mm_setzero_si128())
-        };
-        let is = |byte: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8));
-        // Letters of both cases are one range once the case bit is set.
-        let letters = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
-        let mut tokens = _mm_or_si128(letters, in_range(v, b'0', b'9'));
-        for byte in [b'+', b'/', b'-', b'_', b'\r', b'\\'] {
-            tokens = _mm_or_si128(tokens, is(byte));
-        }
-        _mm_movemask_epi8(tokens) as u16
+        // 0x2B..=0x7A as unsigned bytes: (v - 0x2B) wraps, and only values up to 0x4F
+        // survive a saturating subtraction of 0x4F as zero.
+        let shifted = _mm_sub_epi8(v, _mm_set1_epi8(0x2B));
+        let over = _mm_subs_epu8(shifted, _mm_set1_epi8(0x7A - 0x2B));
+        let in_range = _mm_cmpeq_epi8(over, _mm_setzero_si128());
+        let carriage_return = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D));
+        _mm_movemask_epi8(_mm_or_si128(in_range, carriage_return)) as u16
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn token_mask16(chunk: &[u8]) -> u16 {
-    token_mask16_bytewise(chunk)
+fn maybe_token_mask16(chunk: &[u8]) -> u16 {
+    maybe_token_mask16_bytewise(chunk)
 }
 
-fn token_mask16_bytewise(chunk: &[u8]) -> u16 {
+fn maybe_token_mask16_bytewise(chunk: &[u8]) -> u16 {
     chunk
         .iter()
         .enumerate()
-        .filter(|&(_, &byte)| TOKEN_BYTES[byte as usize])
+        .filter(|&(_, &byte)| MAYBE_TOKEN_BYTES[byte as usize])
         .fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
@@ -655,10 +680,13 @@ mod tests {
     #[test]
     fn the_block_skip_agrees_with_the_byte_walk() {
         let all: Vec<u8> = (0..=255u8).collect();
-        assert_eq!(
-            super::token_mask(&all[..128]),
-            (0..128).fold(0u128, |m, i| m | u128::from(super::TOKEN_BYTES[i]) << i)
-        );
+        for block in all.chunks(64) {
+            let wide = super::maybe_token_mask(block);
+            for (i, &byte) in block.iter().enumerate() {
+                assert_eq!(wide >> i & 1 == 1, super::MAYBE_TOKEN_BYTES[byte as usize]);
+                assert!(!super::TOKEN_BYTES[byte as usize] || wide >> i & 1 == 1);
+            }
+        }
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut random = move || {
             state ^= state << 13;
@@ -667,17 +695,19 @@ mod tests {
             state
         };
         for _ in 0..300 {
-            let len = (random() % 700) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| match random() % 4 {
-                    0 => b' ',
-                    1 => b'\n',
-                    _ => {
-                        let mix = b"aZ09+/-_\r\\=.,";
-                        mix[(random() % mix.len() as u64) as usize]
-                    }
-                })
-                .collect();
+            // Stretches of every length, of token bytes, of the wider class, or of both.
+            let len = (random() % 900) as usize;
+            let mut bytes = Vec::new();
+            while bytes.len() < len {
+                let run = (random() % 40) as usize;
+                let mix: &[u8] = match random() % 3 {
+                    0 => b"aZ09+/-_\r\\",
+                    1 => b"aZ09+/-_\r\\=.,:",
+                    _ => b" \n\x00\xFF\"",
+                };
+                bytes.extend((0..run).map(|_| mix[(random() % mix.len() as u64) as usize]));
+            }
+            bytes.truncate(len);
             for from in [0, 1, 7, 63, 64, 65, 200].into_iter().filter(|&f| f <= len) {
                 assert_eq!(
                     super::next_stretch(&bytes, from, 16),

@@ -124,16 +124,22 @@ impl HexDumpRuns {
 
     fn end_line(&mut self, sink: &mut Sink) {
         let line = std::mem::take(&mut self.line);
-        self.line_ended(&line, sink);
+        self.line_ended(&line, true, sink);
         self.line = line;
         self.line.clear();
     }
 
-    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
-    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
+    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended);
+    /// `may_be_reg` is false for a line known to hold no `=hex`.
+    fn line_ended(&mut self, line: &[u8], may_be_reg: bool, sink: &mut Sink) {
         let mut decoded = Vec::new();
+        let reg = if !self.overlong && (may_be_reg || self.continued) {
+            reg_line(line, self.continued, &mut decoded)
+        } else {
+            None
+        };
         let is_block_line = !self.overlong
-            && match reg_line(line, self.continued, &mut decoded) {
+            && match reg {
                 Some(continues) => {
                     self.continued = continues;
                     true
@@ -178,6 +184,9 @@ impl super::RunFinder for HexDumpRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut rest = bytes;
         let mut offset = at;
+        // Lines that end before the first `=hex` of the read are no `.reg` value.
+        let first_reg = memchr::memmem::find(bytes, b"=hex");
+        let reg_from = first_reg.map_or(u64::MAX, |reg| at + reg as u64);
         if self.block.is_none() && !self.continued && self.line.is_empty() && !self.overlong {
             // With no block open, only a `.reg` value (`=hex`) or a dump line starts one, and a
             // dump line starts with its offset's hex digits (after any indentation).
@@ -186,7 +195,6 @@ impl super::RunFinder for HexDumpRuns {
             let first_dump = std::iter::once(0)
                 .chain(memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1))
                 .find(|&start| bytes.get(start).is_some_and(dump_start));
-            let first_reg = memchr::memmem::find(bytes, b"=hex");
             let skip = super::idle_lines(bytes, first_dump.into_iter().chain(first_reg).min());
             rest = &bytes[skip..];
             offset += skip as u64;
@@ -205,7 +213,7 @@ impl super::RunFinder for HexDumpRuns {
                 self.position = offset;
                 rest = &rest[used..];
                 self.overlong = piece.len() > MAX_LINE;
-                self.line_ended(piece, sink);
+                self.line_ended(piece, offset > reg_from, sink);
                 continue;
             }
             if !self.overlong {
