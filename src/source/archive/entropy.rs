@@ -134,15 +134,16 @@ fn count_bytes(counts: &mut [u32], bytes: &[u8]) {
     }
 }
 
-/// Shannon entropy of a histogram (spread over `LANES` tables), in bits per byte.
+/// Shannon entropy of a histogram (spread over one or `LANES` tables), in bits per byte.
 fn entropy_bits(counts: &[u32], total: u64) -> f64 {
     if total == 0 {
         return 0.0;
     }
     let total = total as f64;
+    let lanes = counts.len() / 256;
     (0..256)
         .map(|byte| {
-            (0..LANES)
+            (0..lanes)
                 .map(|lane| counts[lane * 256 + byte])
                 .sum::<u32>()
         })
