@@ -307,7 +307,7 @@ fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
                 .take()
                 .unwrap_or_else(|| maybe_token_mask(&bytes[block..block + BLOCK]));
             let high = maybe_token_mask(&bytes[block + BLOCK..block + 2 * BLOCK]);
-            let starts = runs_at_least(u128::from(low) | u128::from(high) << BLOCK, shortest);
+            let starts = runs_at_least(u128::from(low) | (u128::from(high) << BLOCK), shortest);
             if starts == 0 {
                 block += BLOCK;
                 ahead = Some(high);
@@ -372,7 +372,7 @@ const MAYBE_TOKEN_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut byte = 0;
     while byte < 256 {
-        table[byte] = (byte >= 0x2B && byte <= 0x7A) || byte == 0x0D;
+        table[byte] = matches!(byte, 0x2B..=0x7A | 0x0D);
         byte += 1;
     }
     table
@@ -417,7 +417,7 @@ fn maybe_token_mask16_bytewise(chunk: &[u8]) -> u16 {
         .iter()
         .enumerate()
         .filter(|&(_, &byte)| MAYBE_TOKEN_BYTES[byte as usize])
-        .fold(0, |mask, (i, _)| mask | 1 << i)
+        .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
 /// [`next_stretch`] one byte at a time, looking at every `shortest`-th byte first.
@@ -683,8 +683,11 @@ mod tests {
         for block in all.chunks(64) {
             let wide = super::maybe_token_mask(block);
             for (i, &byte) in block.iter().enumerate() {
-                assert_eq!(wide >> i & 1 == 1, super::MAYBE_TOKEN_BYTES[byte as usize]);
-                assert!(!super::TOKEN_BYTES[byte as usize] || wide >> i & 1 == 1);
+                assert_eq!(
+                    (wide >> i) & 1 == 1,
+                    super::MAYBE_TOKEN_BYTES[byte as usize]
+                );
+                assert!(!super::TOKEN_BYTES[byte as usize] || (wide >> i) & 1 == 1);
             }
         }
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
