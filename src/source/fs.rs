@@ -384,9 +384,9 @@ fn scan_file_into_manifest(
         let Some((file, before)) = open_or_record(ctx, path, Some(watch)) else {
             return;
         };
-        let unit = file
-            .metadata()
-            .ok()
+        // Only a cache needs the unit (one `statx` per file less without one).
+        let unit = cache
+            .and_then(|_| file.metadata().ok())
             .map(|metadata| crate::cache::unit::file(&name, &metadata));
         // A second handle on the same open file: its offset is the read's, and its stamp
         // after the read is the file's then, wherever the path points by that time.

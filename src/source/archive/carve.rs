@@ -137,25 +137,65 @@ fn signatures() -> Vec<Signature> {
     list
 }
 
-/// The two automata: every signature, and zlib's two-byte headers (binary content only).
+/// The searchers: every signature, and zlib's two-byte headers (binary content only).
 struct Automata {
     signatures: Vec<Signature>,
+    /// Teddy over every signature: it skips through text and binary at SIMD speed, where
+    /// the automaton's own prefilter (start bytes: common letters and digits) fires on
+    /// almost every byte. Absent without the CPU instructions; the automaton then searches.
+    teddy: Option<aho_corasick::packed::Searcher>,
     strong: AhoCorasick,
-    zlib: AhoCorasick,
 }
+
+/// The first byte of every zlib header looked for; the second is one of [`ZLIB_LEVELS`].
+const ZLIB_CMF: u8 = 0x78;
+const ZLIB_LEVELS: [u8; 4] = [0x01, 0x5E, 0x9C, 0xDA];
 
 fn automata() -> &'static Option<Automata> {
     static AUTOMATA: OnceLock<Option<Automata>> = OnceLock::new();
     AUTOMATA.get_or_init(|| {
         let signatures = signatures();
         let strong = AhoCorasick::new(signatures.iter().map(|s| s.bytes)).ok()?;
-        let zlib = AhoCorasick::new([b"\x78\x01", b"\x78\x5E", b"\x78\x9C", b"\x78\xDA"]).ok()?;
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .only_teddy(true)
+            .builder()
+            .extend(signatures.iter().map(|s| s.bytes))
+            .build();
         Some(Automata {
             signatures,
+            teddy,
             strong,
-            zlib,
         })
     })
+}
+
+impl Automata {
+    /// Calls `found(signature, start)` for every occurrence of every signature in `bytes`,
+    /// overlapping ones included, until it returns false.
+    fn each_signature(&self, bytes: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
+        let Some(teddy) = &self.teddy else {
+            for hit in self.strong.find_overlapping_iter(bytes) {
+                if !found(hit.pattern().as_usize(), hit.start()) {
+                    return;
+                }
+            }
+            return;
+        };
+        // Teddy reports the leftmost signature at each start; every signature starting
+        // there is then checked, and the search goes on from the next byte, so signatures
+        // that start at the same offset or overlap are all seen.
+        let mut from = 0;
+        while let Some(hit) = teddy.find_in(bytes, aho_corasick::Span::from(from..bytes.len())) {
+            let start = hit.start();
+            for (index, signature) in self.signatures.iter().enumerate() {
+                if bytes[start..].starts_with(signature.bytes) && !found(index, start) {
+                    return;
+                }
+            }
+            from = start + 1;
+        }
+    }
 }
 
 /// Where a stream could begin inside a leaf.
@@ -233,31 +273,32 @@ impl Detector {
         keep: impl Fn(usize) -> bool,
     ) {
         if self.candidates.len() < MAX_STRONG {
-            for found in automata.strong.find_overlapping_iter(bytes) {
-                if !keep(found.start()) {
-                    continue;
+            let candidates = &mut self.candidates;
+            automata.each_signature(bytes, |index, start| {
+                if !keep(start) {
+                    return true;
                 }
-                let signature = &automata.signatures[found.pattern().as_usize()];
-                let at = base + found.start() as u64;
-                let Some(offset) = at.checked_sub(signature.back) else {
-                    continue;
-                };
-                self.candidates.push(Candidate {
-                    offset: offset + signature.forward,
-                    target: signature.target,
-                });
-                if self.candidates.len() >= MAX_STRONG {
-                    break;
+                let signature = &automata.signatures[index];
+                let at = base + start as u64;
+                if let Some(offset) = at.checked_sub(signature.back) {
+                    candidates.push(Candidate {
+                        offset: offset + signature.forward,
+                        target: signature.target,
+                    });
                 }
-            }
+                candidates.len() < MAX_STRONG
+            });
         }
         if self.binary && self.zlib_candidates < MAX_ZLIB {
-            for found in automata.zlib.find_iter(bytes) {
-                if !keep(found.start()) {
+            for at in memchr::memchr_iter(ZLIB_CMF, bytes) {
+                if !keep(at) {
                     continue;
                 }
-                let at = found.start();
-                if !zlib_header_ok(&bytes[at..]) {
+                // Both bytes in this read: a header split across reads is in the junction.
+                let level_ok = bytes
+                    .get(at + 1)
+                    .is_some_and(|flg| ZLIB_LEVELS.contains(flg));
+                if !level_ok || !zlib_header_ok(&bytes[at..]) {
                     continue;
                 }
                 self.candidates.push(Candidate {

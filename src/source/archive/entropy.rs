@@ -26,6 +26,11 @@ const BLOCK_BITS: f64 = 7.95;
 pub(crate) struct Meter {
     enabled: bool,
     position: u64,
+    /// Byte counts: one table of 256 for a sample; [`LANES`] tables, one per byte position
+    /// modulo [`LANES`], once a whole block is counted (random data is counted in full):
+    /// consecutive equal bytes then increment different counters, so the counting loop does
+    /// not stall on its own stores. Most leaves are small and only ever sampled, so only
+    /// one table is cleared for them.
     counts: Vec<u32>,
     counted: u64,
     /// The current block's sample was high: the rest of the block is counted too.
@@ -54,9 +59,7 @@ impl Meter {
             let until = if in_block < SAMPLE { SAMPLE } else { BLOCK };
             let take = ((until - in_block) as usize).min(bytes.len());
             if counting {
-                for &byte in &bytes[..take] {
-                    self.counts[byte as usize] += 1;
-                }
+                count_bytes(&mut self.counts, &bytes[..take]);
                 self.counted += take as u64;
             }
             self.position += take as u64;
@@ -64,7 +67,9 @@ impl Meter {
             let in_block = self.position % BLOCK;
             if in_block == SAMPLE {
                 self.measuring_block = entropy_bits(&self.counts, self.counted) >= SAMPLE_BITS;
-                if !self.measuring_block {
+                if self.measuring_block {
+                    self.counts.resize(256 * LANES, 0);
+                } else {
                     self.reset();
                 }
             } else if in_block == 0 {
@@ -103,16 +108,47 @@ impl Meter {
     }
 }
 
-/// Shannon entropy of a histogram, in bits per byte.
+/// Tables the byte counts are spread over (see [`Meter::counts`]).
+const LANES: usize = 4;
+
+/// Adds the bytes to the tables of `counts` (one, or `LANES`).
+fn count_bytes(counts: &mut [u32], bytes: &[u8]) {
+    if counts.len() < 256 * LANES {
+        for &byte in bytes {
+            counts[byte as usize] += 1;
+        }
+        return;
+    }
+    let (lane0, rest) = counts.split_at_mut(256);
+    let (lane1, rest) = rest.split_at_mut(256);
+    let (lane2, lane3) = rest.split_at_mut(256);
+    let mut quads = bytes.chunks_exact(LANES);
+    for quad in &mut quads {
+        lane0[quad[0] as usize] += 1;
+        lane1[quad[1] as usize] += 1;
+        lane2[quad[2] as usize] += 1;
+        lane3[quad[3] as usize] += 1;
+    }
+    for &byte in quads.remainder() {
+        lane0[byte as usize] += 1;
+    }
+}
+
+/// Shannon entropy of a histogram (spread over one or `LANES` tables), in bits per byte.
 fn entropy_bits(counts: &[u32], total: u64) -> f64 {
     if total == 0 {
         return 0.0;
     }
     let total = total as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
+    let lanes = counts.len() / 256;
+    (0..256)
+        .map(|byte| {
+            (0..lanes)
+                .map(|lane| counts[lane * 256 + byte])
+                .sum::<u32>()
+        })
+        .filter(|&c| c > 0)
+        .map(|c| {
             let p = c as f64 / total;
             -p * p.log2()
         })

@@ -62,13 +62,14 @@ pub(crate) fn scan(
     }
     let recorder = walk.ctx.recorder;
     let matcher = recorder.matcher();
-    let carving = kind != Kind::Accounted && depth < walk.limits().max_depth;
+    let layered = kind != Kind::Accounted && !layers_off_for_benchmark();
+    let carving = layered && depth < walk.limits().max_depth;
     let mut view = TerminalView::new(matcher);
     // At the nesting limit nothing is followed, but what starts inside is still noticed,
     // so the limit is a gap rather than a silent stop.
-    let at_depth_limit = kind != Kind::Accounted && !carving;
+    let at_depth_limit = layered && !carving;
     let mut detector = Detector::new(carving || at_depth_limit);
-    let mut meter = Meter::new(kind == Kind::Plain);
+    let mut meter = Meter::new(layered && kind == Kind::Plain);
     let mut kept = Kept::new(carving && matches!(reopen, Reopen::None));
     let mut layers = Layers::new(matcher, carving);
     let outcome = matcher.scan_reader(reader, buffer, &mut |bytes| {
@@ -115,6 +116,17 @@ pub(crate) fn scan(
     if kind == Kind::Plain {
         opaque::account(walk, chain, meter.regions(), &covered);
     }
+}
+
+/// Set (to anything) in the environment, leaves carving, decode layers and the entropy meter
+/// out of every leaf, so a benchmark can measure what they cost against the bare scan
+/// (`benches/run.py`, the `layers` row). Never for real scans: what the layers would have
+/// found is then missed without a gap.
+const LAYERS_OFF_FOR_BENCHMARK: &str = "SCOUR_BENCH_NO_LAYERS";
+
+fn layers_off_for_benchmark() -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OFF.get_or_init(|| std::env::var_os(LAYERS_OFF_FOR_BENCHMARK).is_some())
 }
 
 /// Reads every carving candidate again from its offset, from wherever the bytes can be had.

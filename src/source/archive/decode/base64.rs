@@ -268,6 +268,193 @@ impl Base64Runs {
     }
 }
 
+/// Bytes a token can be made of or read through: the alphabet, `\r`, and the backslash of
+/// the `\/` and `\r` escapes.
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(
+            CLASSES[byte],
+            Class::Alphabet | Class::CarriageReturn | Class::Backslash
+        );
+        byte += 1;
+    }
+    table
+};
+
+/// With no token or block open, the finder does nothing until a token of `shortest`
+/// characters: every byte before it is a separator or part of a shorter token, which is
+/// dropped (see [`Base64Runs::feed`]). A token's bytes are consecutive [`TOKEN_BYTES`], so
+/// only a stretch of at least `shortest` of them, or one the read ends in (it may go on in
+/// the next read), can change anything. Returns the first such stretch at or after `from`
+/// as `(start, end)`, or `(len, len)`. Only every `shortest`-th byte is looked at first
+/// (any stretch that long covers one of them), so text and binary are skipped at a fraction
+/// of a byte-by-byte walk.
+fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
+    let len = bytes.len();
+    let token = |i: usize| TOKEN_BYTES[bytes[i] as usize];
+    let mut from_bytewise = from;
+    if (1..=BLOCK).contains(&shortest) {
+        // Whole blocks first, 16 bytes per instruction, through a wider class of bytes
+        // ([`maybe_token_mask16`]): a stretch of `shortest` token bytes is a stretch of
+        // that many of these, which text (spaces) and binary seldom hold; where one starts,
+        // the bytes walk decides. Each block's mask looks one block ahead for the end.
+        let mut block = from;
+        let mut ahead = None;
+        while block + 2 * BLOCK <= len {
+            let low = ahead
+                .take()
+                .unwrap_or_else(|| maybe_token_mask(&bytes[block..block + BLOCK]));
+            let high = maybe_token_mask(&bytes[block + BLOCK..block + 2 * BLOCK]);
+            let starts = runs_at_least(u128::from(low) | (u128::from(high) << BLOCK), shortest);
+            if starts == 0 {
+                block += BLOCK;
+                ahead = Some(high);
+                continue;
+            }
+            let at = block + starts.trailing_zeros() as usize;
+            let mut wide_end = at + shortest;
+            while wide_end < len && MAYBE_TOKEN_BYTES[bytes[wide_end] as usize] {
+                wide_end += 1;
+            }
+            // No token stretch starting before `at` is that long, and none goes past
+            // `wide_end`.
+            let (start, end) = next_stretch_bytewise(&bytes[..wide_end], at, shortest);
+            if end - start >= shortest || (end == len && start < len) {
+                return (extend_back(bytes, start, from), end);
+            }
+            block = wide_end;
+        }
+        from_bytewise = block;
+    }
+    // The last bytes (and a stretch the read ends in) byte by byte; a stretch found there
+    // may have begun before them.
+    let (start, end) = next_stretch_bytewise(bytes, from_bytewise, shortest);
+    let start = if start < len {
+        extend_back(bytes, start, from)
+    } else {
+        start
+    };
+    debug_assert!(start == len || token(start));
+    (start, end)
+}
+
+/// The first byte of the stretch of token bytes `start` is in, not before `from`.
+fn extend_back(bytes: &[u8], mut start: usize, from: usize) -> usize {
+    while start > from && TOKEN_BYTES[bytes[start - 1] as usize] {
+        start -= 1;
+    }
+    start
+}
+
+/// Bytes whose flags [`maybe_token_mask`] computes at once.
+const BLOCK: usize = 64;
+
+/// Bit `i` set where `shortest` flags from bit `i` on are all set, for `i` in the low
+/// [`BLOCK`] bits (the high bits only complete them).
+fn runs_at_least(mask: u128, shortest: usize) -> u64 {
+    let mut runs = mask;
+    let mut covered = 1;
+    while covered * 2 <= shortest {
+        runs &= runs >> covered;
+        covered *= 2;
+    }
+    if covered < shortest {
+        runs &= runs >> (shortest - covered);
+    }
+    runs as u64
+}
+
+/// A wider class than [`TOKEN_BYTES`] that takes fewer instructions to test: `+` to `z`
+/// (every token byte but `\r`), and `\r`.
+const MAYBE_TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(byte, 0x2B..=0x7A | 0x0D);
+        byte += 1;
+    }
+    table
+};
+
+/// One bit per byte of `bytes` (at most 64): set for [`MAYBE_TOKEN_BYTES`].
+fn maybe_token_mask(bytes: &[u8]) -> u64 {
+    let mut mask = 0u64;
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        mask |= u64::from(maybe_token_mask16(chunk)) << (16 * i);
+    }
+    mask
+}
+
+#[cfg(target_arch = "x86_64")]
+fn maybe_token_mask16(chunk: &[u8]) -> u16 {
+    use std::arch::x86_64::*;
+    let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
+        return maybe_token_mask16_bytewise(chunk);
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline (every intrinsic here is SSE2), and the
+    // load reads exactly the 16 bytes of `chunk`.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        // 0x2B..=0x7A as unsigned bytes: (v - 0x2B) wraps, and only values up to 0x4F
+        // survive a saturating subtraction of 0x4F as zero.
+        let shifted = _mm_sub_epi8(v, _mm_set1_epi8(0x2B));
+        let over = _mm_subs_epu8(shifted, _mm_set1_epi8(0x7A - 0x2B));
+        let in_range = _mm_cmpeq_epi8(over, _mm_setzero_si128());
+        let carriage_return = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D));
+        _mm_movemask_epi8(_mm_or_si128(in_range, carriage_return)) as u16
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn maybe_token_mask16(chunk: &[u8]) -> u16 {
+    maybe_token_mask16_bytewise(chunk)
+}
+
+fn maybe_token_mask16_bytewise(chunk: &[u8]) -> u16 {
+    chunk
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| MAYBE_TOKEN_BYTES[byte as usize])
+        .fold(0, |mask, (i, _)| mask | (1 << i))
+}
+
+/// [`next_stretch`] one byte at a time, looking at every `shortest`-th byte first.
+fn next_stretch_bytewise(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
+    let len = bytes.len();
+    let token = |i: usize| TOKEN_BYTES[bytes[i] as usize];
+    let shortest = shortest.max(1);
+    let mut probe = from + shortest - 1;
+    // Bytes before this are known not to start a stretch worth stopping at.
+    let mut settled = from;
+    while probe < len {
+        if !token(probe) {
+            probe += shortest;
+            continue;
+        }
+        let mut start = probe;
+        while start > settled && token(start - 1) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < len && token(end) {
+            end += 1;
+        }
+        if end - start >= shortest || end == len {
+            return (start, end);
+        }
+        settled = end;
+        probe = end + shortest;
+    }
+    // A short stretch the read ends in, which the lattice may have stepped over.
+    let mut start = len;
+    while start > settled && token(start - 1) {
+        start -= 1;
+    }
+    (start, len)
+}
+
 impl super::RunFinder for Base64Runs {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut i = 0;
@@ -277,7 +464,17 @@ impl super::RunFinder for Base64Runs {
                 i = 1;
             }
         }
+        // Up to here the bytes are known to sit in a stretch that may hold a token.
+        let mut dense_until = 0;
         while i < bytes.len() {
+            if i >= dense_until && self.line.is_empty() && self.block.is_none() {
+                let (start, end) = next_stretch(bytes, i, MIN_WIDTH.min(self.min_chars));
+                i = start;
+                dense_until = end;
+                if i >= bytes.len() {
+                    break;
+                }
+            }
             let class = CLASSES[bytes[i] as usize];
             if class == Class::Alphabet {
                 let from = i;
@@ -476,6 +673,52 @@ mod tests {
         }
         finder.finish(&mut sink);
         sink.runs.into_iter().map(|run| run.bytes).collect()
+    }
+
+    /// The skip over bytes that cannot hold a token stops exactly where the byte-by-byte
+    /// walk does, for every byte value and at every alignment.
+    #[test]
+    fn the_block_skip_agrees_with_the_byte_walk() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        for block in all.chunks(64) {
+            let wide = super::maybe_token_mask(block);
+            for (i, &byte) in block.iter().enumerate() {
+                assert_eq!(
+                    (wide >> i) & 1 == 1,
+                    super::MAYBE_TOKEN_BYTES[byte as usize]
+                );
+                assert!(!super::TOKEN_BYTES[byte as usize] || (wide >> i) & 1 == 1);
+            }
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            // Stretches of every length, of token bytes, of the wider class, or of both.
+            let len = (random() % 900) as usize;
+            let mut bytes = Vec::new();
+            while bytes.len() < len {
+                let run = (random() % 40) as usize;
+                let mix: &[u8] = match random() % 3 {
+                    0 => b"aZ09+/-_\r\\",
+                    1 => b"aZ09+/-_\r\\=.,:",
+                    _ => b" \n\x00\xFF\"",
+                };
+                bytes.extend((0..run).map(|_| mix[(random() % mix.len() as u64) as usize]));
+            }
+            bytes.truncate(len);
+            for from in [0, 1, 7, 63, 64, 65, 200].into_iter().filter(|&f| f <= len) {
+                assert_eq!(
+                    super::next_stretch(&bytes, from, 16),
+                    super::next_stretch_bytewise(&bytes, from, 16),
+                    "from {from} of {len}"
+                );
+            }
+        }
     }
 
     #[test]

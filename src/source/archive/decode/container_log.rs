@@ -48,7 +48,11 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
         let partial = text.last() != Some(&b'\n');
         return Some((partial, 8));
     }
-    // CRI: `<RFC 3339 time> <stdout|stderr> <P|F> <text>`.
+    // CRI: `<RFC 3339 time> <stdout|stderr> <P|F> <text>`. Most lines do not even start
+    // like a time: they are turned down before being split.
+    if line.len() < 20 || !line[..4].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
     let mut fields = line.splitn(4, |&b| b == b' ');
     let time = fields.next()?;
     let stream = fields.next()?;
@@ -83,11 +87,18 @@ impl ContainerLogRuns {
 
     fn end_line(&mut self, sink: &mut Sink) {
         let line = std::mem::take(&mut self.line);
+        self.line_ended(&line, sink);
+        self.line = line;
+        self.line.clear();
+    }
+
+    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
+    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
         let mut text = Vec::new();
         let entry = if self.overlong {
             None
         } else {
-            parse_entry(&line, &mut text)
+            parse_entry(line, &mut text)
         };
         match entry {
             None => self.emit(sink),
@@ -109,8 +120,6 @@ impl ContainerLogRuns {
             }
         }
         self.overlong = false;
-        self.line = line;
-        self.line.clear();
         self.line_start = self.position;
     }
 
@@ -136,11 +145,34 @@ impl super::RunFinder for ContainerLogRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut rest = bytes;
         let mut offset = at;
+        if self.group.is_none() && self.line.is_empty() && !self.overlong {
+            // With no group open, only an entry starts one, and entries start with `{` or a digit.
+            let skip = super::idle_lines(
+                bytes,
+                std::iter::once(0)
+                    .chain(memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1))
+                    .find(|&start| matches!(bytes.get(start), Some(b'{' | b'0'..=b'9'))),
+            );
+            rest = &bytes[skip..];
+            offset += skip as u64;
+            self.position = offset;
+            self.line_start = offset;
+        }
         while !rest.is_empty() {
             let (piece, newline) = match memchr::memchr(b'\n', rest) {
                 Some(end) => (&rest[..end], true),
                 None => (rest, false),
             };
+            let used = piece.len() + usize::from(newline);
+            if newline && self.line.is_empty() && !self.overlong {
+                // A whole line inside this read is looked at where it is, not copied.
+                offset += used as u64;
+                self.position = offset;
+                rest = &rest[used..];
+                self.overlong = piece.len() > MAX_LINE;
+                self.line_ended(piece, sink);
+                continue;
+            }
             if !self.overlong {
                 if self.line.len() + piece.len() > MAX_LINE {
                     self.overlong = true;
@@ -149,7 +181,6 @@ impl super::RunFinder for ContainerLogRuns {
                     self.line.extend_from_slice(piece);
                 }
             }
-            let used = piece.len() + usize::from(newline);
             offset += used as u64;
             self.position = offset;
             rest = &rest[used..];

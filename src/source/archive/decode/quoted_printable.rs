@@ -43,10 +43,15 @@ impl QuotedPrintableRuns {
 
     /// The line in `self.line` ended (its newline at `self.position - 1`, or the leaf ended).
     fn end_line(&mut self, sink: &mut Sink) {
-        let mut line = std::mem::take(&mut self.line);
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
+        let line = std::mem::take(&mut self.line);
+        self.line_ended(&line, sink);
+        self.line = line;
+        self.line.clear();
+    }
+
+    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
+    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         // A line ending in `==` is base64 padding: QP writes a literal `=` as `=3D`.
         let soft_break = !self.overlong && line.ends_with(b"=") && !line.ends_with(b"==");
         if self.overlong {
@@ -63,7 +68,7 @@ impl QuotedPrintableRuns {
             let body = if soft_break {
                 &line[..line.len() - 1]
             } else {
-                &line[..]
+                line
             };
             decode_into(body, block);
             if !soft_break {
@@ -71,8 +76,6 @@ impl QuotedPrintableRuns {
             }
         }
         self.overlong = false;
-        line.clear();
-        self.line = line;
         self.line_start = self.position;
     }
 
@@ -127,12 +130,35 @@ impl super::RunFinder for QuotedPrintableRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut rest = bytes;
         let mut offset = at;
+        if self.block.is_none() && self.line.is_empty() && !self.overlong {
+            // With no block open, only a line ending in a soft break starts one.
+            let skip = super::idle_lines(
+                bytes,
+                [&b"=\n"[..], b"=\r\n"]
+                    .iter()
+                    .filter_map(|soft_break| memchr::memmem::find(bytes, soft_break))
+                    .min(),
+            );
+            rest = &bytes[skip..];
+            offset += skip as u64;
+            self.position = offset;
+            self.line_start = offset;
+        }
         while !rest.is_empty() {
             let (piece, newline) = match memchr::memchr(b'\n', rest) {
                 Some(end) => (&rest[..end], true),
                 None => (rest, false),
             };
-            // Only lines that may be QP are kept; others are only measured.
+            let used = piece.len() + usize::from(newline);
+            if newline && self.line.is_empty() && !self.overlong {
+                // A whole line inside this read is looked at where it is, not copied.
+                offset += used as u64;
+                self.position = offset;
+                rest = &rest[used..];
+                self.overlong = piece.len() > MAX_LINE;
+                self.line_ended(piece, sink);
+                continue;
+            }
             if !self.overlong {
                 if self.line.len() + piece.len() > MAX_LINE {
                     self.overlong = true;
@@ -141,7 +167,6 @@ impl super::RunFinder for QuotedPrintableRuns {
                     self.line.extend_from_slice(piece);
                 }
             }
-            let used = piece.len() + usize::from(newline);
             offset += used as u64;
             self.position = offset;
             rest = &rest[used..];

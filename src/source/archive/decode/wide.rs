@@ -105,15 +105,26 @@ impl WideRuns {
 
 impl super::RunFinder for WideRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        if !self.in_run && memchr::memchr(0, bytes).is_none() {
-            self.previous_text = bytes
-                .last()
-                .filter(|&&b| is_text(b))
-                .map(|&b| (b, at + bytes.len() as u64 - 1));
-            return;
-        }
-        for (i, &byte) in bytes.iter().enumerate() {
-            self.byte(byte, at + i as u64, sink);
+        let mut i = 0;
+        while i < bytes.len() {
+            if !self.in_run {
+                // Outside a run only a zero byte right after a text byte can start one, so
+                // the bytes up to the next zero only matter through the last of them: binary
+                // data (a zero every few hundred bytes) costs a `memchr`, not a walk.
+                let Some(zero) = memchr::memchr(0, &bytes[i..]).map(|z| i + z) else {
+                    let last = bytes.len() - 1;
+                    self.previous_text =
+                        is_text(bytes[last]).then_some((bytes[last], at + last as u64));
+                    return;
+                };
+                if zero > i {
+                    let before = bytes[zero - 1];
+                    self.previous_text = is_text(before).then_some((before, at + zero as u64 - 1));
+                }
+                i = zero;
+            }
+            self.byte(bytes[i], at + i as u64, sink);
+            i += 1;
         }
     }
 
