@@ -62,7 +62,19 @@ pub(crate) fn scan(
     }
     let recorder = walk.ctx.recorder;
     let matcher = recorder.matcher();
-    let layered = kind != Kind::Accounted && !layers_off_for_benchmark();
+    let layers_off = layers_off_for_benchmark();
+    if layers_off && kind != Kind::Accounted {
+        // Never a silent miss, even in a benchmark: the leaf was not fully inspected.
+        walk.fail(
+            GapKind::Unsupported,
+            chain,
+            format!(
+                "carving, decode layers and opaque accounting were switched off by \
+                 {LAYERS_OFF_FOR_BENCHMARK}; only the secret's direct encodings were searched"
+            ),
+        );
+    }
+    let layered = kind != Kind::Accounted && !layers_off;
     let carving = layered && depth < walk.limits().max_depth;
     let mut view = TerminalView::new(matcher);
     // At the nesting limit nothing is followed, but what starts inside is still noticed,
@@ -120,8 +132,8 @@ pub(crate) fn scan(
 
 /// Set (to anything) in the environment, leaves carving, decode layers and the entropy meter
 /// out of every leaf, so a benchmark can measure what they cost against the bare scan
-/// (`benches/run.py`, the `layers` row). Never for real scans: what the layers would have
-/// found is then missed without a gap.
+/// (`benches/run.py`, the `layers` row). Never for real scans: every leaf read that way is
+/// an `unsupported` gap, so such a scan can only say `found` or `incomplete`.
 const LAYERS_OFF_FOR_BENCHMARK: &str = "SCOUR_BENCH_NO_LAYERS";
 
 fn layers_off_for_benchmark() -> bool {
