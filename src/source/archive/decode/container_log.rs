@@ -11,6 +11,7 @@
 //! A group is cut at a complete line once it holds [`GROUP`] bytes, so logs of any size
 //! stay within the decode budgets without splitting a line.
 
+use super::lines::{Line, LineFinder};
 use super::{DecodedRun, Sink};
 use crate::ledger::decode::{decode, Layer};
 
@@ -26,12 +27,7 @@ struct Group {
     map: Vec<(u64, u64)>,
     partial: bool,
 }
-
 pub(crate) struct ContainerLogRuns {
-    line: Vec<u8>,
-    line_start: u64,
-    position: u64,
-    overlong: bool,
     group: Option<Group>,
 }
 
@@ -72,49 +68,11 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
 
 impl ContainerLogRuns {
     pub(crate) fn new() -> ContainerLogRuns {
-        ContainerLogRuns {
-            line: Vec::new(),
-            line_start: 0,
-            position: 0,
-            overlong: false,
-            group: None,
-        }
+        ContainerLogRuns { group: None }
     }
 
-    fn end_line(&mut self, sink: &mut Sink) {
-        let line = std::mem::take(&mut self.line);
-        let mut text = Vec::new();
-        let entry = if self.overlong {
-            None
-        } else {
-            parse_entry(&line, &mut text)
-        };
-        match entry {
-            None => self.emit(sink),
-            Some((partial, text_at)) => {
-                let group = self.group.get_or_insert_with(|| Group {
-                    start: self.line_start,
-                    text: Vec::new(),
-                    map: Vec::new(),
-                    partial: false,
-                });
-                group
-                    .map
-                    .push((group.text.len() as u64, self.line_start + text_at as u64));
-                group.text.extend_from_slice(&text);
-                group.partial |= partial;
-                if !partial && group.text.len() >= GROUP {
-                    self.emit(sink);
-                }
-            }
-        }
-        self.overlong = false;
-        self.line = line;
-        self.line.clear();
-        self.line_start = self.position;
-    }
-
-    fn emit(&mut self, sink: &mut Sink) {
+    /// The group ends just before `end`.
+    fn emit(&mut self, end: u64, sink: &mut Sink) {
         let Some(group) = self.group.take() else {
             return;
         };
@@ -124,7 +82,7 @@ impl ContainerLogRuns {
         sink.offer(DecodedRun {
             encoding: "container-log",
             offset: group.start,
-            encoded_len: self.line_start - group.start,
+            encoded_len: end - group.start,
             bytes: group.text,
             truncated: false,
             map: group.map,
@@ -132,39 +90,35 @@ impl ContainerLogRuns {
     }
 }
 
-impl super::RunFinder for ContainerLogRuns {
-    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        let mut rest = bytes;
-        let mut offset = at;
-        while !rest.is_empty() {
-            let (piece, newline) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], true),
-                None => (rest, false),
-            };
-            if !self.overlong {
-                if self.line.len() + piece.len() > MAX_LINE {
-                    self.overlong = true;
-                    self.line.clear();
-                } else {
-                    self.line.extend_from_slice(piece);
+impl LineFinder for ContainerLogRuns {
+    fn line(&mut self, line: &Line, sink: &mut Sink) {
+        let mut text = Vec::new();
+        let entry = line
+            .within(MAX_LINE)
+            .and_then(|bytes| parse_entry(bytes, &mut text));
+        match entry {
+            None => self.emit(line.start, sink),
+            Some((partial, text_at)) => {
+                let group = self.group.get_or_insert_with(|| Group {
+                    start: line.start,
+                    text: Vec::new(),
+                    map: Vec::new(),
+                    partial: false,
+                });
+                group
+                    .map
+                    .push((group.text.len() as u64, line.start + text_at as u64));
+                group.text.extend_from_slice(&text);
+                group.partial |= partial;
+                if !partial && group.text.len() >= GROUP {
+                    self.emit(line.end, sink);
                 }
-            }
-            let used = piece.len() + usize::from(newline);
-            offset += used as u64;
-            self.position = offset;
-            rest = &rest[used..];
-            if newline {
-                self.end_line(sink);
             }
         }
     }
 
-    fn finish(&mut self, sink: &mut Sink) {
-        if !self.line.is_empty() {
-            self.end_line(sink);
-        }
-        self.line_start = self.position;
-        self.emit(sink);
+    fn finish(&mut self, end: u64, sink: &mut Sink) {
+        self.emit(end, sink);
     }
 }
 

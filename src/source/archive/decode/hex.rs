@@ -11,16 +11,13 @@
 //! block, decoded to the bytes they show. `od -x` (little-endian words) and octal `od` are
 //! not read.
 
+use super::lines::{Line, LineFinder};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest line looked at; dump lines are short.
 const MAX_LINE: usize = 4096;
 
 pub(crate) struct HexDumpRuns {
-    line: Vec<u8>,
-    line_start: u64,
-    position: u64,
-    overlong: bool,
     /// Inside a `.reg` value whose last line ended in `\`.
     continued: bool,
     block: Option<(u64, Vec<u8>, bool)>,
@@ -112,46 +109,9 @@ fn reg_line(line: &[u8], continued: bool, out: &mut Vec<u8>) -> Option<bool> {
 impl HexDumpRuns {
     pub(crate) fn new() -> HexDumpRuns {
         HexDumpRuns {
-            line: Vec::new(),
-            line_start: 0,
-            position: 0,
-            overlong: false,
             continued: false,
             block: None,
         }
-    }
-
-    fn end_line(&mut self, sink: &mut Sink) {
-        let line = std::mem::take(&mut self.line);
-        let mut decoded = Vec::new();
-        let is_block_line = !self.overlong
-            && match reg_line(&line, self.continued, &mut decoded) {
-                Some(continues) => {
-                    self.continued = continues;
-                    true
-                }
-                None => {
-                    self.continued = false;
-                    decoded.clear();
-                    dump_line(&line, &mut decoded)
-                }
-            };
-        if is_block_line {
-            let block = self
-                .block
-                .get_or_insert_with(|| (self.line_start, Vec::new(), false));
-            if block.1.len() + decoded.len() > RUN_BUDGET {
-                block.2 = true;
-            } else {
-                block.1.extend_from_slice(&decoded);
-            }
-        } else {
-            self.emit(self.line_start, sink);
-        }
-        self.overlong = false;
-        self.line = line;
-        self.line.clear();
-        self.line_start = self.position;
     }
 
     fn emit(&mut self, end: u64, sink: &mut Sink) {
@@ -168,38 +128,39 @@ impl HexDumpRuns {
     }
 }
 
-impl super::RunFinder for HexDumpRuns {
-    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        let mut rest = bytes;
-        let mut offset = at;
-        while !rest.is_empty() {
-            let (piece, newline) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], true),
-                None => (rest, false),
-            };
-            if !self.overlong {
-                if self.line.len() + piece.len() > MAX_LINE {
-                    self.overlong = true;
-                    self.line.clear();
-                } else {
-                    self.line.extend_from_slice(piece);
+impl LineFinder for HexDumpRuns {
+    fn line(&mut self, line: &Line, sink: &mut Sink) {
+        let mut decoded = Vec::new();
+        let is_block_line = match line.within(MAX_LINE) {
+            None => false,
+            Some(text) => match reg_line(text, self.continued, &mut decoded) {
+                Some(continues) => {
+                    self.continued = continues;
+                    true
                 }
+                None => {
+                    self.continued = false;
+                    decoded.clear();
+                    dump_line(text, &mut decoded)
+                }
+            },
+        };
+        if is_block_line {
+            let block = self
+                .block
+                .get_or_insert_with(|| (line.start, Vec::new(), false));
+            if block.1.len() + decoded.len() > RUN_BUDGET {
+                block.2 = true;
+            } else {
+                block.1.extend_from_slice(&decoded);
             }
-            let used = piece.len() + usize::from(newline);
-            offset += used as u64;
-            self.position = offset;
-            rest = &rest[used..];
-            if newline {
-                self.end_line(sink);
-            }
+        } else {
+            self.emit(line.start, sink);
         }
     }
 
-    fn finish(&mut self, sink: &mut Sink) {
-        if !self.line.is_empty() {
-            self.end_line(sink);
-        }
-        self.emit(self.position, sink);
+    fn finish(&mut self, end: u64, sink: &mut Sink) {
+        self.emit(end, sink);
     }
 }
 
