@@ -58,6 +58,28 @@ fn run(shell: &str, input: &[u8], secret: &[u8], tools: &[&str], dir: &Path) -> 
     Some(output.stdout)
 }
 
+/// Runs a Python script with `input` on stdin; `None` if Python is missing outside CI.
+fn run_py(script: &str, input: &[u8]) -> Option<Vec<u8>> {
+    if !have("python3") {
+        return None;
+    }
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("input written");
+    let output = child.wait_with_output().expect("python ran");
+    assert!(output.status.success(), "{script} failed");
+    Some(output.stdout)
+}
+
 /// A fresh secret with every awkward printable character (space, `"`, `\`, `%`, `$`, `'`),
 /// long enough for YAML emitters to fold it at a space.
 fn awkward_secret() -> Vec<u8> {
@@ -94,7 +116,7 @@ const PY_B85: &str =
 /// Z85 is base85 with its own alphabet: Python's b85 digits mapped onto Z85's.
 const PY_Z85: &str = "import base64,sys; d=sys.stdin.buffer.read(); d+=b'\\0'*(-len(d)%4); sys.stdout.buffer.write(base64.b85encode(d).translate(bytes.maketrans(b'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~', b'0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#')))";
 /// A PDF page whose content stream is `[/ASCII85Decode /FlateDecode]`.
-const PY_PDF: &str = "import base64,sys,zlib; body=b'BT /F1 12 Tf 72 712 Td (' + sys.stdin.buffer.read() + b') Tj ET'; data=base64.a85encode(zlib.compress(body), adobe=True, wrapcol=72)[2:]; sys.stdout.buffer.write(b'%PDF-1.4\\n4 0 obj\\n<< /Length %d /Filter [/ASCII85Decode /FlateDecode] >>\\nstream\\n' % len(data) + data + b'\\nendstream\\nendobj\\n%%EOF\\n')";
+const PY_PDF: &str = "import base64,sys,zlib; body=b'BT /F1 12 Tf 72 712 Td (' + sys.stdin.buffer.read() + b') Tj ET'; data=base64.a85encode(zlib.compress(body), adobe=True, wrapcol=72)[2:]; sys.stdout.buffer.write(b'%PDF-1.4\\n4 0 obj\\n<< /Length ' + str(len(data)).encode() + b' /Filter [/ASCII85Decode /FlateDecode] >>\\nstream\\n' + data + b'\\nendstream\\nendobj\\n%%EOF\\n')";
 const PY_PERCENT2: &str = "import sys,urllib.parse as u; s=sys.stdin.read(); sys.stdout.write('https://sso.example/cb?next=' + u.quote('https://app.example/?token=' + u.quote(s, safe=''), safe='') + '\\n')";
 const PY_PERCENT3: &str = "import sys,urllib.parse as u; s=sys.stdin.read(); sys.stdout.write('q=' + u.quote_plus(u.quote_plus(u.quote_plus(s))) + '\\n')";
 const PY_CSV: &str = "import csv,sys; w=csv.writer(sys.stdout); w.writerow(['folder','favorite','type','name','notes','fields','reprompt','login_uri','login_username','login_password','login_totp']); w.writerow(['','','login','prod db','said \"rotate\"','','0','https://db.example','admin',sys.stdin.read(),''])";
@@ -117,7 +139,6 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
             samples.push((name.to_string(), element, bytes));
         }
     };
-    let python = ["python3"];
     add("b32.txt", Some("base32"), run("base32", &payload, secret, &["base32"], dir));
     add(
         "b32-lower.txt",
@@ -137,22 +158,22 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     add(
         "ascii85.txt",
         Some("ascii85"),
-        run(&format!("python3 -c \"{PY_A85}\""), &payload, secret, &python, dir),
+        run_py(PY_A85, &payload),
     );
     add(
         "page.pdf",
         Some("ascii85-flate"),
-        run(&format!("python3 -c \"{PY_PDF}\""), secret, secret, &python, dir),
+        run_py(PY_PDF, secret),
     );
     add(
         "b85.txt",
         Some("base85"),
-        run(&format!("python3 -c '{PY_B85}'"), &payload, secret, &python, dir),
+        run_py(PY_B85, &payload),
     );
     add(
         "z85.txt",
         Some("z85"),
-        run(&format!("python3 -c \"{PY_Z85}\""), &payload, secret, &python, dir),
+        run_py(PY_Z85, &payload),
     );
     add(
         "uu.txt",
@@ -167,12 +188,12 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     add(
         "percent2.log",
         Some("percent"),
-        run(&format!("python3 -c \"{PY_PERCENT2}\""), secret, secret, &python, dir),
+        run_py(PY_PERCENT2, secret),
     );
     add(
         "percent3.log",
         Some("percent"),
-        run(&format!("python3 -c \"{PY_PERCENT3}\""), secret, secret, &python, dir),
+        run_py(PY_PERCENT3, secret),
     );
     add(
         "printf-q.sh",
@@ -181,7 +202,8 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     );
     add(
         "ansi-c.sh",
-        Some("backslash"),
+        // `\'` and `\\` only: the automaton's single-quoted string variant.
+        None,
         run(
             r#"v="$SECRET"$'\t'; printf 'TOKEN=%q\n' "$v""#,
             b"",
@@ -193,17 +215,17 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     add(
         "key.c",
         Some("backslash"),
-        run(&format!("python3 -c \"{PY_HEX_ESCAPES}\""), secret, secret, &python, dir),
+        run_py(PY_HEX_ESCAPES, secret),
     );
     add(
         "octal.sh",
         Some("backslash"),
-        run(&format!("python3 -c \"{PY_OCTAL_ESCAPES}\""), secret, secret, &python, dir),
+        run_py(PY_OCTAL_ESCAPES, secret),
     );
     add(
         "bitwarden_export.csv",
         None,
-        run(&format!("python3 -c \"{PY_CSV}\""), secret, secret, &python, dir),
+        run_py(PY_CSV, secret),
     );
     add(
         "dump.sql",
@@ -223,14 +245,13 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
         ("folded.yaml", ", default_style='>'", "yaml-fold"),
     ] {
         let script = py_yaml(style);
-        let quoted = script.replace('\'', "'\\''");
         let made = if have("python3")
             && Command::new("python3")
                 .args(["-c", "import yaml"])
                 .status()
                 .is_ok_and(|s| s.success())
         {
-            run(&format!("python3 -c '{quoted}'"), secret, secret, &python, dir)
+            run_py(&script, secret)
         } else {
             assert!(std::env::var_os("CI").is_none(), "PyYAML is needed (python3-yaml)");
             None
@@ -299,7 +320,7 @@ fn git_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     assert!(memchr::memmem::find(&delta, b"\ndelta ").is_some(), "git wrote a delta hunk");
     vec![
         ("0001-add.patch".into(), Some("git-binary-literal"), literal),
-        ("blob.diff".into(), Some("git-binary-delta"), delta),
+        ("blob.diff".into(), Some("git-binary-delta-inserts"), delta),
     ]
 }
 
@@ -351,7 +372,7 @@ fn a_run_at_the_nesting_limit_is_a_gap() {
     let secret = random_token(30);
     let dir = tempfile::tempdir().unwrap();
     let Some(encoded) = run(
-        "base64 -w 0 | base64 -w 0 | base64 -w 0",
+        "base64 -w 0 | base64 -w 0 | base64 -w 0 | base64 -w 0",
         &config(&secret),
         &secret,
         &["base64"],

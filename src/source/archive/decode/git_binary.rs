@@ -227,6 +227,18 @@ impl GitBinaryRuns {
                     let (bytes, cut) = apply_delta(None, &inflated);
                     offer("git-binary-delta-inserts", bytes, truncated | cut);
                 } else {
+                    // Two deltas: neither side is here; the first keeps its inserts.
+                    if let Some((offset, encoded_len, delta)) = self.pending.take() {
+                        let (bytes, cut) = apply_delta(None, &delta);
+                        sink.offer(DecodedRun {
+                            encoding: "git-binary-delta-inserts",
+                            offset,
+                            encoded_len,
+                            bytes,
+                            truncated: cut,
+                            map: Vec::new(),
+                        });
+                    }
                     self.pending = Some((hunk.start, encoded_len, inflated));
                 }
             }
