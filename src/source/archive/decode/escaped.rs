@@ -59,6 +59,13 @@ struct Block {
     decoded: Decoded,
 }
 
+/// Whether a line is text: escapes are written in text, and a backslash or `%` among binary
+/// bytes (a compressed stream cut at its newline bytes) is no escape.
+fn is_text(line: &[u8]) -> bool {
+    line.iter()
+        .all(|&b| (b >= 0x20 && b != 0x7f) || matches!(b, b'\t' | b'\x0c' | 0x1b))
+}
+
 pub(crate) struct EscapedRuns {
     escaping: Escaping,
     block: Option<Block>,
@@ -97,6 +104,11 @@ impl LineFinder for EscapedRuns {
         };
         if text.last() == Some(&b'\r') {
             text = &text[..text.len() - 1];
+        }
+        if !is_text(text) {
+            self.continued = false;
+            self.emit(line.start, sink);
+            return;
         }
         let mut at = line.start;
         if self.continued {

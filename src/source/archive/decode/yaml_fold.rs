@@ -43,6 +43,17 @@ fn is_key(content: &[u8]) -> bool {
         && content.get(key_len + 1).is_none_or(|&b| b == b' ' || b == b'\t')
 }
 
+/// A line ending in a literal block indicator: `|`, `|-`, `|+`, `|2`...
+fn starts_literal_block(content: &[u8]) -> bool {
+    let Some(bar) = memchr::memrchr(b'|', content) else {
+        return false;
+    };
+    let indicator = &content[bar + 1..];
+    indicator.len() <= 2
+        && indicator.iter().all(|&b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
+        && (bar == 0 || content[bar - 1] == b' ')
+}
+
 struct Group {
     text: Vec<u8>,
     map: Vec<(u64, u64)>,
@@ -52,6 +63,9 @@ struct Group {
 pub(crate) struct YamlFoldRuns {
     /// Whether the leaf is YAML (`None`: decided by its first line).
     enabled: Option<bool>,
+    /// Inside a literal block scalar (`|`) begun by a line with this indentation: its lines
+    /// keep their breaks (an ansible-vault value, base64 in a manifest), nothing is folded.
+    literal: Option<usize>,
     group: Option<Group>,
     /// The folded groups so far, and where the first one starts.
     run: Option<(u64, Vec<u8>, Vec<(u64, u64)>)>,
@@ -61,6 +75,7 @@ impl YamlFoldRuns {
     pub(crate) fn new(yaml_name: bool) -> YamlFoldRuns {
         YamlFoldRuns {
             enabled: yaml_name.then_some(true),
+            literal: None,
             group: None,
             run: None,
         }
@@ -125,6 +140,15 @@ impl LineFinder for YamlFoldRuns {
             return;
         }
         let indent = text.len() - text.trim_ascii_start().len();
+        match self.literal {
+            Some(block) if indent > block => return,
+            _ => self.literal = None,
+        }
+        if starts_literal_block(content) {
+            self.end_group(line.start);
+            self.literal = Some(indent);
+            return;
+        }
         let continues = self.group.is_some()
             && indent > 0
             && !is_key(content)
