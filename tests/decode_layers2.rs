@@ -42,7 +42,10 @@ fn run(shell: &str, input: &[u8], secret: &[u8], tools: &[&str], dir: &Path) -> 
         .arg("-c")
         .arg(shell)
         .current_dir(dir)
-        .env("SECRET", std::str::from_utf8(secret).expect("the secret is text"))
+        .env(
+            "SECRET",
+            std::str::from_utf8(secret).expect("the secret is text"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -139,11 +142,21 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
             samples.push((name.to_string(), element, bytes));
         }
     };
-    add("b32.txt", Some("base32"), run("base32", &payload, secret, &["base32"], dir));
+    add(
+        "b32.txt",
+        Some("base32"),
+        run("base32", &payload, secret, &["base32"], dir),
+    );
     add(
         "b32-lower.txt",
         Some("base32"),
-        run("base32 -w 0 | tr A-Z a-z | tr -d =", &payload, secret, &["base32"], dir),
+        run(
+            "base32 -w 0 | tr A-Z a-z | tr -d =",
+            &payload,
+            secret,
+            &["base32"],
+            dir,
+        ),
     );
     add(
         "b32hex.txt",
@@ -153,52 +166,52 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     add(
         "b32-gzip.txt",
         Some("base32"),
-        run("gzip -c | base32 -w 64", &payload, secret, &["gzip", "base32"], dir),
+        run(
+            "gzip -c | base32 -w 64",
+            &payload,
+            secret,
+            &["gzip", "base32"],
+            dir,
+        ),
     );
-    add(
-        "ascii85.txt",
-        Some("ascii85"),
-        run_py(PY_A85, &payload),
-    );
-    add(
-        "page.pdf",
-        Some("ascii85-flate"),
-        run_py(PY_PDF, secret),
-    );
-    add(
-        "b85.txt",
-        Some("base85"),
-        run_py(PY_B85, &payload),
-    );
-    add(
-        "z85.txt",
-        Some("z85"),
-        run_py(PY_Z85, &payload),
-    );
+    add("ascii85.txt", Some("ascii85"), run_py(PY_A85, &payload));
+    add("page.pdf", Some("ascii85-flate"), run_py(PY_PDF, secret));
+    add("b85.txt", Some("base85"), run_py(PY_B85, &payload));
+    add("z85.txt", Some("z85"), run_py(PY_Z85, &payload));
     add(
         "uu.txt",
         Some("uuencode"),
-        run("uuencode service.conf", &payload, secret, &["uuencode"], dir),
+        run(
+            "uuencode service.conf",
+            &payload,
+            secret,
+            &["uuencode"],
+            dir,
+        ),
     );
     add(
         "uu-m.txt",
         Some("base64"),
-        run("uuencode -m service.conf", &payload, secret, &["uuencode"], dir),
+        run(
+            "uuencode -m service.conf",
+            &payload,
+            secret,
+            &["uuencode"],
+            dir,
+        ),
     );
-    add(
-        "percent2.log",
-        Some("percent"),
-        run_py(PY_PERCENT2, secret),
-    );
-    add(
-        "percent3.log",
-        Some("percent"),
-        run_py(PY_PERCENT3, secret),
-    );
+    add("percent2.log", Some("percent"), run_py(PY_PERCENT2, secret));
+    add("percent3.log", Some("percent"), run_py(PY_PERCENT3, secret));
     add(
         "printf-q.sh",
         Some("backslash"),
-        run(r#"printf 'export TOKEN=%q\n' "$SECRET""#, b"", secret, &[], dir),
+        run(
+            r#"printf 'export TOKEN=%q\n' "$SECRET""#,
+            b"",
+            secret,
+            &[],
+            dir,
+        ),
     );
     add(
         "ansi-c.sh",
@@ -212,21 +225,13 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
             dir,
         ),
     );
-    add(
-        "key.c",
-        Some("backslash"),
-        run_py(PY_HEX_ESCAPES, secret),
-    );
+    add("key.c", Some("backslash"), run_py(PY_HEX_ESCAPES, secret));
     add(
         "octal.sh",
         Some("backslash"),
         run_py(PY_OCTAL_ESCAPES, secret),
     );
-    add(
-        "bitwarden_export.csv",
-        None,
-        run_py(PY_CSV, secret),
-    );
+    add("bitwarden_export.csv", None, run_py(PY_CSV, secret));
     add(
         "dump.sql",
         None,
@@ -253,7 +258,10 @@ fn tool_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
         {
             run_py(&script, secret)
         } else {
-            assert!(std::env::var_os("CI").is_none(), "PyYAML is needed (python3-yaml)");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PyYAML is needed (python3-yaml)"
+            );
             None
         };
         add(name, Some(element), made);
@@ -289,10 +297,17 @@ fn java_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
         .filter(|&i| i > 20 && !line[..i].ends_with('\\'))
         .nth(10)
         .expect("a long value");
-    let continued = text.replace(line, &format!("{}\\\n        {}", &line[..cut], &line[cut..]));
+    let continued = text.replace(
+        line,
+        &format!("{}\\\n        {}", &line[..cut], &line[cut..]),
+    );
     vec![
         ("app.properties".into(), Some("backslash"), stored),
-        ("continued.properties".into(), Some("backslash"), continued.into_bytes()),
+        (
+            "continued.properties".into(),
+            Some("backslash"),
+            continued.into_bytes(),
+        ),
     ]
 }
 
@@ -317,7 +332,10 @@ fn git_samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     let literal = std::fs::read(dir.join("literal.patch")).expect("patch written");
     let delta = std::fs::read(dir.join("delta.patch")).expect("patch written");
     assert!(memchr::memmem::find(&literal, b"GIT binary patch").is_some());
-    assert!(memchr::memmem::find(&delta, b"\ndelta ").is_some(), "git wrote a delta hunk");
+    assert!(
+        memchr::memmem::find(&delta, b"\ndelta ").is_some(),
+        "git wrote a delta hunk"
+    );
     vec![
         ("0001-add.patch".into(), Some("git-binary-literal"), literal),
         ("blob.diff".into(), Some("git-binary-delta-inserts"), delta),
@@ -349,7 +367,10 @@ fn every_encoding_made_by_its_real_tool_is_found_once() {
             .iter()
             .map(|(chain, _)| chain)
             .filter(|chain| {
-                chain.split('!').next().is_some_and(|first| first.ends_with(&format!("/{name}")) || first == name)
+                chain
+                    .split('!')
+                    .next()
+                    .is_some_and(|first| first.ends_with(&format!("/{name}")) || first == name)
             })
             .collect();
         let expected = match element {
@@ -385,9 +406,10 @@ fn a_run_at_the_nesting_limit_is_a_gap() {
     assert_eq!(result.verdict(), "incomplete", "{:?}", result.places());
     let gaps = result.gaps();
     assert!(
-        gaps.iter()
-            .any(|gap| gap["kind"] == "limit-exceeded"
-                && gap["reason"].as_str().is_some_and(|r| r.contains("not decoded"))),
+        gaps.iter().any(|gap| gap["kind"] == "limit-exceeded"
+            && gap["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("not decoded"))),
         "{gaps:?}"
     );
     result.assert_no_leak(&secret);

@@ -30,10 +30,7 @@ impl Encoding for QuoteDoubled {
 
     fn variants(&self, secret: &[u8]) -> Vec<Variant> {
         vec![
-            Variant::exact(
-                replaced(secret, b'"', b"\"\""),
-                "CSV field (\"\" for \")",
-            ),
+            Variant::exact(replaced(secret, b'"', b"\"\""), "CSV field (\"\" for \")"),
             Variant::exact(
                 replaced(secret, b'\'', b"''"),
                 "SQL or YAML single-quoted string ('' for ')",

@@ -120,9 +120,9 @@ pub(crate) fn scan(
         follow_candidates(walk, chain, candidates, reopen, kept, length, depth, buffer)
     };
     let mut covered = covered;
-    covered
-        .ranges
-        .extend(decode::follow(walk, chain, layers, &shadowing, depth, buffer));
+    covered.ranges.extend(decode::follow(
+        walk, chain, layers, &shadowing, depth, buffer,
+    ));
     if kind == Kind::Plain {
         opaque::account(walk, chain, meter.regions(), &covered);
     }

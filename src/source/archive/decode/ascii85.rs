@@ -21,6 +21,9 @@ struct Block {
 }
 
 pub(crate) struct Ascii85Runs {
+    /// Whether the leaf is a PDF (`None` before its first line): only then are filters
+    /// looked for.
+    pdf: Option<bool>,
     /// A PDF dictionary naming the filter was seen; its `stream` has not begun yet.
     armed: bool,
     block: Option<Block>,
@@ -76,6 +79,7 @@ fn starts_zlib(bytes: &[u8]) -> bool {
 impl Ascii85Runs {
     pub(crate) fn new() -> Ascii85Runs {
         Ascii85Runs {
+            pdf: None,
             armed: false,
             block: None,
         }
@@ -99,7 +103,8 @@ impl Ascii85Runs {
         let mut bytes = block.bytes;
         if starts_zlib(&bytes) {
             let mut inflated = Vec::new();
-            let mut decoder = flate2::read::ZlibDecoder::new(&bytes[..]).take(RUN_BUDGET as u64 + 1);
+            let mut decoder =
+                flate2::read::ZlibDecoder::new(&bytes[..]).take(RUN_BUDGET as u64 + 1);
             // What inflated before any damage is kept.
             let _ = decoder.read_to_end(&mut inflated);
             if !inflated.is_empty() {
@@ -140,13 +145,20 @@ impl LineFinder for Ascii85Runs {
             self.emit(line.end, sink);
             return;
         };
+        let pdf = *self.pdf.get_or_insert_with(|| text.starts_with(b"%PDF"));
         if self.block.is_some() {
             self.read(text, line, sink);
             return;
         }
-        if let Some(open) = memchr::memmem::find(text, b"<~") {
+        let opening = memchr::memchr_iter(b'~', text)
+            .find(|&at| at > 0 && text[at - 1] == b'<')
+            .map(|at| at - 1);
+        if let Some(open) = opening {
             self.begin(line.start + open as u64);
             self.read(&text[open + 2..], line, sink);
+            return;
+        }
+        if !pdf {
             return;
         }
         if memchr::memmem::find(text, b"/ASCII85Decode").is_some()

@@ -16,7 +16,10 @@ fn hex_digits(line: &[u8], from: usize, max: usize) -> (u32, usize) {
     let mut value = 0;
     let mut count = 0;
     while count < max {
-        match line.get(from + count).and_then(|&b| (b as char).to_digit(16)) {
+        match line
+            .get(from + count)
+            .and_then(|&b| (b as char).to_digit(16))
+        {
             Some(digit) => value = value << 4 | digit,
             None => break,
         }
@@ -110,8 +113,21 @@ fn escape(line: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
     }
 }
 
+/// Whether a line holds an escape the automaton's forward variants do not cover: JSON's
+/// own (`\n`, `\t`, `\r`, `\b`, `\f`, `\"`, `\\`, `\/`) are its variants already, so
+/// a JSON document or a C string with only those costs no second pass; anything else (`\x41`,
+/// octal, `\u0027`, `\:`, `\ `, `\$`) or a continuation at the end of the line is decoded.
 fn has_escape(line: &[u8]) -> bool {
-    memchr::memchr(b'\\', line).is_some()
+    let mut from = 0;
+    while let Some(found) = memchr::memchr(b'\\', &line[from..]) {
+        let at = from + found;
+        match line.get(at + 1) {
+            None => return true,
+            Some(b'n' | b't' | b'r' | b'b' | b'f' | b'"' | b'\\' | b'/') => from = at + 2,
+            Some(_) => return true,
+        }
+    }
+    false
 }
 
 fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
@@ -154,7 +170,10 @@ mod tests {
     #[test]
     fn every_dialect_decodes() {
         assert_eq!(decoded(br#"a\"b\\c\/d"#).0, b"a\"b\\c/d");
-        assert_eq!(decoded(br"\x41\101\u00e9\ud83d\ude00").0, "AAé😀".as_bytes());
+        assert_eq!(
+            decoded(br"\x41\101\u00e9\ud83d\ude00").0,
+            "AAé😀".as_bytes()
+        );
         assert_eq!(decoded(br"key\:x\=y\ z").0, b"key:x=y z");
         assert_eq!(decoded(br"a\$b\'c\ d\!").0, b"a$b'c d!");
         assert_eq!(decoded(br"\x").0, b"x");
@@ -183,15 +202,20 @@ mod tests {
             escaped.push(b as char);
         }
         let (head, tail) = escaped.split_at(9);
-        let sample = format!("# app\ndb.user=admin\ndb.password={head}\\\n        {tail}\nnext=1\n");
+        let sample =
+            format!("# app\ndb.user=admin\ndb.password={head}\\\n        {tail}\nnext=1\n");
         let places = scan_memory(SECRET, "app.properties", sample.as_bytes()).places();
         assert_eq!(places.len(), 1, "{places:?}");
-        assert!(places[0].0.starts_with("app.properties › backslash@"), "{places:?}");
+        assert!(
+            places[0].0.starts_with("app.properties › backslash@"),
+            "{places:?}"
+        );
     }
 
     #[test]
     fn a_plain_secret_on_an_escaped_line_is_reported_once() {
-        let mut sample = br#"{"a":"x\ny\tz\u0041\u0041\u0041\u0041\u0041\u0041\u0041\u0041","k":""#.to_vec();
+        let mut sample =
+            br#"{"a":"x\ny\tz\u0041\u0041\u0041\u0041\u0041\u0041\u0041\u0041","k":""#.to_vec();
         sample.extend_from_slice(b"Kp9Zr7LwuT2abcdefgh");
         sample.extend_from_slice(b"\"}\n");
         let secret = b"Kp9Zr7LwuT2abcdefgh";

@@ -197,7 +197,10 @@ mod tests {
             assert!(memchr::memmem::find(text.as_bytes(), SECRET).is_none());
             let places = scan_memory(SECRET, "b32.txt", text.as_bytes()).places();
             assert_eq!(places.len(), 1, "{name}: {places:?}");
-            assert!(places[0].0.starts_with("b32.txt › base32@"), "{name}: {places:?}");
+            assert!(
+                places[0].0.starts_with("b32.txt › base32@"),
+                "{name}: {places:?}"
+            );
         }
     }
 
@@ -206,6 +209,9 @@ mod tests {
         let text = format!("id = \"{}\"\n", encode(&sample(), HEX_ALPHABET, true));
         let places = scan_memory(SECRET, "b32.txt", text.as_bytes()).places();
         assert_eq!(places.len(), 1, "{places:?}");
-        assert!(places[0].0.starts_with("b32.txt › base32hex@"), "{places:?}");
+        assert!(
+            places[0].0.starts_with("b32.txt › base32hex@"),
+            "{places:?}"
+        );
     }
 }

@@ -37,7 +37,11 @@ pub(crate) fn decode_digits(digits: &[u8], out: &mut Vec<u8>) -> Option<()> {
         }
         let value = u32::try_from(value).ok()?;
         let bytes = value.to_be_bytes();
-        let keep = if group.len() == 5 { 4 } else { group.len().saturating_sub(1) };
+        let keep = if group.len() == 5 {
+            4
+        } else {
+            group.len().saturating_sub(1)
+        };
         out.extend_from_slice(&bytes[..keep]);
     }
     Some(())

@@ -94,30 +94,39 @@ impl LineFinder for Base85Words {
         if text.len() < self.min_chars {
             return;
         }
-        let mut at = 0;
-        while at < text.len() {
-            let len = text[at..].iter().take_while(|&&b| !is_separator(b)).count();
-            if len == 0 {
-                at += 1;
-                continue;
-            }
-            let word = &text[at..at + len];
-            let (start, end) = (line.start + at as u64, line.start + (at + len) as u64);
-            at += len;
-            if len < self.min_chars || !looks_encoded(word) {
-                continue;
-            }
-            if word.iter().all(|&b| RFC1924_DIGITS[b as usize] != 255) && len % 5 != 1 {
-                add(&mut self.rfc1924, start, end, word, &RFC1924_DIGITS);
-            }
-            if len.is_multiple_of(5) && word.iter().all(|&b| Z85_DIGITS[b as usize] != 255) {
-                add(&mut self.z85, start, end, word, &Z85_DIGITS);
+        // A word is at least `min_chars` long: look at the last byte of the next window of
+        // that length first, and from a separator jump past it (prose and logs are short
+        // words, so most bytes are never looked at).
+        let window = self.min_chars;
+        let mut from = 0;
+        while from + window <= text.len() {
+            match text[from..from + window]
+                .iter()
+                .rposition(|&b| is_separator(b))
+            {
+                Some(separator) => from += separator + 1,
+                None => {
+                    let len = text[from..]
+                        .iter()
+                        .take_while(|&&b| !is_separator(b))
+                        .count();
+                    self.word(&text[from..from + len], line.start + from as u64);
+                    from += len + 1;
+                }
             }
         }
-        if self.rfc1924.as_ref().is_some_and(|run| run.bytes.len() >= GROUP) {
+        if self
+            .rfc1924
+            .as_ref()
+            .is_some_and(|run| run.bytes.len() >= GROUP)
+        {
             emit(&mut self.rfc1924, "base85", sink);
         }
-        if self.z85.as_ref().is_some_and(|run| run.bytes.len() >= GROUP) {
+        if self
+            .z85
+            .as_ref()
+            .is_some_and(|run| run.bytes.len() >= GROUP)
+        {
             emit(&mut self.z85, "z85", sink);
         }
     }
@@ -125,5 +134,22 @@ impl LineFinder for Base85Words {
     fn finish(&mut self, _end: u64, sink: &mut Sink) {
         emit(&mut self.rfc1924, "base85", sink);
         emit(&mut self.z85, "z85", sink);
+    }
+}
+
+impl Base85Words {
+    /// A word at least `min_chars` long, starting at leaf offset `start`.
+    fn word(&mut self, word: &[u8], start: u64) {
+        let end = start + word.len() as u64;
+        if !looks_encoded(word) {
+            return;
+        }
+        let len = word.len();
+        if word.iter().all(|&b| RFC1924_DIGITS[b as usize] != 255) && len % 5 != 1 {
+            add(&mut self.rfc1924, start, end, word, &RFC1924_DIGITS);
+        }
+        if len.is_multiple_of(5) && word.iter().all(|&b| Z85_DIGITS[b as usize] != 255) {
+            add(&mut self.z85, start, end, word, &Z85_DIGITS);
+        }
     }
 }

@@ -255,7 +255,9 @@ impl GitBinaryRuns {
 
 impl LineFinder for GitBinaryRuns {
     fn line(&mut self, line: &Line, sink: &mut Sink) {
-        let text = line.within(MAX_LINE).map(|text| text.strip_suffix(b"\r").unwrap_or(text));
+        let text = line
+            .within(MAX_LINE)
+            .map(|text| text.strip_suffix(b"\r").unwrap_or(text));
         match (&mut self.state, text) {
             (State::Hunk(hunk), Some(text)) if !text.is_empty() => {
                 if hunk.zlib.len() < RUN_BUDGET && hunk_line(text, &mut hunk.zlib).is_none() {

@@ -344,7 +344,11 @@ pub(crate) fn follow(
         let mut led_to: Vec<usize> = walk.shadow.reported.borrow()[reported_before..].to_vec();
         led_to.sort_unstable();
         led_to.dedup();
-        siblings.extend(led_to.into_iter().map(|secret| (secret, run.offset, run_end)));
+        siblings.extend(
+            led_to
+                .into_iter()
+                .map(|secret| (secret, run.offset, run_end)),
+        );
         covered.push((run.offset, run_end));
     }
     covered

@@ -5,6 +5,7 @@
 //! form value encoded twice). The decoded block goes through the pipeline again, so each
 //! level peels one more, and the last one is the automaton's (which also knows `+` for a
 //! space). `+` is left as it is here: decoding it would corrupt a literal `+` one level up.
+//! Only lines holding `%25` (an encoded `%`, the mark of a second level) are decoded.
 
 use super::escaped::{Decoded, Escaping};
 
@@ -18,8 +19,10 @@ fn escape_at(line: &[u8], at: usize) -> Option<u8> {
     Some(high << 4 | low)
 }
 
+/// Whether a line holds an encoded `%` (`%25`): one level of percent-encoding is the
+/// automaton's, so only a line encoded twice or more needs decoding.
 fn has_escape(line: &[u8]) -> bool {
-    memchr::memchr_iter(b'%', line).any(|at| escape_at(line, at).is_some())
+    memchr::memchr_iter(b'%', line).any(|at| line[at + 1..].starts_with(b"25"))
 }
 
 fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
@@ -81,7 +84,11 @@ mod tests {
             let places = scan_memory(SECRET, "access.log", &sample).places();
             assert_eq!(places.len(), 1, "{levels} levels: {places:?}");
             let expected = vec!["percent@0"; levels - 1].join(" › ");
-            assert_eq!(places[0].0, format!("access.log › {expected}"), "{places:?}");
+            assert_eq!(
+                places[0].0,
+                format!("access.log › {expected}"),
+                "{places:?}"
+            );
         }
     }
 

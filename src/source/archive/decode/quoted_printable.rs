@@ -115,7 +115,6 @@ fn decode_into(body: &[u8], block: &mut Block) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::scan_memory;

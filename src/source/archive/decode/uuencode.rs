@@ -26,7 +26,10 @@ fn is_header(line: &[u8]) -> bool {
     let Some(rest) = line.strip_prefix(b"begin ") else {
         return false;
     };
-    let mode = rest.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
+    let mode = rest
+        .iter()
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .count();
     (3..=4).contains(&mode) && rest.get(mode) == Some(&b' ')
 }
 

@@ -40,7 +40,9 @@ fn is_key(content: &[u8]) -> bool {
     };
     key_len > 0
         && content.get(key_len) == Some(&b':')
-        && content.get(key_len + 1).is_none_or(|&b| b == b' ' || b == b'\t')
+        && content
+            .get(key_len + 1)
+            .is_none_or(|&b| b == b' ' || b == b'\t')
 }
 
 /// A line ending in a literal block indicator: `|`, `|-`, `|+`, `|2`...
@@ -50,7 +52,9 @@ fn starts_literal_block(content: &[u8]) -> bool {
     };
     let indicator = &content[bar + 1..];
     indicator.len() <= 2
-        && indicator.iter().all(|&b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
+        && indicator
+            .iter()
+            .all(|&b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
         && (bar == 0 || content[bar - 1] == b' ')
 }
 
@@ -88,11 +92,20 @@ impl YamlFoldRuns {
         if group.joins == 0 {
             return;
         }
-        let (_, text, map) = self
-            .run
-            .get_or_insert_with(|| (group.map.first().map_or(at, |&(_, leaf)| leaf), Vec::new(), Vec::new()));
+        let (_, text, map) = self.run.get_or_insert_with(|| {
+            (
+                group.map.first().map_or(at, |&(_, leaf)| leaf),
+                Vec::new(),
+                Vec::new(),
+            )
+        });
         let base = text.len() as u64;
-        map.extend(group.map.iter().map(|&(folded, leaf)| (base + folded, leaf)));
+        map.extend(
+            group
+                .map
+                .iter()
+                .map(|&(folded, leaf)| (base + folded, leaf)),
+        );
         text.extend_from_slice(&group.text);
         text.push(b'\n');
     }
@@ -123,9 +136,8 @@ impl LineFinder for YamlFoldRuns {
             if first.is_empty() || first.starts_with(b"#") {
                 return;
             }
-            self.enabled = Some(
-                first.starts_with(b"---") || first.starts_with(b"%YAML") || is_key(first),
-            );
+            self.enabled =
+                Some(first.starts_with(b"---") || first.starts_with(b"%YAML") || is_key(first));
         }
         if self.enabled != Some(true) {
             return;
@@ -171,7 +183,11 @@ impl LineFinder for YamlFoldRuns {
             .map
             .push((group.text.len() as u64, line.start + indent as u64));
         group.text.extend_from_slice(content);
-        if self.run.as_ref().is_some_and(|(_, text, _)| text.len() >= GROUP) {
+        if self
+            .run
+            .as_ref()
+            .is_some_and(|(_, text, _)| text.len() >= GROUP)
+        {
             self.emit(line.start, sink);
         }
     }
@@ -191,7 +207,11 @@ mod tests {
     fn folded(prefix: &str) -> String {
         let text = String::from_utf8_lossy(SECRET).replace('\'', "''");
         let (head, tail) = text.split_at(8);
-        format!("{prefix}service:\n  password: '{}\n    {}'\n  port: 80\n", head.trim_end(), tail)
+        format!(
+            "{prefix}service:\n  password: '{}\n    {}'\n  port: 80\n",
+            head.trim_end(),
+            tail
+        )
     }
 
     #[test]
@@ -200,7 +220,10 @@ mod tests {
         assert!(memchr::memmem::find(sample.as_bytes(), SECRET).is_none());
         let places = scan_memory(SECRET, "values.yaml", sample.as_bytes()).places();
         assert_eq!(places.len(), 1, "{places:?}\n{sample}");
-        assert!(places[0].0.starts_with("values.yaml › yaml-fold@"), "{places:?}");
+        assert!(
+            places[0].0.starts_with("values.yaml › yaml-fold@"),
+            "{places:?}"
+        );
         // Recognised by its content too.
         let places = scan_memory(SECRET, "values.txt", sample.as_bytes()).places();
         assert_eq!(places.len(), 1, "{places:?}");
