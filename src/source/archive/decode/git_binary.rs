@@ -260,7 +260,9 @@ impl LineFinder for GitBinaryRuns {
             .map(|text| text.strip_suffix(b"\r").unwrap_or(text));
         match (&mut self.state, text) {
             (State::Hunk(hunk), Some(text)) if !text.is_empty() => {
-                if hunk.zlib.len() < RUN_BUDGET && hunk_line(text, &mut hunk.zlib).is_none() {
+                let damaged =
+                    hunk.zlib.len() < RUN_BUDGET && hunk_line(text, &mut hunk.zlib).is_none();
+                if damaged {
                     hunk.broken = true;
                     self.end_hunk(line.start, sink);
                 }

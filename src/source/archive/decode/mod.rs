@@ -7,7 +7,9 @@
 //! UTF-16LE as in PowerShell `-EncodedCommand`) nor layouts it did not generate (base64
 //! wrapped at 60 or 72 columns, indented in YAML, or with `\n` escapes in a JSON string).
 //! Here each encoding has one file with a streaming run-finder and a lenient decoder,
-//! registered in [`finders`]. The leaf feeds every byte of its single pass to every finder
+//! registered in [`finders`]; the finders that read whole lines share one splitter
+//! ([`lines::Lines`]), and the escape layers (backslash, percent) one block decoder with an
+//! exact offset map ([`escaped`]). The leaf feeds every byte of its single pass to every finder
 //! ([`Layers::feed`]); the finders decode as they go and keep the runs that could hold a
 //! finding (at least as many decoded bytes as the shortest pattern). After the pass,
 //! [`follow`] sends each decoded run through [`super::inspect`] at `depth + 1`, named
@@ -28,7 +30,9 @@
 //! and, decoded once, the automaton's JSON variant again in the run: one occurrence). The
 //! shadow is made from all the leaf's hits, those it dropped itself included, so it holds
 //! down a chain. Anything a further layer finds (a gzip inside the run, base64 inside
-//! base64) is new and kept.
+//! base64) is new and kept. Two runs of one leaf can read the same bytes (a `.reg` value's
+//! `\` continuations are also backslash escapes): a secret one run led to is not reported
+//! again anywhere under a later run that overlaps it.
 //!
 //! **Nesting limit.** A leaf at the nesting limit still runs its finders, but what they find
 //! is not followed: it is one `limit-exceeded` gap, never a silent stop.

@@ -58,6 +58,9 @@ fn starts_literal_block(content: &[u8]) -> bool {
         && (bar == 0 || content[bar - 1] == b' ')
 }
 
+/// Folded groups: where the first starts, their text, and the map back to the leaf.
+type Folded = (u64, Vec<u8>, Vec<(u64, u64)>);
+
 struct Group {
     text: Vec<u8>,
     map: Vec<(u64, u64)>,
@@ -72,7 +75,7 @@ pub(crate) struct YamlFoldRuns {
     literal: Option<usize>,
     group: Option<Group>,
     /// The folded groups so far, and where the first one starts.
-    run: Option<(u64, Vec<u8>, Vec<(u64, u64)>)>,
+    run: Option<Folded>,
 }
 
 impl YamlFoldRuns {
