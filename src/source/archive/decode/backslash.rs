@@ -113,17 +113,19 @@ fn escape(line: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
     }
 }
 
-/// Whether a line holds an escape the automaton's forward variants do not cover: JSON's
-/// own (`\n`, `\t`, `\r`, `\b`, `\f`, `\"`, `\\`, `\/`) are its variants already, so
-/// a JSON document or a C string with only those costs no second pass; anything else (`\x41`,
-/// octal, `\u0027`, `\:`, `\ `, `\$`) or a continuation at the end of the line is decoded.
+/// Whether a line holds an escape that can be part of a secret: `\n`, `\t`, `\r`, `\b`
+/// and `\f` stand for control characters a printable secret never holds, so a log or a C
+/// string with only those costs no second pass; anything else (`\\`, `\"`, `\x41`, octal,
+/// `\u0027`, `\:`, `\ `, `\$`) or a continuation at the end of the line is decoded. (`\\`
+/// and `\"` alone are not left to the automaton's JSON variants: a `.properties` file
+/// escapes the backslash of a secret but not its `"`.)
 fn has_escape(line: &[u8]) -> bool {
     let mut from = 0;
     while let Some(found) = memchr::memchr(b'\\', &line[from..]) {
         let at = from + found;
         match line.get(at + 1) {
             None => return true,
-            Some(b'n' | b't' | b'r' | b'b' | b'f' | b'"' | b'\\' | b'/') => from = at + 2,
+            Some(b'n' | b't' | b'r' | b'b' | b'f') => from = at + 2,
             Some(_) => return true,
         }
     }
