@@ -13,6 +13,7 @@ mod hex;
 mod html;
 mod json;
 mod percent;
+mod quote_doubled;
 mod raw;
 mod utf16;
 
@@ -56,6 +57,7 @@ pub fn all() -> Vec<&'static dyn Encoding> {
         &percent::Percent,
         &json::JsonEscaped,
         &html::HtmlEntities,
+        &quote_doubled::QuoteDoubled,
         &hex::Hex,
         &base64::Base64,
         &base64::Base64Url,

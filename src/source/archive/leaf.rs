@@ -83,7 +83,15 @@ pub(crate) fn scan(
     let mut detector = Detector::new(carving || at_depth_limit);
     let mut meter = Meter::new(layered && kind == Kind::Plain);
     let mut kept = Kept::new(carving && matches!(reopen, Reopen::None));
-    let mut layers = Layers::new(matcher, carving);
+    let mut layers = Layers::new(
+        matcher,
+        chain,
+        match (carving, at_depth_limit) {
+            (true, _) => decode::Mode::Follow,
+            (false, true) => decode::Mode::AtLimit,
+            (false, false) => decode::Mode::Off,
+        },
+    );
     let outcome = matcher.scan_reader(reader, buffer, &mut |bytes| {
         view.feed(bytes);
         detector.feed(bytes);
@@ -97,8 +105,11 @@ pub(crate) fn scan(
         // A sparse file's holes were left out of the stream: hits go back to file offsets.
         buffer.restore_offsets(&mut hits);
     }
+    // Runs decoded from this leaf are shadowed by all its hits, also those dropped here.
+    let shadowing = hits.clone();
     let decoded_run = decode::drop_shadowed(walk, chain, matcher, &mut hits);
     recorder.hits(chain, &hits);
+    decode::reported(walk, matcher, &hits);
     if !decoded_run {
         recorder.scanned(walk.ctx.root, outcome.bytes);
     }
@@ -122,9 +133,9 @@ pub(crate) fn scan(
         follow_candidates(walk, chain, candidates, reopen, kept, length, depth, buffer)
     };
     let mut covered = covered;
-    covered
-        .ranges
-        .extend(decode::follow(walk, chain, layers, &hits, depth, buffer));
+    covered.ranges.extend(decode::follow(
+        walk, chain, layers, &shadowing, depth, buffer,
+    ));
     if kind == Kind::Plain {
         opaque::account(walk, chain, meter.regions(), &covered);
     }

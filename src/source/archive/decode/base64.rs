@@ -10,6 +10,7 @@
 //! layer), and runs too short to decode to the shortest pattern are not decoded. Decoding
 //! is lenient and streaming: it carries its bits across lines and never fails.
 
+use super::base32::Base32Chars;
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Narrowest line of a wrapped block.
@@ -77,6 +78,8 @@ struct Block {
     bits: u32,
     bit_count: u8,
     truncated: bool,
+    /// The same characters, while they could be base32.
+    base32: Base32Chars,
 }
 
 impl Block {
@@ -92,10 +95,12 @@ impl Block {
             bits: 0,
             bit_count: 0,
             truncated: false,
+            base32: Base32Chars::new(),
         }
     }
 
     fn append(&mut self, line: &[u8], end: u64) {
+        self.base32.push(line);
         self.chars += line.len();
         self.end = end;
         if self.wordlike {
@@ -131,7 +136,8 @@ impl Block {
         self.chars >= MIN_CHARS && !self.hex_only && !(self.wordlike && self.chars < WORDLIKE_MIN)
     }
 
-    fn emit(self, sink: &mut Sink) {
+    fn emit(mut self, sink: &mut Sink) {
+        std::mem::replace(&mut self.base32, Base32Chars::new()).emit(self.start, self.end, sink);
         if !self.worth_decoding() {
             return;
         }

@@ -11,6 +11,7 @@
 //! A group is cut at a complete line once it holds [`GROUP`] bytes, so logs of any size
 //! stay within the decode budgets without splitting a line.
 
+use super::lines::{Line, LineFinder};
 use super::{DecodedRun, Sink};
 use crate::ledger::decode::{decode, Layer};
 
@@ -26,12 +27,7 @@ struct Group {
     map: Vec<(u64, u64)>,
     partial: bool,
 }
-
 pub(crate) struct ContainerLogRuns {
-    line: Vec<u8>,
-    line_start: u64,
-    position: u64,
-    overlong: bool,
     group: Option<Group>,
 }
 
@@ -48,11 +44,7 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
         let partial = text.last() != Some(&b'\n');
         return Some((partial, 8));
     }
-    // CRI: `<RFC 3339 time> <stdout|stderr> <P|F> <text>`. Most lines do not even start
-    // like a time: they are turned down before being split.
-    if line.len() < 20 || !line[..4].iter().all(u8::is_ascii_digit) {
-        return None;
-    }
+    // CRI: `<RFC 3339 time> <stdout|stderr> <P|F> <text>`.
     let mut fields = line.splitn(4, |&b| b == b' ');
     let time = fields.next()?;
     let stream = fields.next()?;
@@ -76,54 +68,11 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
 
 impl ContainerLogRuns {
     pub(crate) fn new() -> ContainerLogRuns {
-        ContainerLogRuns {
-            line: Vec::new(),
-            line_start: 0,
-            position: 0,
-            overlong: false,
-            group: None,
-        }
+        ContainerLogRuns { group: None }
     }
 
-    fn end_line(&mut self, sink: &mut Sink) {
-        let line = std::mem::take(&mut self.line);
-        self.line_ended(&line, sink);
-        self.line = line;
-        self.line.clear();
-    }
-
-    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
-    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
-        let mut text = Vec::new();
-        let entry = if self.overlong {
-            None
-        } else {
-            parse_entry(line, &mut text)
-        };
-        match entry {
-            None => self.emit(sink),
-            Some((partial, text_at)) => {
-                let group = self.group.get_or_insert_with(|| Group {
-                    start: self.line_start,
-                    text: Vec::new(),
-                    map: Vec::new(),
-                    partial: false,
-                });
-                group
-                    .map
-                    .push((group.text.len() as u64, self.line_start + text_at as u64));
-                group.text.extend_from_slice(&text);
-                group.partial |= partial;
-                if !partial && group.text.len() >= GROUP {
-                    self.emit(sink);
-                }
-            }
-        }
-        self.overlong = false;
-        self.line_start = self.position;
-    }
-
-    fn emit(&mut self, sink: &mut Sink) {
+    /// The group ends just before `end`.
+    fn emit(&mut self, end: u64, sink: &mut Sink) {
         let Some(group) = self.group.take() else {
             return;
         };
@@ -133,7 +82,7 @@ impl ContainerLogRuns {
         sink.offer(DecodedRun {
             encoding: "container-log",
             offset: group.start,
-            encoded_len: self.line_start - group.start,
+            encoded_len: end - group.start,
             bytes: group.text,
             truncated: false,
             map: group.map,
@@ -141,61 +90,35 @@ impl ContainerLogRuns {
     }
 }
 
-impl super::RunFinder for ContainerLogRuns {
-    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        let mut rest = bytes;
-        let mut offset = at;
-        if self.group.is_none() && self.line.is_empty() && !self.overlong {
-            // With no group open, only an entry starts one, and entries start with `{` or a digit.
-            let skip = super::idle_lines(
-                bytes,
-                std::iter::once(0)
-                    .chain(memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1))
-                    .find(|&start| matches!(bytes.get(start), Some(b'{' | b'0'..=b'9'))),
-            );
-            rest = &bytes[skip..];
-            offset += skip as u64;
-            self.position = offset;
-            self.line_start = offset;
-        }
-        while !rest.is_empty() {
-            let (piece, newline) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], true),
-                None => (rest, false),
-            };
-            let used = piece.len() + usize::from(newline);
-            if newline && self.line.is_empty() && !self.overlong {
-                // A whole line inside this read is looked at where it is, not copied.
-                offset += used as u64;
-                self.position = offset;
-                rest = &rest[used..];
-                self.overlong = piece.len() > MAX_LINE;
-                self.line_ended(piece, sink);
-                continue;
-            }
-            if !self.overlong {
-                if self.line.len() + piece.len() > MAX_LINE {
-                    self.overlong = true;
-                    self.line.clear();
-                } else {
-                    self.line.extend_from_slice(piece);
+impl LineFinder for ContainerLogRuns {
+    fn line(&mut self, line: &Line, sink: &mut Sink) {
+        let mut text = Vec::new();
+        let entry = line
+            .within(MAX_LINE)
+            .and_then(|bytes| parse_entry(bytes, &mut text));
+        match entry {
+            None => self.emit(line.start, sink),
+            Some((partial, text_at)) => {
+                let group = self.group.get_or_insert_with(|| Group {
+                    start: line.start,
+                    text: Vec::new(),
+                    map: Vec::new(),
+                    partial: false,
+                });
+                group
+                    .map
+                    .push((group.text.len() as u64, line.start + text_at as u64));
+                group.text.extend_from_slice(&text);
+                group.partial |= partial;
+                if !partial && group.text.len() >= GROUP {
+                    self.emit(line.end, sink);
                 }
-            }
-            offset += used as u64;
-            self.position = offset;
-            rest = &rest[used..];
-            if newline {
-                self.end_line(sink);
             }
         }
     }
 
-    fn finish(&mut self, sink: &mut Sink) {
-        if !self.line.is_empty() {
-            self.end_line(sink);
-        }
-        self.line_start = self.position;
-        self.emit(sink);
+    fn finish(&mut self, end: u64, sink: &mut Sink) {
+        self.emit(end, sink);
     }
 }
 

@@ -11,16 +11,13 @@
 //! block, decoded to the bytes they show. `od -x` (little-endian words) and octal `od` are
 //! not read.
 
+use super::lines::{Line, LineFinder};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest line looked at; dump lines are short.
 const MAX_LINE: usize = 4096;
 
 pub(crate) struct HexDumpRuns {
-    line: Vec<u8>,
-    line_start: u64,
-    position: u64,
-    overlong: bool,
     /// Inside a `.reg` value whose last line ended in `\`.
     continued: bool,
     block: Option<(u64, Vec<u8>, bool)>,
@@ -85,8 +82,7 @@ fn dump_line(line: &[u8], out: &mut Vec<u8>) -> bool {
 fn reg_line(line: &[u8], continued: bool, out: &mut Vec<u8>) -> Option<bool> {
     let mut text = line.trim_ascii();
     if !continued {
-        // Most lines have no `=`; those that have one seldom have more.
-        let at = memchr::memchr_iter(b'=', text).find(|&at| text[at..].starts_with(b"=hex"))?;
+        let at = memchr::memmem::find(text, b"=hex")?;
         let colon = at + memchr::memchr(b':', &text[at..])?;
         if colon - at > 8 {
             return None;
@@ -113,57 +109,9 @@ fn reg_line(line: &[u8], continued: bool, out: &mut Vec<u8>) -> Option<bool> {
 impl HexDumpRuns {
     pub(crate) fn new() -> HexDumpRuns {
         HexDumpRuns {
-            line: Vec::new(),
-            line_start: 0,
-            position: 0,
-            overlong: false,
             continued: false,
             block: None,
         }
-    }
-
-    fn end_line(&mut self, sink: &mut Sink) {
-        let line = std::mem::take(&mut self.line);
-        self.line_ended(&line, true, sink);
-        self.line = line;
-        self.line.clear();
-    }
-
-    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended);
-    /// `may_be_reg` is false for a line known to hold no `=hex`.
-    fn line_ended(&mut self, line: &[u8], may_be_reg: bool, sink: &mut Sink) {
-        let mut decoded = Vec::new();
-        let reg = if !self.overlong && (may_be_reg || self.continued) {
-            reg_line(line, self.continued, &mut decoded)
-        } else {
-            None
-        };
-        let is_block_line = !self.overlong
-            && match reg {
-                Some(continues) => {
-                    self.continued = continues;
-                    true
-                }
-                None => {
-                    self.continued = false;
-                    decoded.clear();
-                    dump_line(line, &mut decoded)
-                }
-            };
-        if is_block_line {
-            let block = self
-                .block
-                .get_or_insert_with(|| (self.line_start, Vec::new(), false));
-            if block.1.len() + decoded.len() > RUN_BUDGET {
-                block.2 = true;
-            } else {
-                block.1.extend_from_slice(&decoded);
-            }
-        } else {
-            self.emit(self.line_start, sink);
-        }
-        self.overlong = false;
-        self.line_start = self.position;
     }
 
     fn emit(&mut self, end: u64, sink: &mut Sink) {
@@ -180,64 +128,39 @@ impl HexDumpRuns {
     }
 }
 
-impl super::RunFinder for HexDumpRuns {
-    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        let mut rest = bytes;
-        let mut offset = at;
-        // Lines that end before the first `=hex` of the read are no `.reg` value.
-        let first_reg = memchr::memmem::find(bytes, b"=hex");
-        let reg_from = first_reg.map_or(u64::MAX, |reg| at + reg as u64);
-        if self.block.is_none() && !self.continued && self.line.is_empty() && !self.overlong {
-            // With no block open, only a `.reg` value (`=hex`) or a dump line starts one, and a
-            // dump line starts with its offset's hex digits (after any indentation).
-            let dump_start =
-                |byte: &u8| byte.is_ascii_hexdigit() || matches!(byte, b' ' | b'\t' | b'\r' | 0x0C);
-            let first_dump = std::iter::once(0)
-                .chain(memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1))
-                .find(|&start| bytes.get(start).is_some_and(dump_start));
-            let skip = super::idle_lines(bytes, first_dump.into_iter().chain(first_reg).min());
-            rest = &bytes[skip..];
-            offset += skip as u64;
-            self.position = offset;
-            self.line_start = offset;
-        }
-        while !rest.is_empty() {
-            let (piece, newline) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], true),
-                None => (rest, false),
-            };
-            let used = piece.len() + usize::from(newline);
-            if newline && self.line.is_empty() && !self.overlong {
-                // A whole line inside this read is looked at where it is, not copied.
-                offset += used as u64;
-                self.position = offset;
-                rest = &rest[used..];
-                self.overlong = piece.len() > MAX_LINE;
-                self.line_ended(piece, offset > reg_from, sink);
-                continue;
-            }
-            if !self.overlong {
-                if self.line.len() + piece.len() > MAX_LINE {
-                    self.overlong = true;
-                    self.line.clear();
-                } else {
-                    self.line.extend_from_slice(piece);
+impl LineFinder for HexDumpRuns {
+    fn line(&mut self, line: &Line, sink: &mut Sink) {
+        let mut decoded = Vec::new();
+        let is_block_line = match line.within(MAX_LINE) {
+            None => false,
+            Some(text) => match reg_line(text, self.continued, &mut decoded) {
+                Some(continues) => {
+                    self.continued = continues;
+                    true
                 }
+                None => {
+                    self.continued = false;
+                    decoded.clear();
+                    dump_line(text, &mut decoded)
+                }
+            },
+        };
+        if is_block_line {
+            let block = self
+                .block
+                .get_or_insert_with(|| (line.start, Vec::new(), false));
+            if block.1.len() + decoded.len() > RUN_BUDGET {
+                block.2 = true;
+            } else {
+                block.1.extend_from_slice(&decoded);
             }
-            offset += used as u64;
-            self.position = offset;
-            rest = &rest[used..];
-            if newline {
-                self.end_line(sink);
-            }
+        } else {
+            self.emit(line.start, sink);
         }
     }
 
-    fn finish(&mut self, sink: &mut Sink) {
-        if !self.line.is_empty() {
-            self.end_line(sink);
-        }
-        self.emit(self.position, sink);
+    fn finish(&mut self, end: u64, sink: &mut Sink) {
+        self.emit(end, sink);
     }
 }
 

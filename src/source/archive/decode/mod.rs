@@ -7,7 +7,9 @@
 //! UTF-16LE as in PowerShell `-EncodedCommand`) nor layouts it did not generate (base64
 //! wrapped at 60 or 72 columns, indented in YAML, or with `\n` escapes in a JSON string).
 //! Here each encoding has one file with a streaming run-finder and a lenient decoder,
-//! registered in [`finders`]. The leaf feeds every byte of its single pass to every finder
+//! registered in [`finders`]; the finders that read whole lines share one splitter
+//! ([`lines::Lines`]), and the escape layers (backslash, percent) one block decoder with an
+//! exact offset map ([`escaped`]). The leaf feeds every byte of its single pass to every finder
 //! ([`Layers::feed`]); the finders decode as they go and keep the runs that could hold a
 //! finding (at least as many decoded bytes as the shortest pattern). After the pass,
 //! [`follow`] sends each decoded run through [`super::inspect`] at `depth + 1`, named
@@ -23,15 +25,34 @@
 //! secret inside a base64 run is a finding of the leaf, and the same secret decoded from that
 //! run would be the same occurrence again. So, before a decoded run is inspected, the hits of
 //! its leaf that lie inside the run are mapped into decoded coordinates (a [`Shadow`]); a hit
-//! of the decoded run's own bytes that is the plain secret (not a further encoding) and
-//! overlaps the shadow of a hit of the same secret is dropped. Anything a further layer finds
-//! (a gzip inside the run, base64 inside base64) is new and kept.
+//! of the decoded run's own bytes that overlaps the shadow of a hit of the same secret is
+//! dropped, whatever its encoding (a JSON string escaped twice is the automaton's in the leaf
+//! and, decoded once, the automaton's JSON variant again in the run: one occurrence). The
+//! shadow is made from all the leaf's hits, those it dropped itself included, so it holds
+//! down a chain. Anything a further layer finds (a gzip inside the run, base64 inside
+//! base64) is new and kept. Two runs of one leaf can read the same bytes (a `.reg` value's
+//! `\` continuations are also backslash escapes): a secret one run led to is not reported
+//! again anywhere under a later run that overlaps it.
+//!
+//! **Nesting limit.** A leaf at the nesting limit still runs its finders, but what they find
+//! is not followed: it is one `limit-exceeded` gap, never a silent stop.
 
+mod ascii85;
+mod backslash;
+mod base32;
 mod base64;
+mod base85;
+mod base85_tokens;
 mod container_log;
+mod escaped;
+mod git_binary;
 mod hex;
+mod lines;
+mod percent;
 mod quoted_printable;
+mod uuencode;
 mod wide;
+mod yaml_fold;
 
 use std::cell::RefCell;
 
@@ -57,14 +78,24 @@ pub(crate) trait RunFinder {
 
 /// Every run-finder, one per encoding (the registry: adding an encoding is one file plus
 /// one line here).
-fn finders(min_decoded: usize) -> Vec<Box<dyn RunFinder>> {
+/// `yaml` says the leaf is named as a YAML file (see [`yaml_fold`]).
+fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
     vec![
         Box::new(base64::Base64Runs::new(min_decoded)),
         Box::new(wide::WideRuns::utf16()),
         Box::new(wide::WideRuns::utf32()),
-        Box::new(quoted_printable::QuotedPrintableRuns::new()),
-        Box::new(hex::HexDumpRuns::new()),
-        Box::new(container_log::ContainerLogRuns::new()),
+        Box::new(lines::Lines::new(vec![
+            Box::new(quoted_printable::QuotedPrintableRuns::new()),
+            Box::new(hex::HexDumpRuns::new()),
+            Box::new(container_log::ContainerLogRuns::new()),
+            Box::new(escaped::EscapedRuns::new(backslash::escaping())),
+            Box::new(escaped::EscapedRuns::new(percent::escaping())),
+            Box::new(yaml_fold::YamlFoldRuns::new(yaml)),
+            Box::new(uuencode::UuencodeRuns::new()),
+            Box::new(git_binary::GitBinaryRuns::new()),
+            Box::new(ascii85::Ascii85Runs::new()),
+            Box::new(base85_tokens::Base85Words::new(min_decoded)),
+        ])),
     ]
 }
 
@@ -122,26 +153,39 @@ impl Sink {
     }
 }
 
+/// What the decode layers of a leaf do with the runs they find.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Decode them and inspect what they decode to.
+    Follow,
+    /// The leaf is at the nesting limit: a run found is a gap.
+    AtLimit,
+    /// Nothing (the leaf is already a gap).
+    Off,
+}
+
 /// The decode layers of one leaf: every finder, fed by the leaf's single pass.
 pub(crate) struct Layers {
     finders: Vec<Box<dyn RunFinder>>,
     sink: Sink,
     position: u64,
+    mode: Mode,
 }
 
 impl Layers {
-    /// Layers for a leaf scanned by `matcher`; `enabled` is false where nothing may be
-    /// followed (the nesting limit is reached, or the leaf is already a gap).
-    pub(crate) fn new(matcher: &Matcher, enabled: bool) -> Layers {
+    /// Layers for the leaf `chain` scanned by `matcher`.
+    pub(crate) fn new(matcher: &Matcher, chain: &[String], mode: Mode) -> Layers {
+        let yaml = chain.iter().any(|name| yaml_fold::is_yaml_name(name));
         let min_decoded = matcher.shortest_pattern();
         Layers {
-            finders: if enabled {
-                finders(min_decoded)
-            } else {
+            finders: if mode == Mode::Off {
                 Vec::new()
+            } else {
+                finders(min_decoded, yaml)
             },
             sink: Sink::new(min_decoded),
             position: 0,
+            mode,
         }
     }
 
@@ -168,10 +212,26 @@ pub(crate) struct Shadow {
     spans: Vec<(usize, u64, u64)>,
 }
 
-/// The shadow for the decoded run being inspected, if any (set by [`follow`], taken by the
-/// run's leaf).
+/// The decode layers' state in a [`Walk`].
 #[derive(Debug, Default)]
-pub(crate) struct ShadowSlot(RefCell<Option<Shadow>>);
+pub(crate) struct ShadowSlot {
+    /// The shadow for the decoded run being inspected, if any (set by [`follow`], taken by
+    /// the run's leaf).
+    shadow: RefCell<Option<Shadow>>,
+    /// The secrets every leaf reported, in order (so [`follow`] knows what each run led to).
+    reported: RefCell<Vec<usize>>,
+    /// For each decoded run being inspected (outermost first), the secrets an earlier run
+    /// over the same leaf bytes already led to: not reported again anywhere inside it.
+    suppressed: RefCell<Vec<Vec<usize>>>,
+}
+
+/// A leaf reported `hits`.
+pub(crate) fn reported(walk: &Walk, matcher: &Matcher, hits: &[Hit]) {
+    walk.shadow
+        .reported
+        .borrow_mut()
+        .extend(hits.iter().map(|hit| matcher.pattern(hit.pattern).secret));
+}
 
 /// Drops the hits of a decoded run's leaf that are occurrences its parent leaf already
 /// reported (see the module doc). Returns whether the leaf is a decoded run (its bytes are
@@ -182,8 +242,17 @@ pub(crate) fn drop_shadowed(
     matcher: &Matcher,
     hits: &mut Vec<Hit>,
 ) -> bool {
+    {
+        let suppressed = walk.shadow.suppressed.borrow();
+        if suppressed.iter().any(|secrets| !secrets.is_empty()) {
+            hits.retain(|hit| {
+                let secret = matcher.pattern(hit.pattern).secret;
+                !suppressed.iter().any(|secrets| secrets.contains(&secret))
+            });
+        }
+    }
     let shadow = {
-        let mut slot = walk.shadow.0.borrow_mut();
+        let mut slot = walk.shadow.shadow.borrow_mut();
         match slot.as_ref() {
             Some(shadow) if shadow.chain == chain => slot.take(),
             _ => None,
@@ -193,9 +262,6 @@ pub(crate) fn drop_shadowed(
         return false;
     };
     hits.retain(|hit| {
-        if !matcher.is_plain_hit(hit) {
-            return true;
-        }
         let secret = matcher.pattern(hit.pattern).secret;
         let (start, end) = (hit.offset, hit.offset + hit.len);
         !shadow
@@ -216,8 +282,13 @@ pub(crate) fn follow(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) -> Vec<(u64, u64)> {
+    let mode = layers.mode;
     let sink = layers.finish();
     let matcher = walk.ctx.recorder.matcher();
+    if mode == Mode::AtLimit {
+        too_deep_to_follow(walk, chain, &sink, depth);
+        return Vec::new();
+    }
     for &(encoding, offset, bytes) in &sink.over_budget {
         walk.gap(
             GapKind::LimitExceeded,
@@ -231,6 +302,10 @@ pub(crate) fn follow(
         );
     }
     let mut covered = Vec::new();
+    // Secrets each run led to, over the leaf bytes it spans: two layers reading the same
+    // bytes (a `.reg` value's continuations are also backslash escapes) find one occurrence,
+    // reported by the first.
+    let mut siblings: Vec<(usize, u64, u64)> = Vec::new();
     for run in sink.runs {
         let mut child = chain.to_vec();
         child.push(format!("{}@{}", run.encoding, run.offset));
@@ -247,10 +322,19 @@ pub(crate) fn follow(
                 ),
             );
         }
-        *walk.shadow.0.borrow_mut() = Some(Shadow {
+        let run_end = run.offset + run.encoded_len;
+        let mut suppressed: Vec<usize> = siblings
+            .iter()
+            .filter(|&&(_, lo, hi)| lo < run_end && run.offset < hi)
+            .map(|&(secret, _, _)| secret)
+            .collect();
+        suppressed.dedup();
+        walk.shadow.suppressed.borrow_mut().push(suppressed);
+        *walk.shadow.shadow.borrow_mut() = Some(Shadow {
             spans: shadow_spans(matcher, &run, leaf_hits),
             chain: child.clone(),
         });
+        let reported_before = walk.shadow.reported.borrow().len();
         inspect(
             walk,
             &child,
@@ -259,10 +343,41 @@ pub(crate) fn follow(
             Reopen::Memory(&run.bytes),
             buffer,
         );
-        walk.shadow.0.borrow_mut().take();
-        covered.push((run.offset, run.offset + run.encoded_len));
+        walk.shadow.shadow.borrow_mut().take();
+        walk.shadow.suppressed.borrow_mut().pop();
+        let mut led_to: Vec<usize> = walk.shadow.reported.borrow()[reported_before..].to_vec();
+        led_to.sort_unstable();
+        led_to.dedup();
+        siblings.extend(
+            led_to
+                .into_iter()
+                .map(|secret| (secret, run.offset, run_end)),
+        );
+        covered.push((run.offset, run_end));
     }
     covered
+}
+
+/// A leaf at the nesting limit holds encoded runs: they are not decoded, and that is a gap.
+fn too_deep_to_follow(walk: &Walk, chain: &[String], sink: &Sink, depth: u32) {
+    let mut encodings: Vec<&str> = sink.runs.iter().map(|run| run.encoding).collect();
+    encodings.extend(sink.over_budget.iter().map(|&(encoding, _, _)| encoding));
+    if encodings.is_empty() {
+        return;
+    }
+    let count = encodings.len();
+    encodings.sort_unstable();
+    encodings.dedup();
+    walk.fail(
+        GapKind::LimitExceeded,
+        chain,
+        format!(
+            "{count} encoded run(s) ({}) start inside it, {depth} levels deep, at the nesting \
+             limit (--archive-max-depth {}); they were not decoded",
+            encodings.join(", "),
+            walk.limits().max_depth
+        ),
+    );
 }
 
 /// The leaf's hits inside `run`, in the run's decoded coordinates.

@@ -8,18 +8,13 @@
 //! soft breaks. Lines are at most 76 characters in
 //! QP; a longer line is not a QP line.
 
+use super::lines::{Line, LineFinder};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest line taken for QP (76 by the standard, with slack for `\r` and sloppy writers).
 const MAX_LINE: usize = 1000;
-
 pub(crate) struct QuotedPrintableRuns {
-    line: Vec<u8>,
-    line_start: u64,
-    /// Offset of the next byte.
-    position: u64,
     block: Option<Block>,
-    overlong: bool,
 }
 
 struct Block {
@@ -32,54 +27,11 @@ struct Block {
 
 impl QuotedPrintableRuns {
     pub(crate) fn new() -> QuotedPrintableRuns {
-        QuotedPrintableRuns {
-            line: Vec::new(),
-            line_start: 0,
-            position: 0,
-            block: None,
-            overlong: false,
-        }
+        QuotedPrintableRuns { block: None }
     }
 
-    /// The line in `self.line` ended (its newline at `self.position - 1`, or the leaf ended).
-    fn end_line(&mut self, sink: &mut Sink) {
-        let line = std::mem::take(&mut self.line);
-        self.line_ended(&line, sink);
-        self.line = line;
-        self.line.clear();
-    }
-
-    /// The line `line` ended (its newline at `self.position - 1`, or the leaf ended).
-    fn line_ended(&mut self, line: &[u8], sink: &mut Sink) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        // A line ending in `==` is base64 padding: QP writes a literal `=` as `=3D`.
-        let soft_break = !self.overlong && line.ends_with(b"=") && !line.ends_with(b"==");
-        if self.overlong {
-            self.emit(sink);
-        } else if soft_break || self.block.is_some() {
-            let block = self.block.get_or_insert_with(|| Block {
-                start: self.line_start,
-                decoded: Vec::new(),
-                truncated: false,
-                soft_breaks: 0,
-                escapes: 0,
-            });
-            block.soft_breaks += usize::from(soft_break);
-            let body = if soft_break {
-                &line[..line.len() - 1]
-            } else {
-                line
-            };
-            decode_into(body, block);
-            if !soft_break {
-                self.emit(sink);
-            }
-        }
-        self.overlong = false;
-        self.line_start = self.position;
-    }
-
-    fn emit(&mut self, sink: &mut Sink) {
+    /// The block ends with the line that ends at `end`.
+    fn emit(&mut self, end: u64, sink: &mut Sink) {
         if let Some(block) = self.block.take() {
             // One soft break and no escape is as likely a base64 line's padding.
             if block.escapes == 0 && block.soft_breaks < 2 {
@@ -88,12 +40,49 @@ impl QuotedPrintableRuns {
             sink.offer(DecodedRun {
                 encoding: "quoted-printable",
                 offset: block.start,
-                encoded_len: self.position - block.start,
+                encoded_len: end - block.start,
                 bytes: block.decoded,
                 truncated: block.truncated,
                 map: Vec::new(),
             });
         }
+    }
+}
+
+impl LineFinder for QuotedPrintableRuns {
+    fn line(&mut self, line: &Line, sink: &mut Sink) {
+        let Some(mut text) = line.within(MAX_LINE) else {
+            self.emit(line.end, sink);
+            return;
+        };
+        if text.last() == Some(&b'\r') {
+            text = &text[..text.len() - 1];
+        }
+        // A line ending in `==` is base64 padding: QP writes a literal `=` as `=3D`.
+        let soft_break = text.ends_with(b"=") && !text.ends_with(b"==");
+        if soft_break || self.block.is_some() {
+            let block = self.block.get_or_insert_with(|| Block {
+                start: line.start,
+                decoded: Vec::new(),
+                truncated: false,
+                soft_breaks: 0,
+                escapes: 0,
+            });
+            block.soft_breaks += usize::from(soft_break);
+            let body = if soft_break {
+                &text[..text.len() - 1]
+            } else {
+                text
+            };
+            decode_into(body, block);
+            if !soft_break {
+                self.emit(line.end, sink);
+            }
+        }
+    }
+
+    fn finish(&mut self, end: u64, sink: &mut Sink) {
+        self.emit(end, sink);
     }
 }
 
@@ -123,64 +112,6 @@ fn decode_into(body: &[u8], block: &mut Block) {
         }
         block.decoded.push(body[at]);
         at += 1;
-    }
-}
-
-impl super::RunFinder for QuotedPrintableRuns {
-    fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        let mut rest = bytes;
-        let mut offset = at;
-        if self.block.is_none() && self.line.is_empty() && !self.overlong {
-            // With no block open, only a line ending in a soft break starts one.
-            let skip = super::idle_lines(
-                bytes,
-                [&b"=\n"[..], b"=\r\n"]
-                    .iter()
-                    .filter_map(|soft_break| memchr::memmem::find(bytes, soft_break))
-                    .min(),
-            );
-            rest = &bytes[skip..];
-            offset += skip as u64;
-            self.position = offset;
-            self.line_start = offset;
-        }
-        while !rest.is_empty() {
-            let (piece, newline) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], true),
-                None => (rest, false),
-            };
-            let used = piece.len() + usize::from(newline);
-            if newline && self.line.is_empty() && !self.overlong {
-                // A whole line inside this read is looked at where it is, not copied.
-                offset += used as u64;
-                self.position = offset;
-                rest = &rest[used..];
-                self.overlong = piece.len() > MAX_LINE;
-                self.line_ended(piece, sink);
-                continue;
-            }
-            if !self.overlong {
-                if self.line.len() + piece.len() > MAX_LINE {
-                    self.overlong = true;
-                    self.line.clear();
-                } else {
-                    self.line.extend_from_slice(piece);
-                }
-            }
-            offset += used as u64;
-            self.position = offset;
-            rest = &rest[used..];
-            if newline {
-                self.end_line(sink);
-            }
-        }
-    }
-
-    fn finish(&mut self, sink: &mut Sink) {
-        if !self.line.is_empty() || self.block.is_some() {
-            self.end_line(sink);
-        }
-        self.emit(sink);
     }
 }
 
