@@ -412,18 +412,5 @@ fn shadow_spans(matcher: &Matcher, run: &DecodedRun, hits: &[Hit]) -> Vec<(usize
         .collect()
 }
 
-/// For a line finder with nothing open, fed `bytes` that begin at the start of a line: how
-/// many bytes it can pass over, all of them whole lines it would read and drop. That is up
-/// to the start of the line holding `first_that_may_matter` (the offset of the first byte
-/// that could make a line matter to the finder), and at most to the start of the
-/// unfinished last line. One vectorised search per read then stands for a call per line.
-pub(crate) fn idle_lines(bytes: &[u8], first_that_may_matter: Option<usize>) -> usize {
-    let unfinished = memchr::memrchr(b'\n', bytes).map_or(0, |newline| newline + 1);
-    match first_that_may_matter {
-        Some(at) if at < unfinished => memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1),
-        _ => unfinished,
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod testing;
