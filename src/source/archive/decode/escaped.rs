@@ -105,6 +105,12 @@ impl LineFinder for EscapedRuns {
         if text.last() == Some(&b'\r') {
             text = &text[..text.len() - 1];
         }
+        // The cheap search for an escape first: most lines have none, and then whether they
+        // are text does not matter.
+        if !self.continued && !(self.escaping.has_escape)(text) {
+            self.emit(line.start, sink);
+            return;
+        }
         if !is_text(text) {
             self.continued = false;
             self.emit(line.start, sink);
@@ -118,9 +124,6 @@ impl LineFinder for EscapedRuns {
                 .count();
             text = &text[blanks..];
             at += blanks as u64;
-        } else if !(self.escaping.has_escape)(text) {
-            self.emit(line.start, sink);
-            return;
         }
         let block = self.block.get_or_insert_with(|| Block {
             start: line.start,
