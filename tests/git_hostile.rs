@@ -228,3 +228,43 @@ fn scan_measuring_rss(secret: &[u8], path: &Path) -> (serde_json::Value, i64) {
     let report = serde_json::from_slice(&std::fs::read(report_path).unwrap()).unwrap();
     (report, peak_kib)
 }
+
+/// An inflate bomb: 1.5 GiB of zeros in a loose object of about 1.5 MB. It must be a
+/// `limit-exceeded` gap at once (never minutes spent inflating zeros, never `absent`).
+#[test]
+fn a_loose_object_that_is_an_inflate_bomb_is_a_gap_at_once() {
+    use sha1::Digest;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    repo(&work);
+    let size: u64 = 3 << 29;
+    let header = format!("blob {size}\0");
+    let mut id = sha1::Sha1::new();
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    id.update(header.as_bytes());
+    zlib.write_all(header.as_bytes()).unwrap();
+    let zeros = vec![0u8; 1 << 24];
+    for _ in 0..size / zeros.len() as u64 {
+        id.update(&zeros);
+        zlib.write_all(&zeros).unwrap();
+    }
+    let compressed = zlib.finish().unwrap();
+    let hex: String = id.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let objects = work.join(".git/objects").join(&hex[..2]);
+    std::fs::create_dir_all(&objects).unwrap();
+    std::fs::write(objects.join(&hex[2..]), &compressed).unwrap();
+    let started = std::time::Instant::now();
+    let (report, _) = scan_measuring_rss(&random_token(32), &work);
+    assert_eq!(report["verdict"], "incomplete", "{report}");
+    let gaps = report["coverage"]["roots"][0]["gaps"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        gaps.iter().any(|g| g["kind"] == "limit-exceeded"
+            && g["reason"].as_str().unwrap().contains("inflate bomb")),
+        "{gaps:?}"
+    );
+    assert!(started.elapsed().as_secs() < 30, "the bomb was inflated");
+}

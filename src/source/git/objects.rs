@@ -495,6 +495,15 @@ impl ObjectReader<'_, '_, '_> {
         if header.kind == Kind::Blob {
             if let Ok(file) = std::fs::File::open(&loose) {
                 out.tally.blobs += 1;
+                if let Some(why) = self.inflate_bomb(&file, header.size) {
+                    self.ctx.recorder.gap(
+                        self.ctx.root,
+                        GapKind::LimitExceeded,
+                        self.chain(id),
+                        format!("loose object {id} of {}: {why}; not scanned", self.shown),
+                    );
+                    return true;
+                }
                 out.tally.bytes += header.size;
                 self.stream_loose(file, header.size, id, scan_buffer);
                 return true;
@@ -515,6 +524,24 @@ impl ObjectReader<'_, '_, '_> {
             ),
         );
         true
+    }
+
+    /// Why a loose object is an inflate bomb, if it is: more than a gibibyte once inflated,
+    /// at more than a quarter of `--archive-max-ratio` (250× by default) of its file. zlib
+    /// cannot do better than about 1,030×, and git's output for real content stays far below
+    /// 250×, so only runs of one repeated byte get there; reading 10 GiB of them costs
+    /// minutes for nothing, and the stop is a gap, never a silent absent.
+    fn inflate_bomb(&self, file: &std::fs::File, size: u64) -> Option<String> {
+        let compressed = file.metadata().ok()?.len().max(1);
+        let limit = (self.ctx.recorder.archive_limits().max_ratio / 4).max(1);
+        (size > crate::source::archive::limits::RATIO_FLOOR && size / compressed > limit).then(
+            || {
+                format!(
+                    "{size} bytes once inflated from {compressed} bytes, more than {limit}× (a \
+                 quarter of --archive-max-ratio; an inflate bomb looks like this)"
+                )
+            },
+        )
     }
 
     /// Streams a loose object's content (after its `blob <size>\0` header) through the
