@@ -125,6 +125,48 @@ pub(crate) trait Format: Sync {
 pub(crate) trait Seekable: Read + Seek + Send {}
 impl<T: Read + Seek + Send> Seekable for T {}
 
+/// How a format that needs random access (7z, squashfs) reads itself from any seekable
+/// source; [`open_held`] and [`open_file_in_place`] turn it into the driver's ways in.
+pub(crate) type ScanSeekable = fn(&Walk, &[String], &mut dyn Seekable, u32, &mut ScanBuffer);
+
+/// [`Format::open`] for a random-access format met inside a stream: held in memory within
+/// `--archive-max-buffer` (a gap beyond it), then read.
+pub(crate) fn open_held(
+    walk: &Walk,
+    chain: &[String],
+    reader: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+    what: &str,
+    scan: ScanSeekable,
+) {
+    let Some(bytes) = super::buffer_whole(walk, chain, reader, what) else {
+        return;
+    };
+    let held = bytes.len() as u64;
+    scan(walk, chain, &mut std::io::Cursor::new(bytes), depth, buffer);
+    walk.release(held);
+}
+
+/// [`Format::open_file`] for a random-access format: the file read in place from its start.
+pub(crate) fn open_file_in_place(
+    walk: &Walk,
+    chain: &[String],
+    file: &File,
+    buffer: &mut ScanBuffer,
+    scan: ScanSeekable,
+) -> bool {
+    if let Ok(metadata) = file.metadata() {
+        walk.input_size_known(metadata.len());
+    }
+    let mut file = file;
+    if file.rewind().is_err() {
+        return false;
+    }
+    scan(walk, chain, &mut file, 0, buffer);
+    true
+}
+
 /// Every format scour knows, most specific first.
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::GZIP,

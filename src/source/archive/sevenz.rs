@@ -12,13 +12,13 @@
 //! does not have (zstd, brotli and lz4 from 7-Zip forks, ARM64 filters) is `unsupported`; a
 //! damaged block is `corrupt`, and the other blocks are still read.
 
-use std::io::{Cursor, Read, Seek};
+use std::io::{Read, Seek};
 
 use sevenz_rust2::{Archive, BlockDecoder, EncoderMethod, Error, Password};
 
-use super::format::{Format, Place, Seekable};
+use super::format::{self, Format, Place, Seekable};
 use super::limits::Decoded;
-use super::{buffer_whole, scan_member, Walk};
+use super::{scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 use crate::source::names;
@@ -54,12 +54,15 @@ impl Format for SevenZip {
         depth: u32,
         buffer: &mut ScanBuffer,
     ) {
-        let Some(bytes) = buffer_whole(walk, chain, reader, "7z archive") else {
-            return;
-        };
-        let held = bytes.len() as u64;
-        scan_seekable(walk, chain, Cursor::new(bytes), depth, buffer);
-        walk.release(held);
+        format::open_held(
+            walk,
+            chain,
+            reader,
+            depth,
+            buffer,
+            "7z archive",
+            |w, c, r, d, b| scan_seekable(w, c, r, d, b),
+        );
     }
 
     fn open_seekable(
@@ -81,15 +84,9 @@ impl Format for SevenZip {
         file: &std::fs::File,
         buffer: &mut ScanBuffer,
     ) -> bool {
-        if let Ok(metadata) = file.metadata() {
-            walk.input_size_known(metadata.len());
-        }
-        let mut file = file;
-        if file.rewind().is_err() {
-            return false;
-        }
-        scan_seekable(walk, chain, file, 0, buffer);
-        true
+        format::open_file_in_place(walk, chain, file, buffer, |w, c, r, d, b| {
+            scan_seekable(w, c, r, d, b)
+        })
     }
 }
 

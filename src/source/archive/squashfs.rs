@@ -13,15 +13,15 @@
 //! `unsupported`, a damaged image or file `corrupt`. backhand parses hostile bytes, so a
 //! panic inside it is contained here and becomes a `corrupt` gap for this image only.
 
-use std::io::{BufReader, Cursor, Read, Seek};
+use std::io::{BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use backhand::v4::inode::InodeId;
 use backhand::{BackhandError, InnerNode, Squashfs as Image};
 
-use super::format::{Format, Place, Seekable};
+use super::format::{self, Format, Place, Seekable};
 use super::limits::Decoded;
-use super::{buffer_whole, scan_member, Walk};
+use super::{scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 use crate::source::names;
@@ -59,12 +59,15 @@ impl Format for Squashfs {
         depth: u32,
         buffer: &mut ScanBuffer,
     ) {
-        let Some(bytes) = buffer_whole(walk, chain, reader, "squashfs image") else {
-            return;
-        };
-        let held = bytes.len() as u64;
-        scan_seekable(walk, chain, Cursor::new(bytes), depth, buffer);
-        walk.release(held);
+        format::open_held(
+            walk,
+            chain,
+            reader,
+            depth,
+            buffer,
+            "squashfs image",
+            |w, c, r, d, b| scan_seekable(w, c, r, d, b),
+        );
     }
 
     fn open_seekable(
@@ -86,15 +89,9 @@ impl Format for Squashfs {
         file: &std::fs::File,
         buffer: &mut ScanBuffer,
     ) -> bool {
-        if let Ok(metadata) = file.metadata() {
-            walk.input_size_known(metadata.len());
-        }
-        let mut file = file;
-        if file.rewind().is_err() {
-            return false;
-        }
-        scan_seekable(walk, chain, file, 0, buffer);
-        true
+        format::open_file_in_place(walk, chain, file, buffer, |w, c, r, d, b| {
+            scan_seekable(w, c, r, d, b)
+        })
     }
 }
 
