@@ -1,6 +1,10 @@
 //! Tar archives (ustar, GNU and PAX, with long names and sparse members), read as a stream.
 //!
-//! Member names come from PAX and GNU long-name records when present. Regular, sparse
+//! Member names come from PAX and GNU long-name records when present. A member's other PAX
+//! records (extended attributes as `SCHILY.xattr.*`, comments, vendor keys) are scanned as
+//! members of their own, named `pax KEY`: the tar crate folds them into the entry, so they
+//! would otherwise never reach the matcher, and `tar --xattrs` keeps a file's extended
+//! attributes there. Regular, sparse
 //! (expanded to their logical size) and unknown-type members are scanned; directories,
 //! devices and hard links carry no bytes of their own; symbolic links are counted as
 //! skipped, as on the filesystem. Names are never used as paths, so `../` names are inert.
@@ -130,6 +134,7 @@ fn scan_one(
             &member,
             entry.link_name_bytes().as_deref(),
         );
+        scan_pax_records(walk, &member, &mut entry, depth, buffer);
         match entry.header().entry_type() {
             EntryType::Directory
             | EntryType::Link
@@ -233,6 +238,58 @@ fn scan_one(
         return false;
     }
     true
+}
+
+/// The PAX records that describe a member, other than its name and link target (checked
+/// as names above), each scanned as a member `pax KEY` of it. A PAX header entry itself
+/// (a global one, kept by the tar crate as an entry) is scanned as a member's content
+/// instead, so its records are not read here.
+fn scan_pax_records<R: Read>(
+    walk: &Walk,
+    member: &[String],
+    entry: &mut tar::Entry<'_, R>,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let kind = entry.header().entry_type();
+    if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+        return;
+    }
+    let records = match entry.pax_extensions() {
+        Ok(Some(records)) => records,
+        Ok(None) => return,
+        Err(error) => {
+            walk.fail(
+                GapKind::Corrupt,
+                member,
+                format!("its PAX extended header cannot be read: {error} — its records were not scanned"),
+            );
+            return;
+        }
+    };
+    for record in records {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                walk.fail(
+                    GapKind::Corrupt,
+                    member,
+                    format!(
+                        "its PAX extended header has a malformed record: {error} — the records \
+                         after it were not scanned"
+                    ),
+                );
+                return;
+            }
+        };
+        let key = record.key_bytes();
+        if key == b"path" || key == b"linkpath" {
+            continue;
+        }
+        let mut chain = member.to_vec();
+        chain.push(format!("pax {}", String::from_utf8_lossy(key)));
+        scan_member(walk, &chain, &mut record.value_bytes(), depth + 1, buffer);
+    }
 }
 
 /// After an archive's end block: zero padding up to the end of the stream (done), or

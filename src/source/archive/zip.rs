@@ -12,7 +12,10 @@
 //! directory are a `corrupt` gap (the listed ones are still scanned), and overlapping
 //! members — the construction of non-recursive zip bombs — stop the archive. Encrypted
 //! members are `encrypted` gaps, unknown compression methods `unsupported` gaps; symbolic
-//! link members are counted as skipped, and their targets are checked as names. Nothing is ever extracted.
+//! link members are counted as skipped, and their targets are checked as names. The
+//! archive's comment and each member's comment (free text in the central directory, in the
+//! clear even for an encrypted member) are scanned as members named `zip comment`. Nothing
+//! is ever extracted.
 
 use std::io::{Cursor, Read, Seek};
 
@@ -129,6 +132,7 @@ pub(super) fn scan_seekable<R: Read + Seek>(
             ),
         );
     }
+    scan_comment(walk, chain, "zip comment", archive.comment(), depth, buffer);
     for index in 0..archive.len() {
         if walk.check_running().is_err() {
             return;
@@ -146,13 +150,14 @@ fn scan_entry<R: Read + Seek>(
     buffer: &mut ScanBuffer,
 ) {
     let mut member = chain.to_vec();
-    let (encrypted, skip, symlink) = match archive.by_index_raw(index) {
+    let (encrypted, skip, symlink, comment) = match archive.by_index_raw(index) {
         Ok(raw) => {
             member.push(String::from_utf8_lossy(raw.name_raw()).into_owned());
             (
                 raw.encrypted(),
                 raw.is_dir() && raw.size() == 0,
                 raw.is_symlink(),
+                raw.comment_raw().to_vec(),
             )
         }
         Err(error) => {
@@ -168,6 +173,9 @@ fn scan_entry<R: Read + Seek>(
             return;
         }
     };
+    // A member's comment is stored in the clear in the central directory, even for an
+    // encrypted member.
+    scan_comment(walk, &member, "zip comment", &comment, depth, buffer);
     if skip {
         return;
     }
@@ -207,6 +215,24 @@ fn scan_entry<R: Read + Seek>(
     scan_member(walk, &member, &mut decoded, depth + 1, buffer);
     // Reading to the end is what checks the member's CRC.
     let _ = super::drain(&mut decoded);
+}
+
+/// A comment of the archive or of a member (`zip -z`, `zip -c`): text written by whoever
+/// made the archive, so scanned like a member of its own named `label`.
+fn scan_comment(
+    walk: &Walk,
+    chain: &[String],
+    label: &str,
+    comment: &[u8],
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    if comment.is_empty() {
+        return;
+    }
+    let mut member = chain.to_vec();
+    member.push(label.to_string());
+    scan_member(walk, &member, &mut &comment[..], depth + 1, buffer);
 }
 
 /// Link targets longer than this are no path a system would follow: the member is scanned

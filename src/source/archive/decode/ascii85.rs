@@ -138,14 +138,12 @@ impl Ascii85Runs {
 
 impl LineFinder for Ascii85Runs {
     fn line(&mut self, line: &Line, sink: &mut Sink) {
-        let Some(text) = line.text else {
-            if let Some(block) = &mut self.block {
-                block.truncated = true;
-            }
-            self.emit(line.end, sink);
-            return;
-        };
-        let pdf = *self.pdf.get_or_insert_with(|| text.starts_with(b"%PDF"));
+        let pdf = *self
+            .pdf
+            .get_or_insert_with(|| line.text.starts_with(b"%PDF"));
+        // A block open across the cut of a long line reads on after the repeated bytes;
+        // any block that began in them was already read to its end in the piece before.
+        let text = &line.text[line.repeated..];
         if self.block.is_some() {
             self.read(text, line, sink);
             return;

@@ -88,9 +88,7 @@ impl Base85Words {
 
 impl LineFinder for Base85Words {
     fn line(&mut self, line: &Line, sink: &mut Sink) {
-        let Some(text) = line.text else {
-            return;
-        };
+        let text = line.text;
         if text.len() < self.min_chars {
             return;
         }
@@ -110,8 +108,16 @@ impl LineFinder for Base85Words {
                         .iter()
                         .take_while(|&&b| !is_separator(b))
                         .count();
-                    self.word(&text[from..from + len], line.start + from as u64);
-                    from += len + 1;
+                    let end = from + len;
+                    // Across the cut of a long line: a word running into the cut is read
+                    // whole in the next piece, and one that ends in the bytes the piece
+                    // repeats was read whole in the piece before.
+                    let at_cut = line.cut && end == text.len();
+                    let read_before = end < line.repeated;
+                    if !at_cut && !read_before {
+                        self.word(&text[from..end], line.start + from as u64);
+                    }
+                    from = end + 1;
                 }
             }
         }

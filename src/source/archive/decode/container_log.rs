@@ -34,7 +34,8 @@ pub(crate) struct ContainerLogRuns {
 /// An entry's text (decoded), whether it is partial, and where its text starts in the line.
 fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
     text.clear();
-    if let Some(rest) = line.strip_prefix(b"{\"log\":\"") {
+    if let Some(value_at) = docker_log_value(line) {
+        let rest = &line[value_at..];
         let mut end = 0;
         while end < rest.len() && rest[end] != b'"' {
             end += if rest[end] == b'\\' { 2 } else { 1 };
@@ -42,7 +43,7 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
         let value = rest.get(..end)?;
         decode(Layer::JsonEscape, value, text);
         let partial = text.last() != Some(&b'\n');
-        return Some((partial, 8));
+        return Some((partial, value_at));
     }
     // CRI: `<RFC 3339 time> <stdout|stderr> <P|F> <text>`.
     let mut fields = line.splitn(4, |&b| b == b' ');
@@ -64,6 +65,24 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
         text.push(b'\n');
     }
     Some((partial, line.len() - body.len()))
+}
+
+/// Where the `log` string's value starts in a docker json-file entry: `{"log":"` as docker
+/// writes it, or with blanks around the colon as the entry is when re-serialised by a log
+/// shipper or a pretty-printer (`{"log": "`).
+fn docker_log_value(line: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for token in [&b"{"[..], b"\"log\"", b":", b"\""] {
+        at += line[at..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if !line[at..].starts_with(token) {
+            return None;
+        }
+        at += token.len();
+    }
+    Some(at)
 }
 
 impl ContainerLogRuns {
@@ -137,6 +156,27 @@ mod tests {
         line.extend_from_slice(SECRET);
         line.extend_from_slice(b" end of line");
         line
+    }
+
+    #[test]
+    fn docker_entries_re_serialised_with_blanks_are_joined() {
+        let line = long_line_with_secret_at(16 * 1024);
+        let mut log = Vec::new();
+        for (i, piece) in line.chunks(16 * 1024).enumerate() {
+            let last = (i + 1) * 16 * 1024 >= line.len();
+            let newline = if last { "\\n" } else { "" };
+            let piece = String::from_utf8_lossy(piece);
+            log.extend_from_slice(
+                format!("{{\"log\": \"{piece}{newline}\", \"stream\": \"stdout\"}}\n").as_bytes(),
+            );
+        }
+        assert!(memchr::memmem::find(&log, SECRET).is_none());
+        let places = scan_memory(SECRET, "c-json.log", &log).places();
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert!(
+            places[0].0.starts_with("c-json.log › container-log@"),
+            "{places:?}"
+        );
     }
 
     #[test]

@@ -97,11 +97,7 @@ impl EscapedRuns {
 
 impl LineFinder for EscapedRuns {
     fn line(&mut self, line: &Line, sink: &mut Sink) {
-        let Some(mut text) = line.text else {
-            self.continued = false;
-            self.emit(line.start, sink);
-            return;
-        };
+        let mut text = line.text;
         if text.last() == Some(&b'\r') {
             text = &text[..text.len() - 1];
         }
@@ -134,7 +130,12 @@ impl LineFinder for EscapedRuns {
         }
         block.decoded.mark(at);
         self.continued = (self.escaping.decode)(text, at, &mut block.decoded);
-        if !self.continued && block.decoded.bytes.len() >= GROUP {
+        // A piece of a long line is a block of its own: the next piece repeats its last
+        // bytes, so an escape cut in two here is read whole there.
+        if line.cut {
+            self.continued = false;
+            self.emit(line.end, sink);
+        } else if !self.continued && block.decoded.bytes.len() >= GROUP {
             self.emit(line.end, sink);
         }
     }
