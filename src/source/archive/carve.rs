@@ -98,6 +98,11 @@ fn signatures() -> Vec<Signature> {
         at(b"\x04\x22\x4D\x18", Target::Format(&compressed::LZ4)),
         at(b"\x02\x21\x4C\x18", Target::Format(&compressed::LZ4)),
         at(
+            compressed::SNAPPY_STREAM_IDENTIFIER,
+            Target::Format(&compressed::SNAPPY),
+        ),
+        at(super::mozlz4::MAGIC, Target::Format(&super::mozlz4::MOZLZ4)),
+        at(
             b"7z\xBC\xAF\x27\x1C",
             Target::Format(&super::sevenz::SEVEN_ZIP),
         ),

@@ -1,4 +1,5 @@
-//! Compressed streams: gzip, bzip2, xz, zstd, lzip, lzma and lz4, each decoded as a stream.
+//! Compressed streams: gzip, bzip2, xz, zstd, lzip, lzma, lz4 and framed snappy, each decoded
+//! as a stream.
 //!
 //! Concatenated streams are read to the end: rotated logs are often several gzip members
 //! (or bzip2/xz streams, or zstd frames) in one file, and a secret in the second member
@@ -166,6 +167,19 @@ pub(crate) static LZ4: Codec = Codec {
     decoder: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
     single: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
 };
+
+/// snappy's framing format (`.sz`: Hadoop and Kafka tooling, python-snappy, snzip), which
+/// starts with its stream identifier chunk. Raw snappy blocks have no magic: a format that
+/// stores them (Avro, LevelDB) reads them itself.
+pub(crate) static SNAPPY: Codec = Codec {
+    name: "snappy",
+    recognise: |head| head.starts_with(SNAPPY_STREAM_IDENTIFIER),
+    decoder: |input| Ok(Box::new(snap::read::FrameDecoder::new(input))),
+    single: |input| Ok(Box::new(snap::read::FrameDecoder::new(input))),
+};
+
+/// The chunk every framed snappy stream starts with.
+pub(crate) const SNAPPY_STREAM_IDENTIFIER: &[u8] = b"\xFF\x06\x00\x00sNaPpY";
 
 impl Format for Codec {
     fn name(&self) -> &'static str {
@@ -368,5 +382,49 @@ impl Read for Handoff<'_, '_, '_, '_> {
         out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
         self.at += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::super::decode::testing::scan_memory;
+
+    const SECRET: &[u8] = b"xoxp-2291-Qm7Zt3Lw9Kd2Rs7Vx4Pn";
+
+    fn framed_snappy(text: &[u8]) -> Vec<u8> {
+        let mut encoder = snap::write::FrameEncoder::new(Vec::new());
+        encoder.write_all(text).expect("compress in memory");
+        encoder.into_inner().expect("flush in memory")
+    }
+
+    /// The secret's two halves appear apart before it, so snappy writes it as two
+    /// copies, not as a literal the raw scan would see.
+    fn text() -> Vec<u8> {
+        let mut text = b"kafka consumer offsets and config\n".repeat(50);
+        let (first, second) = SECRET.split_at(SECRET.len() / 2);
+        for half in [first, second] {
+            text.extend_from_slice(b"part=");
+            text.extend_from_slice(half);
+            text.push(b'\n');
+        }
+        text.extend_from_slice(b"sasl.password=");
+        text.extend_from_slice(SECRET);
+        text
+    }
+
+    #[test]
+    fn framed_snappy_is_decoded_alone_and_after_a_prefix() {
+        let file = framed_snappy(&text());
+        assert!(memchr::memmem::find(&file, SECRET).is_none());
+        let scanned = scan_memory(SECRET, "segment.sz", &file);
+        assert_eq!(scanned.places().len(), 1, "{:?}", scanned.places());
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        let mut carried = b"\x00\x01record header\x02".to_vec();
+        carried.extend_from_slice(&file);
+        let scanned = scan_memory(SECRET, "segment.bin", &carried);
+        assert_eq!(scanned.places().len(), 1, "{:?}", scanned.places());
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
     }
 }

@@ -176,6 +176,8 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::LZIP,
     &super::compressed::LZMA_ALONE,
     &super::compressed::LZ4,
+    &super::compressed::SNAPPY,
+    &super::mozlz4::MOZLZ4,
     &super::brotli::BROTLI,
     &super::zip::ZIP,
     &super::sevenz::SEVEN_ZIP,

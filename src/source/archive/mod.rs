@@ -41,6 +41,7 @@ mod leaf;
 pub mod limits;
 mod member;
 mod member_pool;
+mod mozlz4;
 mod opaque;
 mod openpgp;
 mod pg_dump;

@@ -1,0 +1,155 @@
+//! Mozilla's `mozlz4` files (Firefox and Thunderbird profiles: `sessionstore.jsonlz4` and its
+//! backups, `search.json.mozlz4`, `addonStartup.json.lz4`): the magic `mozLz40\0`, the
+//! decoded size as 4 little-endian bytes, then one raw lz4 block. The session store holds
+//! every open tab's form data and URLs, so tokens pasted into a page end up there.
+//!
+//! A raw lz4 block cannot be decoded as a stream, so the block is read whole and decoded
+//! at once, within [`MAX_DECODED`]; a file that declares more is a `limit-exceeded` gap.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+
+use super::compressed::{self, Codec};
+use super::format::{Format, Place};
+use super::Walk;
+use crate::matcher::ScanBuffer;
+
+/// The file's first bytes.
+pub(crate) const MAGIC: &[u8] = b"mozLz40\0";
+/// Most decoded bytes held in memory (session stores are a few MiB; Firefox itself refuses
+/// far smaller files than this).
+const MAX_DECODED: u32 = 256 << 20;
+
+pub(crate) static MOZLZ4: MozLz4 = MozLz4;
+
+pub(crate) struct MozLz4;
+
+static CODEC: Codec = Codec {
+    name: "mozlz4",
+    recognise: |head| head.starts_with(MAGIC),
+    decoder: |input| Ok(Box::new(Block::Pending(input))),
+    single: |input| Ok(Box::new(Block::Pending(input))),
+};
+
+/// The decoded block, decoded on the first read so that a damaged file is an error of the
+/// stream (a `corrupt` gap), like any decoder's.
+enum Block<'r> {
+    Pending(Box<dyn Read + 'r>),
+    Decoded(Cursor<Vec<u8>>),
+}
+
+fn decode(input: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = [0u8; 12];
+    input.read_exact(&mut head)?;
+    if !head.starts_with(MAGIC) {
+        return Err(io::Error::other("not a mozlz4 file"));
+    }
+    let size = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    if size > MAX_DECODED {
+        return Err(io::Error::other(format!(
+            "it declares {size} decoded bytes, over the {MAX_DECODED} a mozlz4 block may hold \
+             in memory (limit exceeded)"
+        )));
+    }
+    // An lz4 block is at most its decoded size plus 1/255 of it plus a few bytes: nothing
+    // past that bound belongs to it.
+    let mut block = Vec::new();
+    input
+        .take(u64::from(size) / 255 * 256 + 64)
+        .read_to_end(&mut block)?;
+    lz4_flex::block::decompress(&block, size as usize)
+        .map_err(|error| io::Error::other(format!("its lz4 block is damaged: {error}")))
+}
+
+impl Read for Block<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if let Block::Pending(input) = self {
+            let decoded = decode(input.as_mut())?;
+            *self = Block::Decoded(Cursor::new(decoded));
+        }
+        match self {
+            Block::Decoded(cursor) => cursor.read(out),
+            Block::Pending(_) => Ok(0),
+        }
+    }
+}
+
+impl Format for MozLz4 {
+    fn name(&self) -> &'static str {
+        "mozlz4"
+    }
+
+    fn recognise(&self, head: &[u8], _place: Place) -> bool {
+        head.starts_with(MAGIC)
+    }
+
+    fn open(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        reader: &mut dyn Read,
+        depth: u32,
+        buffer: &mut ScanBuffer,
+    ) {
+        compressed::scan(walk, chain, &CODEC, reader, depth, buffer)
+    }
+
+    fn open_file(
+        &self,
+        walk: &Walk,
+        chain: &[String],
+        file: &File,
+        buffer: &mut ScanBuffer,
+    ) -> bool {
+        compressed::scan_file(walk, chain, &CODEC, file, buffer);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::decode::testing::scan_memory;
+    use super::MAGIC;
+
+    const SECRET: &[u8] = b"ghp_Q8mZt3Lw9Kd2Rs7Vx4Pn6Bc1Hj5Ty0Ue";
+
+    fn mozlz4(text: &[u8]) -> Vec<u8> {
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        file.extend_from_slice(&lz4_flex::block::compress(text));
+        file
+    }
+
+    /// The secret's two halves appear apart before it, so lz4 writes it as two matches,
+    /// not as a literal the raw scan would see.
+    fn session_store() -> Vec<u8> {
+        let (first, second) = SECRET.split_at(SECRET.len() / 2);
+        let mut text = br#"{"windows":[{"tabs":[{"entries":[{"url":"https://ci.example/settings"}],"formdata":{"id":{"a":""#.repeat(20);
+        for half in [first, second] {
+            text.extend_from_slice(half);
+            text.extend_from_slice(br#"","token":""#);
+        }
+        text.extend_from_slice(SECRET);
+        text.extend_from_slice(br#""}}}]}]}"#);
+        text
+    }
+
+    #[test]
+    fn a_session_store_is_decoded() {
+        let file = mozlz4(&session_store());
+        assert!(memchr::memmem::find(&file, SECRET).is_none());
+        let scanned = scan_memory(SECRET, "sessionstore.jsonlz4", &file);
+        assert_eq!(scanned.places().len(), 1, "{:?}", scanned.places());
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+    }
+
+    #[test]
+    fn a_damaged_block_is_a_gap() {
+        let mut file = mozlz4(&session_store());
+        let keep = file.len() / 2;
+        file.truncate(keep);
+        let scanned = scan_memory(SECRET, "sessionstore.jsonlz4", &file);
+        assert!(scanned.findings.is_empty());
+        assert_eq!(scanned.gaps.len(), 1, "{:?}", scanned.gaps);
+    }
+}
