@@ -643,3 +643,42 @@ fn a_launch_script_in_front_of_a_jar_is_read() {
         "BOOT-INF/classes/application.yml",
     );
 }
+
+/// An initramfs as Debian's `update-initramfs` writes it: an uncompressed cpio of CPU
+/// microcode, then the compressed cpio of the root filesystem, one after the other.
+#[test]
+fn an_initramfs_of_concatenated_cpio_archives_is_read_to_the_end() {
+    let Some(_) = tool("cpio") else { return };
+    let secret = random_token(40);
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "early/kernel/x86/microcode/GenuineIntel.bin",
+        "microcode\n".repeat(10),
+    );
+    let tree = tree_with_secret(dir.path(), &secret);
+    let mut early = Command::new("sh");
+    early.args([
+        "-c",
+        "cd early && find . | cpio --quiet -o -H newc > ../initrd.img",
+    ]);
+    run(early, dir.path());
+    let mut main = Command::new("sh");
+    main.args([
+        "-c",
+        &format!(
+            "cd {} && find . | cpio --quiet -o -H newc | gzip >> ../initrd.img",
+            tree.display()
+        ),
+    ]);
+    run(main, dir.path());
+    std::fs::remove_dir_all(&tree).unwrap();
+    std::fs::remove_dir_all(dir.path().join("early")).unwrap();
+    assert_not_raw(&dir.path().join("initrd.img"), &secret);
+    assert_found_at(
+        dir.path(),
+        &secret,
+        "initrd.img!after-trailer@",
+        "srv/app/config/credentials.env",
+    );
+}

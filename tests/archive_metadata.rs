@@ -152,3 +152,24 @@ fn a_name_in_a_tar_pax_path_record_is_reported_once_as_a_name() {
     assert_eq!(result.findings()[0]["location"]["in"], "name");
     result.assert_no_leak(&secret);
 }
+
+/// `gzip` keeps the original file name in the header (FNAME) by default: a file named after
+/// the secret and compressed leaves the name behind in the `.gz`.
+#[test]
+fn the_original_name_in_a_gzip_header_is_checked() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("token-{}.txt", String::from_utf8_lossy(&secret));
+    write(dir.path(), &name, b"rotated on monday\n");
+    let mut gzip = Command::new("sh");
+    gzip.current_dir(dir.path()).args([
+        "-c",
+        &format!("gzip -N -c '{name}' > backup.gz && rm '{name}'"),
+    ]);
+    run(&mut gzip, b"");
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "found", "gaps: {:?}", result.gaps());
+    assert_eq!(result.findings().len(), 1, "{:?}", result.findings());
+    assert_eq!(result.findings()[0]["location"]["in"], "gzip-name");
+    result.assert_no_leak(&secret);
+}

@@ -240,7 +240,11 @@ pub(super) fn scan(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
-    let mut decoder = match codec.decoder(input) {
+    let mut kept = HeadKeeper {
+        inner: input,
+        head: Vec::new(),
+    };
+    let mut decoder = match codec.decoder(&mut kept) {
         Ok(decoder) => decoder,
         Err(error) => {
             walk.fail(
@@ -256,6 +260,70 @@ pub(super) fn scan(
     // A container may stop before the end of its stream (a tar's end marker): what follows
     // must still decode cleanly, or it is a gap.
     let _ = super::drain(&mut decoded);
+    drop(decoded);
+    drop(decoder);
+    check_header_text(walk, chain, codec, &kept.head);
+}
+
+/// The first bytes read through it, kept for [`check_header_text`].
+struct HeadKeeper<'r> {
+    inner: &'r mut dyn Read,
+    head: Vec<u8>,
+}
+
+impl Read for HeadKeeper<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        let room = HEADER_TEXT_WINDOW.saturating_sub(self.head.len()).min(n);
+        self.head.extend_from_slice(&out[..room]);
+        Ok(n)
+    }
+}
+
+/// How much of a compressed stream's start is kept to read its header's text fields.
+const HEADER_TEXT_WINDOW: usize = 64 << 10;
+
+/// The text a compressed stream's header carries outside the compressed data: a gzip
+/// header's original file name (FNAME, which `gzip` writes by default) and comment
+/// (FCOMMENT). The decoder skips them, so they are checked here as names (`location.in`
+/// `gzip-name`, `gzip-comment`). Only gzip headers carry text.
+fn check_header_text(walk: &Walk, chain: &[String], codec: &Codec, head: &[u8]) {
+    if codec.name != GZIP.name {
+        return;
+    }
+    for (within, text) in gzip_header_text(head) {
+        crate::source::names::record(walk.ctx.recorder, chain, within, text);
+    }
+}
+
+/// The FNAME and FCOMMENT fields of the gzip header at the start of `head`.
+fn gzip_header_text(head: &[u8]) -> Vec<(&'static str, &[u8])> {
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    let mut fields = Vec::new();
+    let Some(&flags) = head.get(3).filter(|_| head.starts_with(b"\x1F\x8B\x08")) else {
+        return fields;
+    };
+    let mut at = 10;
+    if flags & FEXTRA != 0 {
+        let Some(length) = head.get(at..at + 2) else {
+            return fields;
+        };
+        at += 2 + usize::from(u16::from_le_bytes([length[0], length[1]]));
+    }
+    for (flag, within) in [(FNAME, "gzip-name"), (FCOMMENT, "gzip-comment")] {
+        if flags & flag == 0 {
+            continue;
+        }
+        let Some(rest) = head.get(at..) else {
+            return fields;
+        };
+        let end = memchr::memchr(0, rest).unwrap_or(rest.len());
+        fields.push((within, &rest[..end]));
+        at += end + 1;
+    }
+    fields
 }
 
 /// A read error of the file itself (not of its compressed content), from the decoding
@@ -333,6 +401,9 @@ pub(super) fn scan_file(
         let _ = super::drain(&mut decoded);
         // Dropping the receiving side ends the decoding thread at its next chunk.
     });
+    let mut head = vec![0u8; HEADER_TEXT_WINDOW];
+    let read = std::os::unix::fs::FileExt::read_at(file, &mut head, 0).unwrap_or(0);
+    check_header_text(walk, chain, codec, &head[..read]);
 }
 
 struct FileInput<'c> {
@@ -412,6 +483,25 @@ mod tests {
         text.extend_from_slice(b"sasl.password=");
         text.extend_from_slice(SECRET);
         text
+    }
+
+    #[test]
+    fn a_gzip_header_name_and_comment_are_checked() {
+        let mut file = b"\x1F\x8B\x08\x1C\0\0\0\0\0\x03".to_vec();
+        file.extend_from_slice(b"\x04\0abcd");
+        file.extend_from_slice(b"notes.txt\0deployed with ");
+        file.extend_from_slice(SECRET);
+        file.push(0);
+        let mut body = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        body.write_all(b"hello\n").expect("compress in memory");
+        file.extend_from_slice(&body.finish().expect("compress in memory"));
+        file.extend_from_slice(&crc32fast::hash(b"hello\n").to_le_bytes());
+        file.extend_from_slice(&6u32.to_le_bytes());
+        let scanned = scan_memory(SECRET, "notes.txt.gz", &file);
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        assert_eq!(scanned.findings.len(), 1, "{:?}", scanned.places());
+        let within = scanned.findings[0].location.within.as_deref();
+        assert_eq!(within, Some("gzip-comment"));
     }
 
     #[test]

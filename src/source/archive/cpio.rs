@@ -148,18 +148,30 @@ impl Format for Cpio {
 
 fn scan(walk: &Walk, chain: &[String], input: &mut dyn Read, depth: u32, buffer: &mut ScanBuffer) {
     let mut offset = 0u64;
+    let mut after_trailer = false;
     loop {
         let mut magic = [0u8; 6];
-        match read_full(input, &mut magic) {
-            Ok(0) => return,
-            Ok(6) => {}
-            Ok(_) | Err(_) => {
+        let read = match read_full(input, &mut magic) {
+            Ok(read) => read,
+            Err(_) => {
                 truncated(walk, chain, offset);
                 return;
             }
+        };
+        if read == 0 {
+            return;
         }
-        // Several archives can follow each other (an initramfs of microcode then the rest);
-        // zeros pad the end.
+        // Several archives can follow each other, padded with zeros: an initramfs is often
+        // an uncompressed cpio of CPU microcode, then the compressed cpio of the rest, and
+        // the kernel reads them all. Whatever follows a trailer is read as a stream of its
+        // own (another cpio, a compressed one, or bytes scanned raw); nothing is dropped.
+        if after_trailer && Variant::of(&magic[..read]).is_none() {
+            return read_what_follows(walk, chain, &magic[..read], offset, input, depth, buffer);
+        }
+        if read < 6 {
+            truncated(walk, chain, offset);
+            return;
+        }
         if magic.iter().all(|&b| b == 0) {
             let _ = drain(input);
             return;
@@ -206,8 +218,10 @@ fn scan(walk: &Walk, chain: &[String], input: &mut dyn Read, depth: u32, buffer:
             .to_string();
         if name == TRAILER {
             offset += header_end + padding(header_end, variant.align());
+            after_trailer = true;
             continue;
         }
+        after_trailer = false;
         let mut member = chain.to_vec();
         member.push(name);
         let mut data = input.take(data_size);
@@ -228,6 +242,43 @@ fn scan(walk: &Walk, chain: &[String], input: &mut dyn Read, depth: u32, buffer:
             + data_size
             + padding(data_size, variant.align());
     }
+}
+
+/// The bytes after an archive's trailer (`head` already read, at `offset`): zero padding is
+/// skipped, and anything after it is inspected as a member `after-trailer@OFFSET` of the file.
+fn read_what_follows(
+    walk: &Walk,
+    chain: &[String],
+    head: &[u8],
+    mut offset: u64,
+    input: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut pending = head.to_vec();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let zeros = pending.iter().take_while(|&&b| b == 0).count();
+        offset += zeros as u64;
+        pending.drain(..zeros);
+        if !pending.is_empty() {
+            break;
+        }
+        match input.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                truncated(walk, chain, offset);
+                return;
+            }
+        }
+    }
+    let mut member = chain.to_vec();
+    member.push(format!("after-trailer@{offset}"));
+    let mut rest = (&pending[..]).chain(input);
+    walk.entering(&member);
+    scan_member(walk, &member, &mut rest, depth + 1, buffer);
 }
 
 fn padding(length: u64, align: u64) -> u64 {
