@@ -109,11 +109,26 @@ impl ContainerLogRuns {
     }
 }
 
+/// Whether a line can be an entry at all: a docker entry starts with `{` (after blanks), a
+/// CRI entry with the digits of its time and then its stream. Most lines of most files
+/// (timestamped CI logs too) are neither, and these few looks are all they cost.
+fn may_be_entry(line: &[u8]) -> bool {
+    match line.iter().find(|&&b| b != b' ' && b != b'\t') {
+        Some(b'{') => true,
+        Some(first) if first.is_ascii_digit() => memchr::memchr(b' ', line).is_some_and(|space| {
+            let stream = &line[space + 1..];
+            stream.starts_with(b"stdout ") || stream.starts_with(b"stderr ")
+        }),
+        _ => false,
+    }
+}
+
 impl LineFinder for ContainerLogRuns {
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let mut text = Vec::new();
         let entry = line
             .within(MAX_LINE)
+            .filter(|bytes| may_be_entry(bytes))
             .and_then(|bytes| parse_entry(bytes, &mut text));
         match entry {
             None => self.emit(line.start, sink),

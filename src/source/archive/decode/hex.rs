@@ -77,12 +77,19 @@ fn dump_line(line: &[u8], out: &mut Vec<u8>) -> bool {
     out.len() > before
 }
 
+/// The searcher for `=hex`, built once: building one per line cost more than the search.
+fn reg_marker() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"=hex"))
+}
+
 /// The bytes of a `.reg` line (`"x"=hex(2):70,00,...,\` or a continuation `  61,00,\`) and
 /// whether it continues.
 fn reg_line(line: &[u8], continued: bool, out: &mut Vec<u8>) -> Option<bool> {
     let mut text = line.trim_ascii();
     if !continued {
-        let at = memchr::memmem::find(text, b"=hex")?;
+        let at = reg_marker().find(text)?;
         let colon = at + memchr::memchr(b':', &text[at..])?;
         if colon - at > 8 {
             return None;
