@@ -1,11 +1,20 @@
 //! Ascii85 (Adobe): `<~ ... ~>` blocks (Python's `base64.a85encode(adobe=True)`,
-//! PostScript) and PDF streams whose filter is `/ASCII85Decode` (`/A85`), which end in
-//! `~>` without an opening `<~`.
+//! PostScript), PDF streams whose filter is `/ASCII85Decode` (`/A85`), which end in `~>`
+//! without an opening `<~`, and undelimited tokens (Python's `base64.a85encode` by default,
+//! one line with no delimiters, as in `data: 6"=Kn...`).
 //!
 //! Characters `!` to `u` are digits, `z` stands for four zero bytes, blanks and line breaks
 //! are ignored. A PDF stream is usually also `/FlateDecode`d: decoded bytes that start with
 //! a zlib header are inflated here (the carving detector only looks for zlib in binary
 //! content), and the run is named `ascii85-flate`.
+//!
+//! The Ascii85 alphabet is most of printable ASCII, so an undelimited token (a stretch of
+//! it between other bytes) is only decoded when plain prose and code tokens could hardly be
+//! one ([`is_token_candidate`]): at least [`TOKEN_MIN_CHARS`] long (and enough to decode to
+//! the shortest pattern), mixing cases, digits and punctuation, and with every `z` where a
+//! group starts. Then a trial decode of its first groups must give a compression magic or
+//! mostly printable text ([`decodes_plausibly`]); a token of words or base64 decodes to
+//! noise and is dropped before the rest of it is decoded.
 
 use std::io::Read;
 
@@ -20,7 +29,14 @@ struct Block {
     truncated: bool,
 }
 
+/// Fewest characters of an undelimited token (20 decoded bytes).
+const TOKEN_MIN_CHARS: usize = 25;
+/// Groups decoded for the trial of an undelimited token.
+const TRIAL_GROUPS: usize = 16;
+
 pub(crate) struct Ascii85Runs {
+    /// Fewest characters of an undelimited token worth decoding.
+    token_min_chars: usize,
     /// Whether the leaf is a PDF (`None` before its first line): only then are filters
     /// looked for.
     pdf: Option<bool>,
@@ -76,9 +92,37 @@ fn starts_zlib(bytes: &[u8]) -> bool {
     matches!(bytes, [cmf, flg, ..] if cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0)
 }
 
+/// Decodes what `block` holds and hands it on (inflated if it is a zlib stream).
+fn offer(mut block: Block, end: u64, sink: &mut Sink) {
+    flush(&mut block, true);
+    let mut encoding = "ascii85";
+    let mut bytes = block.bytes;
+    if starts_zlib(&bytes) {
+        let mut inflated = Vec::new();
+        let mut decoder = flate2::read::ZlibDecoder::new(&bytes[..]).take(RUN_BUDGET as u64 + 1);
+        // What inflated before any damage is kept.
+        let _ = decoder.read_to_end(&mut inflated);
+        if !inflated.is_empty() {
+            block.truncated |= inflated.len() > RUN_BUDGET;
+            inflated.truncate(RUN_BUDGET);
+            bytes = inflated;
+            encoding = "ascii85-flate";
+        }
+    }
+    sink.offer(DecodedRun {
+        encoding,
+        offset: block.start,
+        encoded_len: end.saturating_sub(block.start),
+        bytes,
+        truncated: block.truncated,
+        map: Vec::new(),
+    });
+}
+
 impl Ascii85Runs {
-    pub(crate) fn new() -> Ascii85Runs {
+    pub(crate) fn new(min_decoded: usize) -> Ascii85Runs {
         Ascii85Runs {
+            token_min_chars: TOKEN_MIN_CHARS.max((min_decoded * 5).div_ceil(4)),
             pdf: None,
             armed: false,
             block: None,
@@ -95,33 +139,9 @@ impl Ascii85Runs {
     }
 
     fn emit(&mut self, end: u64, sink: &mut Sink) {
-        let Some(mut block) = self.block.take() else {
-            return;
-        };
-        flush(&mut block, true);
-        let mut encoding = "ascii85";
-        let mut bytes = block.bytes;
-        if starts_zlib(&bytes) {
-            let mut inflated = Vec::new();
-            let mut decoder =
-                flate2::read::ZlibDecoder::new(&bytes[..]).take(RUN_BUDGET as u64 + 1);
-            // What inflated before any damage is kept.
-            let _ = decoder.read_to_end(&mut inflated);
-            if !inflated.is_empty() {
-                block.truncated |= inflated.len() > RUN_BUDGET;
-                inflated.truncate(RUN_BUDGET);
-                bytes = inflated;
-                encoding = "ascii85-flate";
-            }
+        if let Some(block) = self.block.take() {
+            offer(block, end, sink);
         }
-        sink.offer(DecodedRun {
-            encoding,
-            offset: block.start,
-            encoded_len: end.saturating_sub(block.start),
-            bytes,
-            truncated: block.truncated,
-            map: Vec::new(),
-        });
     }
 
     fn read(&mut self, text: &[u8], line: &Line, sink: &mut Sink) {
@@ -132,6 +152,184 @@ impl Ascii85Runs {
             Outcome::Continues => {}
             Outcome::Ended => self.emit(line.end, sink),
             Outcome::Invalid => self.block = None,
+        }
+    }
+}
+
+/// A byte of an undelimited Ascii85 token.
+fn is_token_byte(byte: u8) -> bool {
+    matches!(byte, b'!'..=b'u' | b'z')
+}
+
+/// Whether a token mixes character classes as encoded bytes do: upper and lower case,
+/// digits, and punctuation (about a third of the alphabet; words, identifiers and paths
+/// have little or none).
+fn is_token_candidate(token: &[u8]) -> bool {
+    let (mut upper, mut lower, mut digit, mut punct) = (false, false, false, 0);
+    for &b in token {
+        match b {
+            b'A'..=b'Z' => upper = true,
+            b'a'..=b'z' => lower = true,
+            b'0'..=b'9' => digit = true,
+            _ => punct += 1,
+        }
+    }
+    upper && lower && digit && punct >= 3 && punct * 8 >= token.len()
+}
+
+/// The digits of `chars` (`z` as five zero digits), at most about `limit` of them; `None`
+/// if a `z` sits inside a group (not Ascii85).
+fn token_digits(chars: &[u8], limit: usize) -> Option<Vec<u8>> {
+    let mut digits = Vec::with_capacity(chars.len().min(limit) + 5);
+    for &c in chars {
+        if digits.len() >= limit {
+            break;
+        }
+        if c == b'z' {
+            if !digits.len().is_multiple_of(5) {
+                return None;
+            }
+            digits.extend_from_slice(&[0; 5]);
+        } else {
+            digits.push(c - b'!');
+        }
+    }
+    Some(digits)
+}
+
+/// Whether the first decoded bytes of a token are what encoded data starts with: a
+/// compression or archive magic, or mostly printable text.
+fn decodes_plausibly(bytes: &[u8]) -> bool {
+    const MAGICS: [&[u8]; 8] = [
+        b"\x1f\x8b",
+        b"\x28\xb5\x2f\xfd",
+        b"BZh",
+        b"\xfd7zXZ\x00",
+        b"\x04\x22\x4d\x18",
+        b"PK\x03\x04",
+        b"7z\xbc\xaf",
+        b"\x89PNG",
+    ];
+    if MAGICS.iter().any(|magic| bytes.starts_with(magic)) || starts_zlib(bytes) {
+        return true;
+    }
+    let printable = bytes
+        .iter()
+        .filter(|&&b| matches!(b, 0x20..=0x7e | b'\t' | b'\n' | b'\r'))
+        .count();
+    !bytes.is_empty() && printable * 10 >= bytes.len() * 9
+}
+
+/// Unless `bytes` are a gzip stream, true; if they are, whether it inflates without error.
+///
+/// `\` and `"` are Ascii85 digits, so a token inside an escaped string is read twice: in
+/// its leaf as written, and in the run the backslash layer decoded. Only one of the two is
+/// the encoder's output; the other starts with the same gzip header and then breaks. That
+/// one is dropped here rather than reported as a damaged stream, since its twin is read.
+fn gzip_intact(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(b"\x1f\x8b") {
+        return true;
+    }
+    let mut decoder = flate2::read::MultiGzDecoder::new(bytes).take(RUN_BUDGET as u64);
+    std::io::copy(&mut decoder, &mut std::io::sink()).is_ok()
+}
+
+/// Where in a token its encoded text may begin: at its start, or after one of the first
+/// quote, `=`, `:` or bracket characters (all in the alphabet, so `key="...` is one token).
+fn token_starts(token: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let prefix = &token[..token.len().min(12)];
+    std::iter::once(0).chain(
+        prefix
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| matches!(b, b'"' | b'\'' | b'=' | b':' | b'(' | b'['))
+            .map(|(i, _)| i + 1)
+            .take(3),
+    )
+}
+
+/// Where the encoded text of a token that begins at `skip` ends: before the closing quote or
+/// bracket that matches the one before it (and a `,` or `;` after that), else at its end. A
+/// closing quote read as a digit would complete the last partial group into a wrong one.
+fn token_end(token: &[u8], skip: usize) -> usize {
+    let closer = match skip.checked_sub(1).map(|at| token[at]) {
+        Some(b'"') => b'"',
+        Some(b'\'') => b'\'',
+        Some(b'(') => b')',
+        Some(b'[') => b']',
+        _ => return token.len(),
+    };
+    let mut end = token.len();
+    while end > skip && matches!(token[end - 1], b',' | b';') {
+        end -= 1;
+    }
+    if end > skip && token[end - 1] == closer {
+        end - 1
+    } else {
+        token.len()
+    }
+}
+
+impl Ascii85Runs {
+    /// Offers the undelimited tokens of a line that starts at leaf offset `start`.
+    fn tokens(&self, text: &[u8], start: u64, sink: &mut Sink) {
+        // A token is at least `window` long: look at the last byte of the next window
+        // first, and from a byte outside the alphabet jump past it (prose is short words
+        // and spaces, so most bytes are never looked at).
+        let window = self.token_min_chars;
+        let mut from = 0;
+        while from + window <= text.len() {
+            match text[from..from + window]
+                .iter()
+                .rposition(|&b| !is_token_byte(b))
+            {
+                Some(separator) => from += separator + 1,
+                None => {
+                    let len = text[from..]
+                        .iter()
+                        .take_while(|&&b| is_token_byte(b))
+                        .count();
+                    self.token(&text[from..from + len], start + from as u64, sink);
+                    from += len + 1;
+                }
+            }
+        }
+    }
+
+    /// One token at leaf offset `start`: decoded and offered if it passes the guards.
+    fn token(&self, token: &[u8], start: u64, sink: &mut Sink) {
+        if !is_token_candidate(token) {
+            return;
+        }
+        for skip in token_starts(token) {
+            let chars = &token[skip..token_end(token, skip)];
+            if chars.len() < self.token_min_chars {
+                continue;
+            }
+            let Some(trial_digits) = token_digits(chars, TRIAL_GROUPS * 5) else {
+                continue;
+            };
+            let mut trial = Vec::new();
+            if decode_digits(&trial_digits, &mut trial).is_none() || !decodes_plausibly(&trial) {
+                continue;
+            }
+            let Some(digits) = token_digits(chars, usize::MAX) else {
+                continue;
+            };
+            let mut check = Vec::new();
+            // A group past 2^32 anywhere: not Ascii85.
+            if decode_digits(&digits, &mut check).is_none() || !gzip_intact(&check) {
+                continue;
+            }
+            let begin = start + skip as u64;
+            let block = Block {
+                start: begin,
+                digits: Vec::new(),
+                bytes: check,
+                truncated: false,
+            };
+            offer(block, begin + chars.len() as u64, sink);
+            return;
         }
     }
 }
@@ -156,6 +354,7 @@ impl LineFinder for Ascii85Runs {
             self.read(&text[open + 2..], line, sink);
             return;
         }
+        self.tokens(text, line.start, sink);
         if !pdf {
             return;
         }
@@ -179,5 +378,104 @@ impl LineFinder for Ascii85Runs {
 
     fn finish(&mut self, end: u64, sink: &mut Sink) {
         self.emit(end, sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::super::testing::scan_memory;
+
+    const SECRET: &[u8] = b"sk_live_7Hq2Zp9Lm3Rt8Wx4Vb6Nc1Kd";
+
+    /// Python's `base64.a85encode` (no delimiters, `z` for a group of zeros).
+    fn a85(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in bytes.chunks(4) {
+            let mut group = [0u8; 4];
+            group[..chunk.len()].copy_from_slice(chunk);
+            let mut value = u32::from_be_bytes(group);
+            if value == 0 && chunk.len() == 4 {
+                out.push('z');
+                continue;
+            }
+            let mut digits = [0u8; 5];
+            for digit in digits.iter_mut().rev() {
+                *digit = (value % 85) as u8 + b'!';
+                value /= 85;
+            }
+            out.extend(digits[..chunk.len() + 1].iter().map(|&d| d as char));
+        }
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn payload() -> Vec<u8> {
+        let mut text = b"[service]\nuser = deploy\napi_key = ".to_vec();
+        text.extend_from_slice(SECRET);
+        text.extend_from_slice(b"\nregion = eu-west-1\n");
+        text
+    }
+
+    #[test]
+    fn undelimited_tokens_of_gzip_and_of_text_are_decoded() {
+        let gzipped = a85(&gzip(&payload()));
+        let text = a85(&payload());
+        let cases = [
+            ("data: gzip", format!("data: {gzipped}\n")),
+            ("json", format!("{{\"blob\": \"{gzipped}\"}}\n")),
+            ("assignment", format!("BLOB={text}\n")),
+            (
+                "escaped in a JSON string",
+                format!(
+                    "{{\"blob\": \"{}\"}}\n",
+                    gzipped.replace('\\', "\\\\").replace('"', "\\\"")
+                ),
+            ),
+        ];
+        for (name, sample) in cases {
+            assert!(memchr::memmem::find(sample.as_bytes(), SECRET).is_none());
+            let scanned = scan_memory(SECRET, "a.txt", sample.as_bytes());
+            let places = scanned.places();
+            assert_eq!(places.len(), 1, "{name}: {places:?}\n{sample}");
+            assert!(
+                places[0].0.starts_with("a.txt › ascii85@")
+                    || places[0].0.starts_with("a.txt › backslash@0 › ascii85@"),
+                "{name}: {places:?}"
+            );
+            assert!(scanned.gaps.is_empty(), "{name}: {:?}", scanned.gaps);
+        }
+    }
+
+    #[test]
+    fn prose_code_and_other_encodings_are_not_tokens() {
+        let mut finder = super::Ascii85Runs::new(16);
+        let mut sink = super::super::Sink::new(16);
+        let text: &[&[u8]] = &[
+            b"The quick brown fox jumps over the lazy dog; internationalization.",
+            b"if(a[i]==b[j]&&c>0){return(x+y)*2;}else{panic!(\"index_out_of_range\");}",
+            b"let checksum = 3f786850e387550fdab836ed7e6dc881de23001b;",
+            b"token: SGVsbG8gV29ybGQhIFRoaXMgaXMgYmFzZTY0IHRleHQ=",
+            b"path=/usr/local/lib/python3.11/site-packages/numpy/core/_methods.py:42",
+            b"SELECT id,name,created_at FROM users WHERE id=42 AND name='Bob'",
+        ];
+        let mut at = 0;
+        for line in text {
+            let line = super::Line {
+                text: Some(line),
+                start: at,
+                end: at + line.len() as u64 + 1,
+            };
+            super::LineFinder::line(&mut finder, &line, &mut sink);
+            at = line.end;
+        }
+        super::LineFinder::finish(&mut finder, at, &mut sink);
+        assert_eq!(sink.runs.len(), 0);
     }
 }

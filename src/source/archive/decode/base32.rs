@@ -1,8 +1,8 @@
 //! Base32 (RFC 4648, either case, padded or not, wrapped) and base32hex.
 //!
 //! Every base32 text is also a run of the base64 alphabet, so the base64 finder's tokens and
-//! wrapped blocks (any width that is a multiple of 4, indented, `\n`-escaped; `base32`
-//! wraps at 76) carry a [`Base32Chars`] that keeps their characters while they could be
+//! wrapped blocks (any width of at least 16, indented, `\n`-escaped; `base32` wraps at 76
+//! by default, `-w 70` wherever it is told) carry a [`Base32Chars`] that keeps their characters while they could be
 //! base32: one case only, and only the digits of one alphabet (`2-7` for base32, `0-9` with
 //! letters up to `V` for base32hex). A run is decoded if it has at least [`MIN_CHARS`]
 //! characters and looks like encoded bytes rather than a word or an identifier (a digit,
@@ -173,6 +173,15 @@ mod tests {
         out
     }
 
+    fn wrap(text: &str, width: usize) -> String {
+        let lines: Vec<String> = text
+            .as_bytes()
+            .chunks(width)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        lines.join("\n") + "\n"
+    }
+
     fn sample() -> Vec<u8> {
         let mut text = b"api:\n  user: deploy\n  key: ".to_vec();
         text.extend_from_slice(SECRET);
@@ -192,6 +201,8 @@ mod tests {
             ("padded", upper.clone()),
             ("lower", encode(&sample(), ALPHABET, false).to_lowercase()),
             ("wrapped", format!("data: |\n  {}\n", wrapped.join("\n  "))),
+            ("wrapped at 70", wrap(&upper, 70)),
+            ("wrapped at 17", wrap(&upper, 17)),
         ];
         for (name, text) in cases {
             assert!(memchr::memmem::find(text.as_bytes(), SECRET).is_none());

@@ -3,12 +3,19 @@
 //! The finder reads tokens of the base64 alphabet (both alphabets: `+/` and `-_`). A token
 //! ended by a line break (a newline, or a literal `\n` escape in a JSON string; `\r` and
 //! JSON's `\/` are read through) may be the first line of a wrapped block: the next lines
-//! are joined to it while they have the same width (a multiple of 4, at least
-//! [`MIN_WIDTH`]) after any indentation, and the block ends with a shorter line, padding,
-//! or a closing quote. A line that ends otherwise (a YAML `key:`, a space) is not part of
-//! the block. Runs made only of letters and `/-_` (words, paths, identifiers), or only of hex digits (left to the hex
-//! layer), and runs too short to decode to the shortest pattern are not decoded. Decoding
-//! is lenient and streaming: it carries its bits across lines and never fails.
+//! are joined to it while they have the same width (any width of at least [`MIN_WIDTH`]:
+//! `base64 -w 61` and `base32 -w 70` wrap where they are told, not only at multiples of 4)
+//! after any indentation, and the block ends with a shorter line, padding, or a closing
+//! quote. A line that ends otherwise (a YAML `key:`, a space) is not part of the block.
+//!
+//! Lines of one width that is not a multiple of 4 and no shorter last line may instead be a
+//! list of separate values (unpadded base64url keys, one a line): joined, all but some of
+//! them would decode shifted by a few bits. So such a block is also decoded line by line,
+//! each line its own run (two runs over the same bytes report a secret once, see
+//! [`super::follow`]). Runs made only of letters and `/-_` (words, paths, identifiers), or
+//! only of hex digits (left to the hex layer), and runs too short to decode to the shortest
+//! pattern are not decoded. Decoding is lenient and streaming: it carries its bits across
+//! lines and never fails.
 
 use super::base32::Base32Chars;
 use super::{DecodedRun, Sink, RUN_BUDGET};
@@ -74,44 +81,40 @@ struct Block {
     /// Only letters and the separators of paths and identifiers (`/`, `-`, `_`).
     wordlike: bool,
     hex_only: bool,
-    decoded: Vec<u8>,
-    bits: u32,
-    bit_count: u8,
-    truncated: bool,
+    decoded: Bits,
+    /// Each line decoded on its own, kept while the block could be a list of separate
+    /// values (see the module doc): (offset of the line, its bytes).
+    alone: Vec<(u64, Vec<u8>)>,
+    /// Bytes held in `alone`; past [`RUN_BUDGET`] the list reading is given up (the joined
+    /// reading is still decoded).
+    alone_bytes: usize,
+    /// A line shorter than the width, or ending in padding or a quote, closed the block: it
+    /// was wrapped, not a list.
+    closed: bool,
     /// The same characters, while they could be base32.
     base32: Base32Chars,
 }
 
-impl Block {
-    fn new(start: u64, width: usize) -> Block {
-        Block {
-            start,
-            end: start,
-            width,
-            chars: 0,
-            wordlike: true,
-            hex_only: true,
-            decoded: Vec::new(),
+/// Base64 characters decoded into bytes, carrying the bits of a partial byte.
+struct Bits {
+    bytes: Vec<u8>,
+    bits: u32,
+    bit_count: u8,
+    truncated: bool,
+}
+
+impl Bits {
+    fn new() -> Bits {
+        Bits {
+            bytes: Vec::new(),
             bits: 0,
             bit_count: 0,
             truncated: false,
-            base32: Base32Chars::new(),
         }
     }
 
-    fn append(&mut self, line: &[u8], end: u64) {
-        self.base32.push(line);
-        self.chars += line.len();
-        self.end = end;
-        if self.wordlike {
-            self.wordlike = line
-                .iter()
-                .all(|&b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'-' | b'_'));
-        }
-        if self.hex_only {
-            self.hex_only = line.iter().all(u8::is_ascii_hexdigit);
-        }
-        for &byte in line {
+    fn push(&mut self, chars: &[u8]) {
+        for &byte in chars {
             let value = match byte {
                 b'A'..=b'Z' => byte - b'A',
                 b'a'..=b'z' => byte - b'a' + 26,
@@ -123,13 +126,58 @@ impl Block {
             self.bit_count += 6;
             if self.bit_count >= 8 {
                 self.bit_count -= 8;
-                if self.decoded.len() < RUN_BUDGET {
-                    self.decoded.push((self.bits >> self.bit_count) as u8);
+                if self.bytes.len() < RUN_BUDGET {
+                    self.bytes.push((self.bits >> self.bit_count) as u8);
                 } else {
                     self.truncated = true;
                 }
             }
         }
+    }
+}
+
+impl Block {
+    fn new(start: u64, width: usize) -> Block {
+        Block {
+            start,
+            end: start,
+            width,
+            chars: 0,
+            wordlike: true,
+            hex_only: true,
+            decoded: Bits::new(),
+            alone: Vec::new(),
+            alone_bytes: 0,
+            closed: false,
+            base32: Base32Chars::new(),
+        }
+    }
+
+    /// Appends the line `start..end` of the leaf, made of `line`.
+    fn append(&mut self, line: &[u8], start: u64, end: u64) {
+        self.base32.push(line);
+        self.chars += line.len();
+        self.end = end;
+        if self.wordlike {
+            self.wordlike = line
+                .iter()
+                .all(|&b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'-' | b'_'));
+        }
+        if self.hex_only {
+            self.hex_only = line.iter().all(u8::is_ascii_hexdigit);
+        }
+        self.decoded.push(line);
+        if self.could_be_list() && self.alone_bytes < RUN_BUDGET {
+            let mut alone = Bits::new();
+            alone.push(line);
+            self.alone_bytes += alone.bytes.len();
+            self.alone.push((start, alone.bytes));
+        }
+    }
+
+    /// Lines of a width that is not a multiple of 4 could be separate values.
+    fn could_be_list(&self) -> bool {
+        self.width > 0 && !self.width.is_multiple_of(4)
     }
 
     fn worth_decoding(&self) -> bool {
@@ -141,14 +189,29 @@ impl Block {
         if !self.worth_decoding() {
             return;
         }
+        let list = !self.closed && self.alone.len() >= 2 && self.alone_bytes < RUN_BUDGET;
         sink.offer(DecodedRun {
             encoding: "base64",
             offset: self.start,
             encoded_len: self.end - self.start,
-            bytes: self.decoded,
-            truncated: self.truncated,
+            bytes: self.decoded.bytes,
+            truncated: self.decoded.truncated,
             map: Vec::new(),
         });
+        if !list {
+            return;
+        }
+        let width = self.width as u64;
+        for (offset, bytes) in self.alone {
+            sink.offer(DecodedRun {
+                encoding: "base64",
+                offset,
+                encoded_len: width,
+                bytes,
+                truncated: false,
+                map: Vec::new(),
+            });
+        }
     }
 }
 
@@ -191,13 +254,13 @@ impl Base64Runs {
     fn flush_long_line(&mut self, sink: &mut Sink) {
         let line = std::mem::take(&mut self.line);
         match &mut self.block {
-            Some(block) if block.width == 0 => block.append(&line, self.line_end),
+            Some(block) if block.width == 0 => block.append(&line, self.line_start, self.line_end),
             _ => {
                 if let Some(block) = self.block.take() {
                     block.emit(sink);
                 }
                 let mut block = Block::new(self.line_start, 0);
-                block.append(&line, self.line_end);
+                block.append(&line, self.line_start, self.line_end);
                 self.block = Some(block);
             }
         }
@@ -208,13 +271,13 @@ impl Base64Runs {
     /// The current token ended by `end`.
     fn end_token(&mut self, end: End, sink: &mut Sink) {
         let line = std::mem::take(&mut self.line);
-        let line_end = self.line_end;
+        let (line_start, line_end) = (self.line_start, self.line_end);
         if let Some(mut block) = self.block.take() {
             let fits = block.width > 0 && line.len() <= block.width;
             match end {
                 _ if block.width == 0 => {
                     // The rest of one long line.
-                    block.append(&line, line_end);
+                    block.append(&line, line_start, line_end);
                     block.emit(sink);
                     self.line = line;
                     self.line.clear();
@@ -222,11 +285,14 @@ impl Base64Runs {
                 }
                 End::LineBreak if line.is_empty() => block.emit(sink),
                 End::LineBreak if line.len() == block.width => {
-                    block.append(&line, line_end);
+                    block.append(&line, line_start, line_end);
                     self.block = Some(block);
                 }
                 End::LineBreak | End::Closing if fits => {
-                    block.append(&line, line_end);
+                    // An empty last line (the leaf, or a JSON string, ends after a line
+                    // break) leaves the block as a run of full lines.
+                    block.closed = !line.is_empty();
+                    block.append(&line, line_start, line_end);
                     block.emit(sink);
                 }
                 _ => {
@@ -247,12 +313,13 @@ impl Base64Runs {
             return;
         }
         let mut block = Block::new(self.line_start, line.len());
-        let wraps =
-            end == End::LineBreak && line.len() >= MIN_WIDTH && line.len().is_multiple_of(4);
+        // Any width: the bits are carried across lines, so a block decodes whatever its
+        // width (a list of separate values is also read line by line, see `Block::emit`).
+        let wraps = end == End::LineBreak && line.len() >= MIN_WIDTH;
         if !wraps && line.len() < self.min_chars {
             return;
         }
-        block.append(line, self.line_end);
+        block.append(line, self.line_start, self.line_end);
         if wraps {
             self.block = Some(block);
         } else if block.chars >= self.min_chars {
@@ -560,6 +627,10 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
+    fn b64url(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         encoder.write_all(bytes).unwrap();
@@ -602,6 +673,46 @@ mod tests {
             );
             assert_eq!(places[0].1, "raw");
             assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        }
+    }
+
+    #[test]
+    fn widths_that_are_not_multiples_of_4_are_joined() {
+        for width in [17, 61, 70] {
+            for (name, encoded) in [
+                ("standard", b64(&gzip(&config()))),
+                ("url", b64url(&gzip(&config()))),
+            ] {
+                let body = wrap(&encoded, width, "  ", "\r\n");
+                let sample = format!("blob: |\r\n{body}\r\nnext: 1\r\n");
+                let scanned = scan_memory(SECRET, "w.yaml", sample.as_bytes());
+                let places = scanned.places();
+                assert_eq!(places.len(), 1, "{name} width {width}: {places:?}");
+                assert!(places[0].0.starts_with("w.yaml › base64@"), "{places:?}");
+                assert!(scanned.gaps.is_empty(), "{width}: {:?}", scanned.gaps);
+            }
+            let body = wrap(&b64(&config()), width, "", "\\n");
+            let sample = format!("{{\"cert\":\"{body}\\n\"}}");
+            assert_not_raw(sample.as_bytes());
+            assert_eq!(runs_in(sample.as_bytes(), 5), [config()], "width {width}");
+        }
+    }
+
+    #[test]
+    fn a_list_of_unpadded_values_of_one_odd_width_is_read_line_by_line() {
+        // Each line is its own value (43 characters: 32 bytes, unpadded): joined, the lines
+        // after the first would decode shifted by 2 bits.
+        let values: Vec<Vec<u8>> = (0..4u8)
+            .map(|i| {
+                (0..32)
+                    .map(|j| i.wrapping_mul(31).wrapping_add(j * 7 + 1))
+                    .collect()
+            })
+            .collect();
+        let text: String = values.iter().map(|v| b64url(v) + "\n").collect();
+        let runs = runs_in(text.as_bytes(), 9);
+        for value in &values {
+            assert!(runs.contains(value), "{runs:?}");
         }
     }
 

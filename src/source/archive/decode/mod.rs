@@ -93,7 +93,7 @@ fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
             Box::new(yaml_fold::YamlFoldRuns::new(yaml)),
             Box::new(uuencode::UuencodeRuns::new()),
             Box::new(git_binary::GitBinaryRuns::new()),
-            Box::new(ascii85::Ascii85Runs::new()),
+            Box::new(ascii85::Ascii85Runs::new(min_decoded)),
             Box::new(base85_tokens::Base85Words::new(min_decoded)),
         ])),
     ]

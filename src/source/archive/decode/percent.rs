@@ -1,13 +1,29 @@
-//! Percent-encoding at any depth: `%XX` decoded in every line that holds one.
+//! Percent-encoding at any depth, and over other encodings: `%XX` decoded in the lines that
+//! need it.
 //!
-//! One level is forward-matched by the automaton; this layer is for the levels above it
-//! (`%2541` is `%41` is `A`, as a URL encoded into a query parameter of another URL, or a
-//! form value encoded twice). The decoded block goes through the pipeline again, so each
-//! level peels one more, and the last one is the automaton's (which also knows `+` for a
-//! space). `+` is left as it is here: decoding it would corrupt a literal `+` one level up.
-//! Only lines holding `%25` (an encoded `%`, the mark of a second level) are decoded.
+//! One level over the secret itself is forward-matched by the automaton, so a line is only
+//! decoded when the automaton cannot see through its escapes ([`has_escape`]):
+//! - it holds `%25`, an encoded `%`, the mark of a second level (`%2541` is `%41` is `A`: a
+//!   URL encoded into a query parameter of another URL, a form value encoded twice);
+//! - it holds a base64 run with `+`, `/` or `=` escaped (`%2B`, `%2F`, `%3D`: base64 of gzip
+//!   in a URL query or a cookie), at least [`BASE64_RUN`] characters long;
+//! - it holds [`CONTROL_ESCAPES`] escapes of control bytes (`%1F%8B%08`: binary, such as a
+//!   gzip stream, percent-encoded); text, UTF-8 included, has none.
+//!
+//! Most URLs in logs have a few `%20` or `%3A%2F%2F` and match none of these, so they cost
+//! one pass over the line. The decoded block goes through the pipeline again, so each level
+//! peels one more, and the last one is the automaton's (which also knows `+` for a space).
+//! `+` is left as it is here: decoding it would corrupt a literal `+` one level up. What the
+//! automaton already matched in the leaf is not reported again from the block (its exact
+//! offset map makes the shadow exact, see [`super::Shadow`]).
 
 use super::escaped::{Decoded, Escaping};
+
+/// Fewest characters (an escape counting as one) of a base64 run with escaped `+/=` for
+/// its line to be decoded: the base64 finder's shortest run.
+const BASE64_RUN: usize = 20;
+/// Escapes of control bytes that make a line percent-encoded binary.
+const CONTROL_ESCAPES: usize = 3;
 
 fn hex_value(byte: u8) -> Option<u8> {
     (byte as char).to_digit(16).map(|d| d as u8)
@@ -19,10 +35,90 @@ fn escape_at(line: &[u8], at: usize) -> Option<u8> {
     Some(high << 4 | low)
 }
 
-/// Whether a line holds an encoded `%` (`%25`): one level of percent-encoding is the
-/// automaton's, so only a line encoded twice or more needs decoding.
+/// Whether a line needs decoding (see the module doc): one pass, from its first `%`.
 fn has_escape(line: &[u8]) -> bool {
-    memchr::memchr_iter(b'%', line).any(|at| line[at + 1..].starts_with(b"25"))
+    let Some(first) = memchr::memchr(b'%', line) else {
+        return false;
+    };
+    // The base64 run the first `%` may end or sit in began before it.
+    let run_start = line[..first]
+        .iter()
+        .rposition(|b| !b.is_ascii_alphanumeric())
+        .map_or(0, |at| at + 1);
+    let mut run = Base64Run::default();
+    line[run_start..first].iter().for_each(|&b| run.char(b));
+    let mut controls = 0;
+    let mut i = first;
+    while i < line.len() {
+        let byte = line[i];
+        let escape = if byte == b'%' {
+            escape_at(line, i)
+        } else {
+            None
+        };
+        match escape {
+            Some(b'%') => return true,
+            Some(b'+' | b'/' | b'=') => {
+                run.escape();
+                i += 3;
+            }
+            Some(value) => {
+                run = Base64Run::default();
+                controls += usize::from(is_control(value));
+                if controls >= CONTROL_ESCAPES {
+                    return true;
+                }
+                i += 3;
+            }
+            None if byte.is_ascii_alphanumeric() => {
+                run.char(byte);
+                i += 1;
+            }
+            None => {
+                run = Base64Run::default();
+                i += 1;
+            }
+        }
+        if run.is_long_base64() {
+            return true;
+        }
+    }
+    false
+}
+
+/// A stretch of base64 characters and escaped `+/=` being read.
+#[derive(Default)]
+struct Base64Run {
+    chars: usize,
+    escaped: bool,
+    upper: bool,
+    lower: bool,
+    digit: bool,
+}
+
+impl Base64Run {
+    fn char(&mut self, byte: u8) {
+        self.chars += 1;
+        self.upper |= byte.is_ascii_uppercase();
+        self.lower |= byte.is_ascii_lowercase();
+        self.digit |= byte.is_ascii_digit();
+    }
+
+    fn escape(&mut self) {
+        self.chars += 1;
+        self.escaped = true;
+    }
+
+    /// Long enough, with an escape, and mixing cases and digits as encoded bytes do (an
+    /// encoded path of words, `%2Fhome%2Fuser%2Fdocuments`, does not).
+    fn is_long_base64(&self) -> bool {
+        self.escaped && self.chars >= BASE64_RUN && self.upper && self.lower && self.digit
+    }
+}
+
+/// A byte text does not hold (line breaks and tabs aside).
+fn is_control(byte: u8) -> bool {
+    (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')) || byte == 0x7f
 }
 
 fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
@@ -90,6 +186,67 @@ mod tests {
                 "{places:?}"
             );
         }
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> Vec<u8> {
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes).into_bytes()
+    }
+
+    #[test]
+    fn base64_with_escaped_plus_slash_and_padding_is_decoded() {
+        let mut payload = b"{\"session\":\"".to_vec();
+        payload.extend_from_slice(SECRET);
+        payload.extend_from_slice(b"\",\"user\":42}");
+        let encoded = b64(&gzip(&payload));
+        assert!(encoded.iter().any(|b| matches!(b, b'+' | b'/' | b'=')));
+        let mut sample = b"Set-Cookie: s=".to_vec();
+        sample.extend_from_slice(&percent_encode(&encoded));
+        sample.extend_from_slice(b"; Path=/\n");
+        let places = scan_memory(SECRET, "h.txt", &sample).places();
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert!(
+            places[0].0.starts_with("h.txt › percent@0 › base64@"),
+            "{places:?}"
+        );
+    }
+
+    #[test]
+    fn percent_encoded_binary_is_decoded() {
+        let mut sample = b"GET /upload?blob=".to_vec();
+        sample.extend_from_slice(&percent_encode(&gzip(SECRET)));
+        sample.extend_from_slice(b" HTTP/1.1\n");
+        let places = scan_memory(SECRET, "access.log", &sample).places();
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert!(
+            places[0].0.starts_with("access.log › percent@0"),
+            "{places:?}"
+        );
+    }
+
+    #[test]
+    fn ordinary_urls_are_not_decoded() {
+        for line in [
+            &b"GET /search?q=hello%20world&next=https%3A%2F%2Fexample.com%2Fa%2Fb HTTP/1.1"[..],
+            b"path=%2Fhome%2Fuser%2Fdocuments%2Freport.pdf",
+            b"name=Jos%C3%A9%20Mar%C3%ADa%20%E2%80%94%20caf%C3%A9",
+            b"100% sure, 50%% off",
+        ] {
+            assert!(
+                !super::has_escape(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        assert!(super::has_escape(b"x=abcdefghijKlmnopqrst%2Fu1w"));
+        assert!(super::has_escape(b"%2B%2BabcDefghijklmnopqrstuv9"));
+        assert!(super::has_escape(b"v=%1F%8B%08%00"));
+        assert!(super::has_escape(b"u=%2541"));
     }
 
     #[test]
