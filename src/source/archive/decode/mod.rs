@@ -47,6 +47,7 @@ mod container_log;
 mod escaped;
 mod git_binary;
 mod hex;
+mod hex_runs;
 mod lines;
 mod percent;
 mod quoted_printable;
@@ -82,6 +83,7 @@ pub(crate) trait RunFinder {
 fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
     vec![
         Box::new(base64::Base64Runs::new(min_decoded)),
+        Box::new(hex_runs::HexRuns::new(min_decoded)),
         Box::new(wide::WideRuns::utf16()),
         Box::new(wide::WideRuns::utf32()),
         Box::new(lines::Lines::new(vec![
