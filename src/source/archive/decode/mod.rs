@@ -43,6 +43,7 @@ mod base32;
 mod base64;
 mod base85;
 mod base85_tokens;
+mod byte_lists;
 mod container_log;
 mod escaped;
 mod git_binary;
@@ -84,6 +85,7 @@ fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
     vec![
         Box::new(base64::Base64Runs::new(min_decoded)),
         Box::new(hex_runs::HexRuns::new(min_decoded)),
+        Box::new(byte_lists::ByteLists::new()),
         Box::new(wide::WideRuns::utf16()),
         Box::new(wide::WideRuns::utf32()),
         Box::new(lines::Lines::new(vec![
