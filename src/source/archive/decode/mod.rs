@@ -45,6 +45,7 @@ mod base85;
 mod base85_tokens;
 mod byte_lists;
 mod container_log;
+mod entities;
 mod escaped;
 mod git_binary;
 mod hex;
@@ -94,6 +95,7 @@ fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
             Box::new(container_log::ContainerLogRuns::new()),
             Box::new(escaped::EscapedRuns::new(backslash::escaping())),
             Box::new(escaped::EscapedRuns::new(percent::escaping())),
+            Box::new(escaped::EscapedRuns::new(entities::escaping())),
             Box::new(yaml_fold::YamlFoldRuns::new(yaml)),
             Box::new(uuencode::UuencodeRuns::new()),
             Box::new(git_binary::GitBinaryRuns::new()),
