@@ -6,9 +6,10 @@
 //! are joined to it while they have the same width (a multiple of 4, at least
 //! [`MIN_WIDTH`]) after any indentation, and the block ends with a shorter line, padding,
 //! or a closing quote. A line that ends otherwise (a YAML `key:`, a space) is not part of
-//! the block. Runs made only of letters and `/-_` (words, paths, identifiers), or only of hex digits (left to the hex
-//! layer), and runs too short to decode to the shortest pattern are not decoded. Decoding
-//! is lenient and streaming: it carries its bits across lines and never fails.
+//! the block. Runs made only of letters and `/-_` (words, paths, identifiers), or only of
+//! hex digits of one case (left to [`super::hex_runs`]; hex of both cases is no hex, so it is
+//! read here), and runs too short to decode to the shortest pattern are not decoded.
+//! Decoding is lenient and streaming: it carries its bits across lines and never fails.
 
 use super::base32::Base32Chars;
 use super::{DecodedRun, Sink, RUN_BUDGET};
@@ -74,6 +75,8 @@ struct Block {
     /// Only letters and the separators of paths and identifiers (`/`, `-`, `_`).
     wordlike: bool,
     hex_only: bool,
+    /// While `hex_only`: 1 if a lowercase letter was seen, 2 if an uppercase one.
+    hex_cases: u8,
     decoded: Vec<u8>,
     bits: u32,
     bit_count: u8,
@@ -91,6 +94,7 @@ impl Block {
             chars: 0,
             wordlike: true,
             hex_only: true,
+            hex_cases: 0,
             decoded: Vec::new(),
             bits: 0,
             bit_count: 0,
@@ -110,6 +114,9 @@ impl Block {
         }
         if self.hex_only {
             self.hex_only = line.iter().all(u8::is_ascii_hexdigit);
+            self.hex_cases |= line.iter().fold(0, |cases, b| {
+                cases | u8::from(b.is_ascii_lowercase()) | u8::from(b.is_ascii_uppercase()) << 1
+            });
         }
         for &byte in line {
             let value = match byte {
@@ -133,7 +140,8 @@ impl Block {
     }
 
     fn worth_decoding(&self) -> bool {
-        self.chars >= MIN_CHARS && !self.hex_only && !(self.wordlike && self.chars < WORDLIKE_MIN)
+        let hex = self.hex_only && self.hex_cases != 3;
+        self.chars >= MIN_CHARS && !hex && !(self.wordlike && self.chars < WORDLIKE_MIN)
     }
 
     fn emit(mut self, sink: &mut Sink) {

@@ -1,6 +1,6 @@
 //! The line splitter shared by the run-finders that read whole lines (hex dumps,
-//! quoted-printable, container logs, backslash and percent escapes, YAML folding,
-//! uuencode, git binary patches).
+//! quoted-printable, container logs, backslash, percent and character-reference escapes,
+//! YAML folding, uuencode, git binary patches).
 //!
 //! Each of them needs the same bookkeeping: the bytes of the current line across reads, the
 //! offset it starts at, the offset after its newline, and whether it was too long to keep.
