@@ -168,7 +168,7 @@ fn samples(secret: &[u8]) -> Vec<Sample> {
     );
     add(
         "settings.xml",
-        "entities",
+        "base64",
         run(&py(&py_xml_cr()), b"", secret, &["python3"]),
     );
     samples

@@ -1,8 +1,8 @@
 //! Base64 and base64url runs, wrapped at any width, indented, or with `\n` escapes.
 //!
 //! The finder reads tokens of the base64 alphabet (both alphabets: `+/` and `-_`). A token
-//! ended by a line break (a newline, or a literal `\n` escape in a JSON string; `\r` and
-//! JSON's `\/` are read through) may be the first line of a wrapped block: the next lines
+//! ended by a line break (a newline, a literal `\n` escape in a JSON string, or `&#10;`;
+//! `\r`, `&#13;` and JSON's `\/` are read through) may be the first line of a wrapped block: the next lines
 //! are joined to it while they have the same width (a multiple of 4, at least
 //! [`MIN_WIDTH`]) after any indentation, and the block ends with a shorter line, padding,
 //! or a closing quote. A line that ends otherwise (a YAML `key:`, a space) is not part of
@@ -469,6 +469,18 @@ fn next_stretch_bytewise(bytes: &[u8], from: usize, shortest: usize) -> (usize, 
     (start, len)
 }
 
+/// A character reference for `\r` or `\n` at the start of `bytes` (XML writers such as
+/// .NET's `XmlSerializer` end each base64 line in `&#13;`): the character and the
+/// reference's length. Read as the character itself, so the block is whole in the leaf; a
+/// reference split across two reads ends the token (the entities layer still reads it).
+fn line_end_reference(bytes: &[u8]) -> Option<(u8, usize)> {
+    let (c, len) = super::entities::numeric(bytes.strip_prefix(b"&#")?)?;
+    match c {
+        '\r' | '\n' => Some((c as u8, len + 2)),
+        _ => None,
+    }
+}
+
 impl super::RunFinder for Base64Runs {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut i = 0;
@@ -529,6 +541,15 @@ impl super::RunFinder for Base64Runs {
                     }
                 },
                 Class::Other => {
+                    if bytes[i] == b'&' && (!self.line.is_empty() || self.block.is_some()) {
+                        if let Some((reference, len)) = line_end_reference(&bytes[i..]) {
+                            if reference == b'\n' {
+                                self.end_token(End::LineBreak, sink);
+                            }
+                            i += len;
+                            continue;
+                        }
+                    }
                     let end = match bytes[i] {
                         b'"' | b'\'' | b'<' | b',' | b';' | b')' | b']' | b'}' | b'&' => {
                             End::Closing
