@@ -1,11 +1,11 @@
 //! Bytes written as a list of numbers: JSON arrays (Node's `JSON.stringify` of a `Buffer`,
-//! `{"type":"Buffer","data":[120,32,...]}`), Python's `list(b"...")`, C arrays from `xxd -i`
-//! (`{ 0x1f, 0x8b, ... }`), Java's signed `new byte[] { 31, -117, ... }`, Go's `[]byte{...}`
-//! and Rust's `[0x1f, 0x8b]` (a `u8`/`i8` suffix is read through).
+//! `{"type":"Buffer","data":[120,32,...]}`), Python's `list(b"...")` and `bytes((...))`, C
+//! arrays from `xxd -i` (`{ 0x1f, 0x8b, ... }`), Java's signed `new byte[] { 31, -117, ... }`,
+//! Go's `[]byte{...}` and Rust's `[0x1f, 0x8b]` (a `u8`/`i8` suffix is read through).
 //!
 //! No automaton variant spells a secret this way, so a list is decoded even when it holds
 //! the secret itself, and a list of compressed bytes leads to the compressed text. The finder
-//! streams: `memchr` finds the next `[` or `{` (text with neither costs nothing more), and a
+//! streams: `memchr` finds the next `[`, `{` or `(` (text with none costs nothing more), and a
 //! list is read from there while it is numbers (decimal 0 to 255, `0x` hex up to `0xff`, or
 //! signed -128 to -1 for the bytes 0x80 to 0xff) separated by commas, with any whitespace and
 //! newlines, closed by the matching bracket. Anything else in it (a string, a float, 300)
@@ -226,11 +226,15 @@ impl super::RunFinder for ByteLists {
         let mut i = 0;
         while i < bytes.len() {
             if self.state == State::Idle {
-                let Some(open) = memchr::memchr2(b'[', b'{', &bytes[i..]) else {
+                let Some(open) = memchr::memchr3(b'[', b'{', b'(', &bytes[i..]) else {
                     return;
                 };
                 i += open;
-                let close = if bytes[i] == b'[' { b']' } else { b'}' };
+                let close = match bytes[i] {
+                    b'[' => b']',
+                    b'{' => b'}',
+                    _ => b')',
+                };
                 self.open(close, at + i as u64);
                 i += 1;
                 continue;
@@ -303,6 +307,7 @@ mod tests {
             format!("char p[] = {{{c_tight}}};"),
             format!("byte[] k = new byte[] {{ {java}, }};"),
             format!("const K: [u8; 10] = [{rust}];"),
+            format!("k = bytes(({python}))"),
         ] {
             for step in [1, 3, 4096] {
                 assert_eq!(

@@ -15,9 +15,9 @@
 //! **Digests are not runs.** Git object ids (20 or 32 bytes), SHA-256 sums and the like are in
 //! every tree; following each as a decoded run would cost an inspection apiece and find
 //! nothing. A decoded run of at most [`DIGEST_MAX`] bytes (SHA-512's size) is kept only when
-//! its bytes cannot be a digest: a compression magic number at its start, or only text bytes
-//! (base64, text, UTF-16 of ASCII). A digest's bytes are uniform: all 20 of them text bytes
-//! happens about once in 10^8. Longer runs are always kept.
+//! its bytes cannot be a digest: a compression magic number at its start, or text (UTF-8,
+//! base64, UTF-16 of ASCII). A digest's bytes are uniform: 20 of them reading as text happens
+//! about once in 10^6 digests, and 32 about once in 10^10. Longer runs are always kept.
 
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
@@ -140,16 +140,15 @@ impl Block {
     }
 }
 
-/// Bytes of text: printable ASCII, whitespace, and NUL (the high bytes of UTF-16 of ASCII).
-const TEXT_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        table[byte] = matches!(byte as u8, 0x20..=0x7e | b'\t' | b'\n' | b'\r' | 0);
-        byte += 1;
-    }
-    table
-};
+/// Whether `bytes` are text: UTF-8 with no control characters but whitespace and NUL (the
+/// high bytes of UTF-16 of ASCII). Random bytes seldom are: each byte is a printable ASCII
+/// one less than half the time, and a high byte seldom starts a valid sequence.
+fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|text| {
+        text.chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\0'))
+    })
+}
 
 /// Magic numbers of the compressed formats a chain holds (gzip, zlib, bzip2, xz, zstd, lz4).
 fn has_compression_magic(bytes: &[u8]) -> bool {
@@ -169,9 +168,7 @@ fn has_compression_magic(bytes: &[u8]) -> bool {
 
 /// See the module doc: a short run is followed only if it cannot be a digest.
 fn could_be_more_than_a_digest(decoded: &[u8]) -> bool {
-    decoded.len() > DIGEST_MAX
-        || has_compression_magic(decoded)
-        || decoded.iter().all(|&b| TEXT_BYTES[b as usize])
+    decoded.len() > DIGEST_MAX || has_compression_magic(decoded) || is_text(decoded)
 }
 
 pub(crate) struct HexRuns {
@@ -464,6 +461,30 @@ mod tests {
         sample.extend_from_slice(hex(&gzip(SECRET)).as_bytes());
         sample.push(b'\n');
         assert_found_under_hex("long.txt", &sample);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_flush_size_is_one_run() {
+        let mut state = 0x1234_5678u32;
+        let mut text: Vec<u8> = (0..120_000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                b"abcdefghijklmnopqrstuvwxyz0123456789 \n"[(state >> 16) as usize % 38]
+            })
+            .collect();
+        text.extend_from_slice(SECRET);
+        let encoded = hex(&gzip(&text));
+        assert!(encoded.len() > super::LINE_FLUSH);
+        assert_found_under_hex("big.hex", format!("blob={encoded}\n").as_bytes());
+    }
+
+    #[test]
+    fn short_non_ascii_text_is_not_taken_for_a_digest() {
+        // 24 bytes of UTF-8 text, hex-wrapped at 32 columns: digest-sized, but text.
+        let text = "clé=ünïcødé-sécrèt";
+        let encoded = hex(text.as_bytes());
+        let sample = format!("{}\n{}\n", &encoded[..32], &encoded[32..]);
+        assert_eq!(runs_in(sample.as_bytes(), 3), [text.as_bytes().to_vec()]);
     }
 
     #[test]
