@@ -15,12 +15,11 @@
 
 use super::escaped::{Decoded, Escaping};
 
-/// Whether a line holds a numeric character reference (`&#` and a digit or `x`).
+/// Whether a line holds a numeric character reference that decodes. Only one that does
+/// counts: a line whose `&#` decode to nothing (`&#x{`, `&#0;` in source code) would come
+/// out of the layer as it went in, and go round again to the nesting limit (a false gap).
 fn has_escape(line: &[u8]) -> bool {
-    memchr::memmem::find_iter(line, b"&#").any(|at| {
-        line.get(at + 2)
-            .is_some_and(|&b| b.is_ascii_digit() || b == b'x' || b == b'X')
-    })
+    memchr::memmem::find_iter(line, b"&#").any(|at| numeric(&line[at + 2..]).is_some())
 }
 
 const NAMED: [(&[u8], &str); 6] = [
@@ -128,7 +127,17 @@ mod tests {
         let mut out = Decoded::new();
         assert!(super::decode(b"QUJD&#13;", 0, &mut out));
         assert_eq!(out.bytes, b"QUJD\r\n");
-        assert!(!super::has_escape(b"Tom &amp; Jerry &#; &#q"));
+        assert!(!super::has_escape(
+            b"Tom &amp; Jerry &#; &#q &#x{b:x}; &#0;"
+        ));
+    }
+
+    #[test]
+    fn references_that_decode_to_nothing_are_no_run() {
+        let sample = b"format!(\"&#x{b:x};\") and &#0; and &#;\n".repeat(3);
+        let scanned = scan_memory(SECRET, "f.rs", &sample);
+        assert!(scanned.findings.is_empty());
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
     }
 
     #[test]
