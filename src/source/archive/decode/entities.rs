@@ -19,7 +19,10 @@ use super::escaped::{Decoded, Escaping};
 /// counts: a line whose `&#` decode to nothing (`&#x{`, `&#0;` in source code) would come
 /// out of the layer as it went in, and go round again to the nesting limit (a false gap).
 fn has_escape(line: &[u8]) -> bool {
-    memchr::memmem::find_iter(line, b"&#").any(|at| numeric(&line[at + 2..]).is_some())
+    // `memchr` for the `&`, not a `memmem` searcher: building one per line costs more than
+    // most lines take to search.
+    memchr::memchr_iter(b'&', line)
+        .any(|at| line.get(at + 1) == Some(&b'#') && numeric(&line[at + 2..]).is_some())
 }
 
 const NAMED: [(&[u8], &str); 6] = [
