@@ -272,7 +272,12 @@ fn token_end(token: &[u8], skip: usize) -> usize {
 
 impl Ascii85Runs {
     /// Offers the undelimited tokens of a line that starts at leaf offset `start`.
-    fn tokens(&self, text: &[u8], start: u64, sink: &mut Sink) {
+    /// The tokens of `line` (all of its text: a token is judged whole, so across the cut of
+    /// a long line one running into the cut is read in the next piece, and one that ends in
+    /// the bytes that piece repeats was read in this one).
+    fn tokens(&self, line: &Line, sink: &mut Sink) {
+        let text = line.text;
+        let start = line.start;
         // A token is at least `window` long: look at the last byte of the next window
         // first, and from a byte outside the alphabet jump past it (prose is short words
         // and spaces, so most bytes are never looked at).
@@ -289,8 +294,13 @@ impl Ascii85Runs {
                         .iter()
                         .take_while(|&&b| is_token_byte(b))
                         .count();
-                    self.token(&text[from..from + len], start + from as u64, sink);
-                    from += len + 1;
+                    let end = from + len;
+                    let at_cut = line.cut && end == text.len();
+                    let read_before = end < line.repeated;
+                    if !at_cut && !read_before {
+                        self.token(&text[from..end], start + from as u64, sink);
+                    }
+                    from = end + 1;
                 }
             }
         }
@@ -342,6 +352,7 @@ impl LineFinder for Ascii85Runs {
         // A block open across the cut of a long line reads on after the repeated bytes;
         // any block that began in them was already read to its end in the piece before.
         let text = &line.text[line.repeated..];
+        let text_start = line.start + line.repeated as u64;
         if self.block.is_some() {
             self.read(text, line, sink);
             return;
@@ -350,11 +361,11 @@ impl LineFinder for Ascii85Runs {
             .find(|&at| at > 0 && text[at - 1] == b'<')
             .map(|at| at - 1);
         if let Some(open) = opening {
-            self.begin(line.start + open as u64);
+            self.begin(text_start + open as u64);
             self.read(&text[open + 2..], line, sink);
             return;
         }
-        self.tokens(text, line.start, sink);
+        self.tokens(line, sink);
         if !pdf {
             return;
         }
@@ -468,9 +479,11 @@ mod tests {
         let mut at = 0;
         for line in text {
             let line = super::Line {
-                text: Some(line),
+                text: line,
                 start: at,
                 end: at + line.len() as u64 + 1,
+                repeated: 0,
+                cut: false,
             };
             super::LineFinder::line(&mut finder, &line, &mut sink);
             at = line.end;

@@ -1,8 +1,8 @@
 //! Base64 and base64url runs, wrapped at any width, indented, or with `\n` escapes.
 //!
 //! The finder reads tokens of the base64 alphabet (both alphabets: `+/` and `-_`). A token
-//! ended by a line break (a newline, or a literal `\n` escape in a JSON string; `\r` and
-//! JSON's `\/` are read through) may be the first line of a wrapped block: the next lines
+//! ended by a line break (a newline, a literal `\n` escape in a JSON string, or `&#10;`;
+//! `\r`, `&#13;` and JSON's `\/` are read through) may be the first line of a wrapped block: the next lines
 //! are joined to it while they have the same width (any width of at least [`MIN_WIDTH`]:
 //! `base64 -w 61` and `base32 -w 70` wrap where they are told, not only at multiples of 4)
 //! after any indentation, and the block ends with a shorter line, padding, or a closing
@@ -13,7 +13,8 @@
 //! them would decode shifted by a few bits. So such a block is also decoded line by line,
 //! each line its own run (two runs over the same bytes report a secret once, see
 //! [`super::follow`]). Runs made only of letters and `/-_` (words, paths, identifiers), or
-//! only of hex digits (left to the hex layer), and runs too short to decode to the shortest
+//! only of hex digits of one case (left to [`super::hex_runs`]; hex of both cases is no
+//! hex, so it is read here), and runs too short to decode to the shortest
 //! pattern are not decoded. Decoding is lenient and streaming: it carries its bits across
 //! lines and never fails.
 
@@ -81,6 +82,8 @@ struct Block {
     /// Only letters and the separators of paths and identifiers (`/`, `-`, `_`).
     wordlike: bool,
     hex_only: bool,
+    /// While `hex_only`: 1 if a lowercase letter was seen, 2 if an uppercase one.
+    hex_cases: u8,
     decoded: Bits,
     /// Each line decoded on its own, kept while the block could be a list of separate
     /// values (see the module doc): (offset of the line, its bytes).
@@ -145,6 +148,7 @@ impl Block {
             chars: 0,
             wordlike: true,
             hex_only: true,
+            hex_cases: 0,
             decoded: Bits::new(),
             alone: Vec::new(),
             alone_bytes: 0,
@@ -165,6 +169,9 @@ impl Block {
         }
         if self.hex_only {
             self.hex_only = line.iter().all(u8::is_ascii_hexdigit);
+            self.hex_cases |= line.iter().fold(0, |cases, b| {
+                cases | u8::from(b.is_ascii_lowercase()) | u8::from(b.is_ascii_uppercase()) << 1
+            });
         }
         self.decoded.push(line);
         if self.could_be_list() && self.alone_bytes < RUN_BUDGET {
@@ -181,7 +188,8 @@ impl Block {
     }
 
     fn worth_decoding(&self) -> bool {
-        self.chars >= MIN_CHARS && !self.hex_only && !(self.wordlike && self.chars < WORDLIKE_MIN)
+        let hex = self.hex_only && self.hex_cases != 3;
+        self.chars >= MIN_CHARS && !hex && !(self.wordlike && self.chars < WORDLIKE_MIN)
     }
 
     fn emit(mut self, sink: &mut Sink) {
@@ -528,6 +536,18 @@ fn next_stretch_bytewise(bytes: &[u8], from: usize, shortest: usize) -> (usize, 
     (start, len)
 }
 
+/// A character reference for `\r` or `\n` at the start of `bytes` (XML writers such as
+/// .NET's `XmlSerializer` end each base64 line in `&#13;`): the character and the
+/// reference's length. Read as the character itself, so the block is whole in the leaf; a
+/// reference split across two reads ends the token (the entities layer still reads it).
+fn line_end_reference(bytes: &[u8]) -> Option<(u8, usize)> {
+    let (c, len) = super::entities::numeric(bytes.strip_prefix(b"&#")?)?;
+    match c {
+        '\r' | '\n' => Some((c as u8, len + 2)),
+        _ => None,
+    }
+}
+
 impl super::RunFinder for Base64Runs {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let mut i = 0;
@@ -588,6 +608,15 @@ impl super::RunFinder for Base64Runs {
                     }
                 },
                 Class::Other => {
+                    if bytes[i] == b'&' && (!self.line.is_empty() || self.block.is_some()) {
+                        if let Some((reference, len)) = line_end_reference(&bytes[i..]) {
+                            if reference == b'\n' {
+                                self.end_token(End::LineBreak, sink);
+                            }
+                            i += len;
+                            continue;
+                        }
+                    }
                     let end = match bytes[i] {
                         b'"' | b'\'' | b'<' | b',' | b';' | b')' | b']' | b'}' | b'&' => {
                             End::Closing

@@ -1,9 +1,10 @@
 //! The line splitter shared by the run-finders that read whole lines (hex dumps,
-//! quoted-printable, container logs, backslash and percent escapes, YAML folding,
-//! uuencode, git binary patches).
+//! quoted-printable, container logs, backslash, percent and character-reference escapes,
+//! YAML folding, uuencode, git binary patches).
 //!
 //! Each of them needs the same bookkeeping: the bytes of the current line across reads, the
-//! offset it starts at, the offset after its newline, and whether it was too long to keep.
+//! offset it starts at, the offset after its newline, and where a line too long to hold is
+//! cut into pieces.
 //! [`Lines`] does that once for all of them, so a leaf's bytes are copied into one line
 //! buffer, not one per finder, and each [`LineFinder`] only says what a line means to it.
 

@@ -43,10 +43,13 @@ mod base32;
 mod base64;
 mod base85;
 mod base85_tokens;
+mod byte_lists;
 mod container_log;
+mod entities;
 mod escaped;
 mod git_binary;
 mod hex;
+mod hex_runs;
 mod lines;
 mod percent;
 mod quoted_printable;
@@ -82,6 +85,8 @@ pub(crate) trait RunFinder {
 fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
     vec![
         Box::new(base64::Base64Runs::new(min_decoded)),
+        Box::new(hex_runs::HexRuns::new(min_decoded)),
+        Box::new(byte_lists::ByteLists::new()),
         Box::new(wide::WideRuns::utf16()),
         Box::new(wide::WideRuns::utf32()),
         Box::new(lines::Lines::new(vec![
@@ -90,6 +95,7 @@ fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
             Box::new(container_log::ContainerLogRuns::new()),
             Box::new(escaped::EscapedRuns::new(backslash::escaping())),
             Box::new(escaped::EscapedRuns::new(percent::escaping())),
+            Box::new(escaped::EscapedRuns::new(entities::escaping())),
             Box::new(yaml_fold::YamlFoldRuns::new(yaml)),
             Box::new(uuencode::UuencodeRuns::new()),
             Box::new(git_binary::GitBinaryRuns::new()),
