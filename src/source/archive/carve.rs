@@ -527,7 +527,7 @@ pub(crate) fn follow(
                     covered.ranges.push((offset, end));
                 }
             }
-            Target::Zlib if !duplicate => {
+            Target::Zlib if !duplicate && !is_png_pixel_data(source, offset) => {
                 let head = source.head(offset, 2);
                 if head.len() == 2 && zlib_header_ok(&head) {
                     if let Some(end) = follow_zlib(walk, chain, source, offset, depth, buffer) {
@@ -647,6 +647,22 @@ fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether a zlib stream at `offset` is a PNG's pixel data: the data of an `IDAT` chunk (or
+/// an APNG `fdAT` frame, after its sequence number). Pixels hold no text, and an encoder
+/// splits their one zlib stream over many chunks (libpng: 8 KiB each), so read from the
+/// first chunk alone it breaks off at the chunk's CRC: a false `corrupt` gap on every
+/// ordinary image. Text chunks (`zTXt`, `iTXt`) and ICC profiles are still carved.
+fn is_png_pixel_data(source: &Bytes, offset: u64) -> bool {
+    let chunk_type = |back: u64| {
+        offset
+            .checked_sub(back)
+            .filter(|&at| at >= source.start())
+            .map(|at| source.head(at, 4))
+    };
+    chunk_type(4).is_some_and(|kind| kind == b"IDAT")
+        || chunk_type(8).is_some_and(|kind| kind == b"fdAT")
 }
 
 /// A zlib stream at `offset` (no registry entry: two bytes are no magic number).
@@ -890,5 +906,71 @@ pub(crate) fn too_large_to_follow(
                 super::leaf::KEPT_BYTES >> 20
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::super::decode::testing::scan_memory;
+
+    const SECRET: &[u8] = b"glpat-Qm7Zt3Lw9Kd2Rs7Vx4Pn";
+
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(&crc.finalize().to_be_bytes());
+        out
+    }
+
+    fn zlib(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).expect("compress in memory");
+        encoder.finish().expect("compress in memory")
+    }
+
+    /// A PNG as libpng writes it: the pixels' one zlib stream split over IDAT chunks, and a
+    /// compressed text chunk.
+    fn png(text: &[u8]) -> Vec<u8> {
+        let mut file = b"\x89PNG\r\n\x1A\n".to_vec();
+        file.extend(chunk(b"IHDR", &[0, 0, 1, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0]));
+        let mut ztxt = b"Comment\0\0".to_vec();
+        ztxt.extend(zlib(text));
+        file.extend(chunk(b"zTXt", &ztxt));
+        // A gradient with some noise: compressed with Huffman codes, so a stream cut at a
+        // chunk boundary fails to decode (stored blocks would not notice).
+        let mut seed = 0x2545_F491u32;
+        let pixels: Vec<u8> = (0..300_000u32)
+            .map(|i| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                ((i / 7) as u8).wrapping_add((seed >> 29) as u8)
+            })
+            .collect();
+        for piece in zlib(&pixels).chunks(8192) {
+            file.extend(chunk(b"IDAT", piece));
+        }
+        file.extend(chunk(b"IEND", b""));
+        file
+    }
+
+    #[test]
+    fn png_pixels_over_many_chunks_are_no_gap_and_text_chunks_are_read() {
+        let clean = scan_memory(SECRET, "photo.png", &png(b"taken on a phone"));
+        assert!(clean.gaps.is_empty(), "{:?}", clean.gaps);
+        let mut text = b"exported by the ci: ".repeat(4);
+        text.extend_from_slice(SECRET);
+        let file = png(&text);
+        assert!(memchr::memmem::find(&file, SECRET).is_none());
+        let scanned = scan_memory(SECRET, "photo.png", &file);
+        assert_eq!(scanned.places().len(), 1, "{:?}", scanned.places());
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
     }
 }

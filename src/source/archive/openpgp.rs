@@ -206,6 +206,16 @@ fn starts_plain_message(head: &[u8]) -> bool {
         Length::Fixed(length) => Some(length),
         _ => None,
     };
+    // A head shorter than the sniffing window is the whole stream (a short decoded run, a
+    // small member): a literal packet claiming more than it holds is bytes that only look
+    // like one (a false `corrupt` gap, seen on a base64-looking word in git's release
+    // notes). Not taking it costs nothing: a literal packet's content is plain bytes, and
+    // the raw scan reads them.
+    let whole_stream = head.len() < super::sniff::SNIFF_LEN;
+    let overlong = fixed.is_some_and(|length| length > body.len() as u64);
+    if header.tag == TAG_LITERAL && whole_stream && overlong {
+        return false;
+    }
     match header.tag {
         TAG_COMPRESSED => compressed_content_is_packets(body),
         TAG_LITERAL => {
@@ -819,6 +829,17 @@ mod tests {
         body.read_to_end(&mut out).unwrap();
         assert_eq!(out, b"abcde");
         assert_eq!(input, [0xFF]);
+    }
+
+    #[test]
+    fn a_short_stream_claiming_a_longer_literal_packet_is_not_a_message() {
+        // Tag 11 (literal), length 40, format `b`, a one-byte name: the whole stream is 9
+        // bytes, so it is no message, only bytes decoded from a word that look like one.
+        let stream = b"\xCB\x28b\x01x\0\0\0\0";
+        assert!(!super::starts_plain_message(stream));
+        let mut whole = stream.to_vec();
+        whole.extend_from_slice(&[b'.'; 34]);
+        assert!(super::starts_plain_message(&whole));
     }
 
     #[test]

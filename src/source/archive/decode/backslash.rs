@@ -169,6 +169,19 @@ mod tests {
         (out.bytes, continued)
     }
 
+    /// underscore.js: a regex of lone surrogates, whose escapes stay as they are. Decoding it
+    /// again and again went down to the nesting limit: a false `limit-exceeded` gap on a
+    /// clean file.
+    #[test]
+    fn escapes_that_decode_to_themselves_are_not_followed() {
+        let source = br"var reStrSymbol = /[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g;
+  var escapeRegExp = /\\|'|\r|\n|\u2028|\u2029/g;
+";
+        let scanned = scan_memory(SECRET, "underscore.js", source);
+        assert!(scanned.findings.is_empty());
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+    }
+
     #[test]
     fn every_dialect_decodes() {
         assert_eq!(decoded(br#"a\"b\\c\/d"#).0, b"a\"b\\c/d");

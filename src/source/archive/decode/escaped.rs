@@ -57,6 +57,11 @@ pub(crate) struct Escaping {
 struct Block {
     start: u64,
     decoded: Decoded,
+    /// Some line decoded to other bytes than it holds. A block whose escapes all stay as
+    /// they are (`\ud800`, a lone surrogate in a JavaScript regex; an unknown escape) is
+    /// the leaf's own bytes again: inspected, it would decode to itself once more, level
+    /// after level, down to the nesting limit and a false `limit-exceeded` gap.
+    changed: bool,
 }
 
 /// Whether a line is text: escapes are written in text, and a backslash or `%` among binary
@@ -82,7 +87,7 @@ impl EscapedRuns {
     }
 
     fn emit(&mut self, end: u64, sink: &mut Sink) {
-        if let Some(block) = self.block.take() {
+        if let Some(block) = self.block.take().filter(|block| block.changed) {
             sink.offer(DecodedRun {
                 encoding: self.escaping.encoding,
                 offset: block.start,
@@ -124,12 +129,15 @@ impl LineFinder for EscapedRuns {
         let block = self.block.get_or_insert_with(|| Block {
             start: line.start,
             decoded: Decoded::new(),
+            changed: false,
         });
         if !self.continued && !block.decoded.bytes.is_empty() {
             block.decoded.bytes.push(b'\n');
         }
         block.decoded.mark(at);
+        let before = block.decoded.bytes.len();
         self.continued = (self.escaping.decode)(text, at, &mut block.decoded);
+        block.changed |= self.continued || block.decoded.bytes[before..] != *text;
         // A piece of a long line is a block of its own: the next piece repeats its last
         // bytes, so an escape cut in two here is read whole there.
         if line.cut {
