@@ -151,6 +151,7 @@ fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
 pub(crate) fn escaping() -> Escaping {
     Escaping {
         encoding: "backslash",
+        escape_byte: b'\\',
         has_escape,
         decode,
     }

@@ -97,6 +97,7 @@ fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
 pub(crate) fn escaping() -> Escaping {
     Escaping {
         encoding: "entities",
+        escape_byte: b'&',
         has_escape,
         decode,
     }

@@ -46,6 +46,8 @@ impl Decoded {
 /// How a decoder reads a line.
 pub(crate) struct Escaping {
     pub encoding: &'static str,
+    /// The byte every escape this decoder reads starts with (see [`LineFinder::wake_byte`]).
+    pub escape_byte: u8,
     /// Whether a line holds an escape this decoder reads.
     pub has_escape: fn(&[u8]) -> bool,
     /// Decodes a line (its first byte at leaf offset `at`) onto `out`, marking where the
@@ -101,6 +103,14 @@ impl EscapedRuns {
 }
 
 impl LineFinder for EscapedRuns {
+    fn wake_byte(&self) -> Option<u8> {
+        Some(self.escaping.escape_byte)
+    }
+
+    fn idle(&self) -> bool {
+        self.block.is_none() && !self.continued
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let mut text = line.text;
         if text.last() == Some(&b'\r') {

@@ -47,6 +47,17 @@ impl Line<'_> {
 /// A run-finder that reads a leaf line by line.
 pub(crate) trait LineFinder {
     fn line(&mut self, line: &Line, sink: &mut Sink);
+    /// A byte without which no line can start anything for this finder (the `\` of every
+    /// backslash escape). While the finder is [`idle`](LineFinder::idle), the lines of a
+    /// read that holds no such byte anywhere are not handed to it: one vectorised search
+    /// per read instead of a look at every line.
+    fn wake_byte(&self) -> Option<u8> {
+        None
+    }
+    /// The finder carries nothing from one line to the next.
+    fn idle(&self) -> bool {
+        false
+    }
     /// The leaf ended at `end` (after its last line).
     fn finish(&mut self, end: u64, sink: &mut Sink);
 }
@@ -59,6 +70,11 @@ pub(crate) struct Lines {
     position: u64,
     /// Bytes at the start of `line` that the previous piece already handed on.
     repeated: usize,
+    /// Per finder: whether the current read holds its wake byte.
+    awake: Vec<bool>,
+    /// Offset of the current read's first byte: a line that starts before it has bytes the
+    /// wake search did not see.
+    read_start: u64,
 }
 
 impl Lines {
@@ -69,6 +85,8 @@ impl Lines {
             line_start: 0,
             position: 0,
             repeated: 0,
+            awake: Vec::new(),
+            read_start: 0,
         }
     }
 
@@ -80,8 +98,11 @@ impl Lines {
             repeated: self.repeated,
             cut,
         };
-        for finder in &mut self.finders {
-            finder.line(&line, sink);
+        let seen_whole = line.start >= self.read_start;
+        for (finder, &awake) in self.finders.iter_mut().zip(&self.awake) {
+            if awake || !seen_whole || !finder.idle() {
+                finder.line(&line, sink);
+            }
         }
     }
 
@@ -106,6 +127,13 @@ impl Lines {
 
 impl RunFinder for Lines {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
+        self.read_start = at;
+        self.awake.clear();
+        self.awake.extend(self.finders.iter().map(|finder| {
+            finder
+                .wake_byte()
+                .is_none_or(|byte| memchr::memchr(byte, bytes).is_some())
+        }));
         let mut rest = bytes;
         let mut offset = at;
         while !rest.is_empty() {
@@ -135,6 +163,8 @@ impl RunFinder for Lines {
     }
 
     fn finish(&mut self, sink: &mut Sink) {
+        self.awake.clear();
+        self.awake.resize(self.finders.len(), true);
         if self.line.len() > self.repeated {
             self.end_line(sink);
         }

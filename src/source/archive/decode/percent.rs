@@ -11,7 +11,7 @@
 //!   gzip stream, percent-encoded); text, UTF-8 included, has none.
 //!
 //! Most URLs in logs have a few `%20` or `%3A%2F%2F` and match none of these, so they cost
-//! one pass over the line. The decoded block goes through the pipeline again, so each level
+//! a look at each `%`. The decoded block goes through the pipeline again, so each level
 //! peels one more, and the last one is the automaton's (which also knows `+` for a space).
 //! `+` is left as it is here: decoding it would corrupt a literal `+` one level up. What the
 //! automaton already matched in the leaf is not reported again from the block (its exact
@@ -35,55 +35,80 @@ fn escape_at(line: &[u8], at: usize) -> Option<u8> {
     Some(high << 4 | low)
 }
 
-/// Whether a line needs decoding (see the module doc): one pass, from its first `%`.
+/// Whether a line needs decoding (see the module doc). Only its `%` bytes are looked at
+/// (one `memchr` pass: binary data has a `%` every few hundred bytes, and walking every
+/// byte after the first was a fifth of a whole tree scan); a base64 run is read only around
+/// an escaped `+`, `/` or `=`.
 fn has_escape(line: &[u8]) -> bool {
-    let Some(first) = memchr::memchr(b'%', line) else {
-        return false;
-    };
-    // The base64 run the first `%` may end or sit in began before it.
-    let run_start = line[..first]
-        .iter()
-        .rposition(|b| !b.is_ascii_alphanumeric())
-        .map_or(0, |at| at + 1);
-    let mut run = Base64Run::default();
-    line[run_start..first].iter().for_each(|&b| run.char(b));
     let mut controls = 0;
-    let mut i = first;
-    while i < line.len() {
-        let byte = line[i];
-        let escape = if byte == b'%' {
-            escape_at(line, i)
-        } else {
-            None
-        };
-        match escape {
+    let mut read_to = 0;
+    for at in memchr::memchr_iter(b'%', line) {
+        if at < read_to {
+            continue;
+        }
+        match escape_at(line, at) {
             Some(b'%') => return true,
             Some(b'+' | b'/' | b'=') => {
-                run.escape();
-                i += 3;
+                let (long, end) = base64_run_around(line, at);
+                if long {
+                    return true;
+                }
+                read_to = end;
             }
-            Some(value) => {
-                run = Base64Run::default();
-                controls += usize::from(is_control(value));
+            Some(value) if is_control(value) => {
+                controls += 1;
                 if controls >= CONTROL_ESCAPES {
                     return true;
                 }
-                i += 3;
             }
-            None if byte.is_ascii_alphanumeric() => {
-                run.char(byte);
-                i += 1;
-            }
-            None => {
-                run = Base64Run::default();
-                i += 1;
-            }
-        }
-        if run.is_long_base64() {
-            return true;
+            _ => {}
         }
     }
     false
+}
+
+/// The run of base64 characters and escaped `+/=` that holds the escape at `at`: whether it
+/// is a long base64 run, and where it ends.
+fn base64_run_around(line: &[u8], at: usize) -> (bool, usize) {
+    // The run began after the last byte before `at` that is neither a base64 character nor
+    // part of an escape (`%` and hex digits are both).
+    let start = line[..at]
+        .iter()
+        .rposition(|&b| !b.is_ascii_alphanumeric() && b != b'%')
+        .map_or(0, |before| before + 1);
+    let mut run = Base64Run::default();
+    let mut i = start;
+    while i < line.len() {
+        let byte = line[i];
+        if byte == b'%' {
+            match escape_at(line, i) {
+                Some(b'+' | b'/' | b'=') => {
+                    run.escape();
+                    i += 3;
+                }
+                // Before the escape that brought us here, another escape (or a `%` that
+                // is none) ends a run that does not reach it: start again after it.
+                Some(_) if i < at => {
+                    run = Base64Run::default();
+                    i += 3;
+                }
+                None if i < at => {
+                    run = Base64Run::default();
+                    i += 1;
+                }
+                _ => break,
+            }
+        } else if byte.is_ascii_alphanumeric() {
+            run.char(byte);
+            i += 1;
+        } else {
+            break;
+        }
+        if run.is_long_base64() {
+            return (true, i);
+        }
+    }
+    (false, i.max(at + 3))
 }
 
 /// A stretch of base64 characters and escaped `+/=` being read.
@@ -142,6 +167,7 @@ fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
 pub(crate) fn escaping() -> Escaping {
     Escaping {
         encoding: "percent",
+        escape_byte: b'%',
         has_escape,
         decode,
     }
