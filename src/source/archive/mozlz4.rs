@@ -4,7 +4,7 @@
 //! every open tab's form data and URLs, so tokens pasted into a page end up there.
 //!
 //! A raw lz4 block cannot be decoded as a stream, so the block is read whole and decoded
-//! at once, within [`MAX_DECODED`]; a file that declares more is a `limit-exceeded` gap.
+//! at once, within [`MAX_DECODED`]; a file that declares more is a gap.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -16,9 +16,9 @@ use crate::matcher::ScanBuffer;
 
 /// The file's first bytes.
 pub(crate) const MAGIC: &[u8] = b"mozLz40\0";
-/// Most decoded bytes held in memory (session stores are a few MiB; Firefox itself refuses
-/// far smaller files than this).
-const MAX_DECODED: u32 = 256 << 20;
+/// Most decoded bytes held in memory (session stores are a few MiB). The decoder allocates
+/// the declared size at once, so this bounds what one hostile header can make scour hold.
+const MAX_DECODED: u32 = 64 << 20;
 
 pub(crate) static MOZLZ4: MozLz4 = MozLz4;
 
@@ -57,6 +57,14 @@ fn decode(input: &mut dyn Read) -> io::Result<Vec<u8>> {
     input
         .take(u64::from(size) / 255 * 256 + 64)
         .read_to_end(&mut block)?;
+    // lz4 expands at most 255 times: a header declaring more than its block can hold is
+    // refused before anything is allocated for it.
+    if u64::from(size) > block.len() as u64 * 255 + 16 {
+        return Err(io::Error::other(format!(
+            "it declares {size} decoded bytes, more than its {}-byte lz4 block can hold",
+            block.len()
+        )));
+    }
     lz4_flex::block::decompress(&block, size as usize)
         .map_err(|error| io::Error::other(format!("its lz4 block is damaged: {error}")))
 }
@@ -141,6 +149,21 @@ mod tests {
         let scanned = scan_memory(SECRET, "sessionstore.jsonlz4", &file);
         assert_eq!(scanned.places().len(), 1, "{:?}", scanned.places());
         assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+    }
+
+    #[test]
+    fn a_size_its_block_cannot_hold_is_a_gap_before_any_allocation() {
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&(60u32 << 20).to_le_bytes());
+        file.extend_from_slice(&lz4_flex::block::compress(b"a short session store"));
+        let scanned = scan_memory(SECRET, "sessionstore.jsonlz4", &file);
+        assert!(scanned.findings.is_empty());
+        assert_eq!(scanned.gaps.len(), 1, "{:?}", scanned.gaps);
+        assert!(
+            scanned.gaps[0].reason.contains("more than its"),
+            "{:?}",
+            scanned.gaps
+        );
     }
 
     #[test]
