@@ -47,18 +47,23 @@ fn assert_found_at(dir: &Path, secret: &[u8], chain_end: &str) {
     result.assert_no_leak(secret);
 }
 
+/// `release.zip` holding one member, `notes.txt`, made by `zip`; the file itself removed.
+fn release_zip(dir: &Path) {
+    write(dir, "notes.txt", b"nothing here\n");
+    run(
+        Command::new("zip")
+            .current_dir(dir)
+            .args(["-q", "release.zip", "notes.txt"]),
+        b"",
+    );
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+}
+
 #[test]
 fn a_zip_archive_comment_is_scanned() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "notes.txt", b"nothing here\n");
-    run(
-        Command::new("zip")
-            .current_dir(dir.path())
-            .args(["-q", "release.zip", "notes.txt"]),
-        b"",
-    );
-    std::fs::remove_file(dir.path().join("notes.txt")).unwrap();
+    release_zip(dir.path());
     let mut comment = b"built by ci, deploy key ".to_vec();
     comment.extend_from_slice(&secret);
     comment.push(b'\n');
@@ -75,14 +80,7 @@ fn a_zip_archive_comment_is_scanned() {
 fn a_zip_member_comment_is_scanned() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "notes.txt", b"nothing here\n");
-    run(
-        Command::new("zip")
-            .current_dir(dir.path())
-            .args(["-q", "release.zip", "notes.txt"]),
-        b"",
-    );
-    std::fs::remove_file(dir.path().join("notes.txt")).unwrap();
+    release_zip(dir.path());
     let mut comment = secret.clone();
     comment.push(b'\n');
     run(

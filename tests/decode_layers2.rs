@@ -13,53 +13,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{random_token, scan_with_secrets, write};
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is needed (see .ci/run)"
-        );
-        eprintln!("skipped: {tool} is not installed");
-    }
-    found
-}
-
-/// Runs `shell` (bash) with `input` on stdin and `SECRET` in its environment; `None` if a
-/// tool is missing outside CI.
-fn run(shell: &str, input: &[u8], secret: &[u8], tools: &[&str], dir: &Path) -> Option<Vec<u8>> {
-    if !tools.iter().all(|tool| have(tool)) {
-        return None;
-    }
-    let mut child = Command::new("bash")
-        .arg("-c")
-        .arg(shell)
-        .current_dir(dir)
-        .env(
-            "SECRET",
-            std::str::from_utf8(secret).expect("the secret is text"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("bash runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("input written");
-    let output = child.wait_with_output().expect("tool ran");
-    assert!(output.status.success(), "{shell} failed");
-    Some(output.stdout)
-}
+use common::{have_tool as have, random_token, run_shell as run, scan_with_secrets, write};
 
 /// Runs a Python script with `input` on stdin; `None` if Python is missing outside CI.
 fn run_py(script: &str, input: &[u8]) -> Option<Vec<u8>> {

@@ -9,51 +9,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{random_token, scan_with_secrets, write};
+use common::{random_token, run_shell, scan_with_secrets, write};
 
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is needed (see .ci/run)"
-        );
-        eprintln!("skipped: {tool} is not installed");
-    }
-    found
-}
-
-/// Runs `shell` (bash) with `input` on stdin; `None` if a tool is missing outside CI.
+/// [`run_shell`] for tools that do not need the secret in their environment.
 fn run(shell: &str, input: &[u8], tools: &[&str], dir: &Path) -> Option<Vec<u8>> {
-    if !tools.iter().all(|tool| have(tool)) {
-        return None;
-    }
-    let mut child = Command::new("bash")
-        .arg("-c")
-        .arg(shell)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("bash runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("input written");
-    let output = child.wait_with_output().expect("tool ran");
-    assert!(output.status.success(), "{shell} failed");
-    Some(output.stdout)
+    run_shell(shell, input, b"", tools, dir)
 }
 
 /// A payload long enough to wrap many lines, with the secret in the middle.

@@ -172,3 +172,59 @@ pub fn assert_valid_report(document: &Value) {
          docs/report.schema.json` if a field was added on purpose): {errors:#?}"
     );
 }
+
+/// Whether `tool` is on the PATH. Outside CI a missing tool skips the sample that needs it;
+/// in CI (`.ci/run` installs every tool the tests use) it fails the test.
+pub fn have_tool(tool: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is needed (see .ci/run)"
+        );
+        eprintln!("skipped: {tool} is not installed");
+    }
+    found
+}
+
+/// Runs `shell` (bash) in `dir` with `input` on stdin and `secret` in its environment as
+/// `SECRET`; its standard output, or `None` if one of `tools` is missing outside CI.
+pub fn run_shell(
+    shell: &str,
+    input: &[u8],
+    secret: &[u8],
+    tools: &[&str],
+    dir: &Path,
+) -> Option<Vec<u8>> {
+    use std::io::Write;
+    use std::process::Stdio;
+    if !tools.iter().all(|tool| have_tool(tool)) {
+        return None;
+    }
+    let mut child = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(shell)
+        .current_dir(dir)
+        .env(
+            "SECRET",
+            std::str::from_utf8(secret).expect("the secret is text"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("bash runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("input written");
+    let output = child.wait_with_output().expect("tool ran");
+    assert!(output.status.success(), "{shell} failed");
+    Some(output.stdout)
+}

@@ -39,6 +39,7 @@ static CODEC: Codec = Codec {
             DECODER_BUFFER,
         )))
     },
+    header_text: None,
 };
 
 pub(crate) static BROTLI: Brotli = Brotli;

@@ -45,7 +45,13 @@ pub(crate) struct Codec {
     /// The decoder of one member or frame only: a stream carved out of other bytes ends
     /// where its first member does, and what follows it is not its business.
     pub(super) single: DecoderFactory,
+    /// The text fields of the format's header, which the decoder skips (see
+    /// [`check_header_text`]); `None` for formats whose headers hold none.
+    pub(super) header_text: Option<HeaderText>,
 }
+
+/// Reads text fields from the start of a stream: (`location.in` name, bytes) of each.
+pub(super) type HeaderText = fn(&[u8]) -> Vec<(&'static str, &[u8])>;
 
 pub(crate) static GZIP: Codec = Codec {
     name: "gzip",
@@ -54,6 +60,7 @@ pub(crate) static GZIP: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(flate2::read::MultiGzDecoder::new(input))),
     single: |input| Ok(Box::new(flate2::read::GzDecoder::new(input))),
+    header_text: Some(gzip_header_text),
 };
 
 pub(crate) static BZIP2: Codec = Codec {
@@ -66,6 +73,7 @@ pub(crate) static BZIP2: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(bzip2::read::MultiBzDecoder::new(input))),
     single: |input| Ok(Box::new(bzip2::read::BzDecoder::new(input))),
+    header_text: None,
 };
 
 pub(crate) static XZ: Codec = Codec {
@@ -73,6 +81,7 @@ pub(crate) static XZ: Codec = Codec {
     recognise: |head| head.starts_with(b"\xFD7zXZ\x00"),
     decoder: |input| xz_family(input, Container::Xz, liblzma::stream::CONCATENATED),
     single: |input| xz_family(input, Container::Xz, 0),
+    header_text: None,
 };
 
 pub(crate) static LZIP: Codec = Codec {
@@ -80,6 +89,7 @@ pub(crate) static LZIP: Codec = Codec {
     recognise: |head| head.starts_with(b"LZIP\x01"),
     decoder: |input| xz_family(input, Container::Lzip, liblzma::stream::CONCATENATED),
     single: |input| xz_family(input, Container::Lzip, 0),
+    header_text: None,
 };
 
 /// The legacy `.lzma` format (LZMA-alone) has no magic number: a properties byte, a
@@ -91,6 +101,7 @@ pub(crate) static LZMA_ALONE: Codec = Codec {
     recognise: is_lzma_alone,
     decoder: |input| xz_family(input, Container::LzmaAlone, 0),
     single: |input| xz_family(input, Container::LzmaAlone, 0),
+    header_text: None,
 };
 
 /// The containers liblzma decodes.
@@ -153,6 +164,7 @@ pub(crate) static ZSTD: Codec = Codec {
         decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
         Ok(Box::new(decoder))
     },
+    header_text: None,
 };
 
 /// lz4: the frame format (magic, then a descriptor whose version bits are `01`) and the
@@ -166,6 +178,7 @@ pub(crate) static LZ4: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
     single: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
+    header_text: None,
 };
 
 /// snappy's framing format (`.sz`: Hadoop and Kafka tooling, python-snappy, snzip), which
@@ -176,6 +189,7 @@ pub(crate) static SNAPPY: Codec = Codec {
     recognise: |head| head.starts_with(SNAPPY_STREAM_IDENTIFIER),
     decoder: |input| Ok(Box::new(snap::read::FrameDecoder::new(input))),
     single: |input| Ok(Box::new(snap::read::FrameDecoder::new(input))),
+    header_text: None,
 };
 
 /// The chunk every framed snappy stream starts with.
@@ -243,6 +257,11 @@ pub(super) fn scan(
     let mut kept = HeadKeeper {
         inner: input,
         head: Vec::new(),
+        keep: if codec.header_text.is_some() {
+            HEADER_TEXT_WINDOW
+        } else {
+            0
+        },
     };
     let mut decoder = match codec.decoder(&mut kept) {
         Ok(decoder) => decoder,
@@ -269,12 +288,14 @@ pub(super) fn scan(
 struct HeadKeeper<'r> {
     inner: &'r mut dyn Read,
     head: Vec<u8>,
+    /// How many first bytes to keep (none for a format without header text).
+    keep: usize,
 }
 
 impl Read for HeadKeeper<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(out)?;
-        let room = HEADER_TEXT_WINDOW.saturating_sub(self.head.len()).min(n);
+        let room = self.keep.saturating_sub(self.head.len()).min(n);
         self.head.extend_from_slice(&out[..room]);
         Ok(n)
     }
@@ -283,15 +304,14 @@ impl Read for HeadKeeper<'_> {
 /// How much of a compressed stream's start is kept to read its header's text fields.
 const HEADER_TEXT_WINDOW: usize = 64 << 10;
 
-/// The text a compressed stream's header carries outside the compressed data: a gzip
-/// header's original file name (FNAME, which `gzip` writes by default) and comment
-/// (FCOMMENT). The decoder skips them, so they are checked here as names (`location.in`
-/// `gzip-name`, `gzip-comment`). Only gzip headers carry text.
+/// The text a compressed stream's header carries outside the compressed data (a gzip
+/// header's original file name, which `gzip` writes by default, and comment). The decoder
+/// skips it, so it is checked here as names (`location.in` `gzip-name`, `gzip-comment`).
 fn check_header_text(walk: &Walk, chain: &[String], codec: &Codec, head: &[u8]) {
-    if codec.name != GZIP.name {
+    let Some(header_text) = codec.header_text else {
         return;
-    }
-    for (within, text) in gzip_header_text(head) {
+    };
+    for (within, text) in header_text(head) {
         crate::source::names::record(walk.ctx.recorder, chain, within, text);
     }
 }
@@ -401,9 +421,11 @@ pub(super) fn scan_file(
         let _ = super::drain(&mut decoded);
         // Dropping the receiving side ends the decoding thread at its next chunk.
     });
-    let mut head = vec![0u8; HEADER_TEXT_WINDOW];
-    let read = std::os::unix::fs::FileExt::read_at(file, &mut head, 0).unwrap_or(0);
-    check_header_text(walk, chain, codec, &head[..read]);
+    if codec.header_text.is_some() {
+        let mut head = vec![0u8; HEADER_TEXT_WINDOW];
+        let read = std::os::unix::fs::FileExt::read_at(file, &mut head, 0).unwrap_or(0);
+        check_header_text(walk, chain, codec, &head[..read]);
+    }
 }
 
 struct FileInput<'c> {

@@ -6,13 +6,9 @@
 //! A raw lz4 block cannot be decoded as a stream, so the block is read whole and decoded
 //! at once, within [`MAX_DECODED`]; a file that declares more is a gap.
 
-use std::fs::File;
 use std::io::{self, Cursor, Read};
 
-use super::compressed::{self, Codec};
-use super::format::{Format, Place};
-use super::Walk;
-use crate::matcher::ScanBuffer;
+use super::compressed::Codec;
 
 /// The file's first bytes.
 pub(crate) const MAGIC: &[u8] = b"mozLz40\0";
@@ -20,15 +16,14 @@ pub(crate) const MAGIC: &[u8] = b"mozLz40\0";
 /// the declared size at once, so this bounds what one hostile header can make scour hold.
 const MAX_DECODED: u32 = 64 << 20;
 
-pub(crate) static MOZLZ4: MozLz4 = MozLz4;
-
-pub(crate) struct MozLz4;
-
-static CODEC: Codec = Codec {
+/// A codec like the compressed streams' (the driver's `impl Format for Codec` opens it),
+/// whose decoder reads the one block whole.
+pub(crate) static MOZLZ4: Codec = Codec {
     name: "mozlz4",
     recognise: |head| head.starts_with(MAGIC),
     decoder: |input| Ok(Box::new(Block::Pending(input))),
     single: |input| Ok(Box::new(Block::Pending(input))),
+    header_text: None,
 };
 
 /// The decoded block, decoded on the first read so that a damaged file is an error of the
@@ -79,38 +74,6 @@ impl Read for Block<'_> {
             Block::Decoded(cursor) => cursor.read(out),
             Block::Pending(_) => Ok(0),
         }
-    }
-}
-
-impl Format for MozLz4 {
-    fn name(&self) -> &'static str {
-        "mozlz4"
-    }
-
-    fn recognise(&self, head: &[u8], _place: Place) -> bool {
-        head.starts_with(MAGIC)
-    }
-
-    fn open(
-        &self,
-        walk: &Walk,
-        chain: &[String],
-        reader: &mut dyn Read,
-        depth: u32,
-        buffer: &mut ScanBuffer,
-    ) {
-        compressed::scan(walk, chain, &CODEC, reader, depth, buffer)
-    }
-
-    fn open_file(
-        &self,
-        walk: &Walk,
-        chain: &[String],
-        file: &File,
-        buffer: &mut ScanBuffer,
-    ) -> bool {
-        compressed::scan_file(walk, chain, &CODEC, file, buffer);
-        true
     }
 }
 
