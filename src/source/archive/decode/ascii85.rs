@@ -20,6 +20,7 @@ use std::io::Read;
 
 use super::base85::decode_digits;
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 struct Block {
@@ -37,6 +38,9 @@ const TRIAL_GROUPS: usize = 16;
 pub(crate) struct Ascii85Runs {
     /// Fewest characters of an undelimited token worth decoding.
     token_min_chars: usize,
+    /// Outside a PDF and a block: an opening `<~`, or an undelimited token (a run of at
+    /// least `token_min_chars` graphic bytes).
+    wake: [Atom; 2],
     /// Whether the leaf is a PDF (`None` before its first line): only then are filters
     /// looked for.
     pdf: Option<bool>,
@@ -123,6 +127,10 @@ impl Ascii85Runs {
     pub(crate) fn new(min_decoded: usize) -> Ascii85Runs {
         Ascii85Runs {
             token_min_chars: TOKEN_MIN_CHARS.max((min_decoded * 5).div_ceil(4)),
+            wake: [
+                Atom::Literal(b"<~"),
+                Atom::GraphicRun(TOKEN_MIN_CHARS.max((min_decoded * 5).div_ceil(4))),
+            ],
             pdf: None,
             armed: false,
             block: None,
@@ -345,6 +353,18 @@ impl Ascii85Runs {
 }
 
 impl LineFinder for Ascii85Runs {
+    fn atoms(&self) -> &[Atom] {
+        &self.wake
+    }
+
+    fn wake(&self) -> Wake {
+        if self.block.is_none() && self.pdf == Some(false) && !self.armed {
+            Wake::Atoms
+        } else {
+            Wake::Always
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let pdf = *self
             .pdf

@@ -19,6 +19,7 @@
 //! lines and never fails.
 
 use super::base32::Base32Chars;
+use super::wake::{runs_at_least, BLOCK};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Narrowest line of a wrapped block.
@@ -427,24 +428,6 @@ fn extend_back(bytes: &[u8], mut start: usize, from: usize) -> usize {
         start -= 1;
     }
     start
-}
-
-/// Bytes whose flags [`maybe_token_mask`] computes at once.
-const BLOCK: usize = 64;
-
-/// Bit `i` set where `shortest` flags from bit `i` on are all set, for `i` in the low
-/// [`BLOCK`] bits (the high bits only complete them).
-fn runs_at_least(mask: u128, shortest: usize) -> u64 {
-    let mut runs = mask;
-    let mut covered = 1;
-    while covered * 2 <= shortest {
-        runs &= runs >> covered;
-        covered *= 2;
-    }
-    if covered < shortest {
-        runs &= runs >> (shortest - covered);
-    }
-    runs as u64
 }
 
 /// A wider class than [`TOKEN_BYTES`] that takes fewer instructions to test: `+` to `z`

@@ -11,6 +11,7 @@
 
 use super::base85::{decode, RFC1924_DIGITS, Z85_DIGITS};
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink};
 
 /// Fewest characters of a word (16 decoded bytes).
@@ -26,6 +27,8 @@ struct Run {
 
 pub(crate) struct Base85Words {
     min_chars: usize,
+    /// A word is a run of at least `min_chars` graphic bytes.
+    wake: [Atom; 1],
     rfc1924: Option<Run>,
     z85: Option<Run>,
 }
@@ -80,6 +83,9 @@ impl Base85Words {
     pub(crate) fn new(min_decoded: usize) -> Base85Words {
         Base85Words {
             min_chars: MIN_CHARS.max((min_decoded * 5).div_ceil(4)),
+            wake: [Atom::GraphicRun(
+                MIN_CHARS.max((min_decoded * 5).div_ceil(4)),
+            )],
             rfc1924: None,
             z85: None,
         }
@@ -87,6 +93,15 @@ impl Base85Words {
 }
 
 impl LineFinder for Base85Words {
+    /// Words are read one line at a time: nothing carries from line to line.
+    fn atoms(&self) -> &[Atom] {
+        &self.wake
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Atoms
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let text = line.text;
         if text.len() < self.min_chars {

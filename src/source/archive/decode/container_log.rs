@@ -12,6 +12,7 @@
 //! stay within the decode budgets without splitting a line.
 
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink};
 use crate::ledger::decode::{decode, Layer};
 
@@ -123,7 +124,25 @@ fn may_be_entry(line: &[u8]) -> bool {
     }
 }
 
+/// An entry is docker's `"log"` key or a CRI stream field.
+const ENTRY_MARKS: &[Atom] = &[
+    Atom::Literal(b"\"log\""),
+    Atom::Literal(b" stdout "),
+    Atom::Literal(b" stderr "),
+];
+
 impl LineFinder for ContainerLogRuns {
+    fn atoms(&self) -> &[Atom] {
+        ENTRY_MARKS
+    }
+
+    fn wake(&self) -> Wake {
+        match self.group {
+            None => Wake::Atoms,
+            Some(_) => Wake::Always,
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let mut text = Vec::new();
         let entry = line

@@ -14,6 +14,7 @@
 //! decoded bytes and nothing the automaton already reported is reported twice.
 
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink};
 
 /// Decoded bytes after which a block ends at the next line end.
@@ -77,11 +78,14 @@ pub(crate) struct EscapedRuns {
     escaping: Escaping,
     block: Option<Block>,
     continued: bool,
+    /// The escape byte: no line without one starts a block.
+    wake: [Atom; 1],
 }
 
 impl EscapedRuns {
     pub(crate) fn new(escaping: Escaping) -> EscapedRuns {
         EscapedRuns {
+            wake: [Atom::Byte(escaping.escape_byte)],
             escaping,
             block: None,
             continued: false,
@@ -103,12 +107,16 @@ impl EscapedRuns {
 }
 
 impl LineFinder for EscapedRuns {
-    fn wake_byte(&self) -> Option<u8> {
-        Some(self.escaping.escape_byte)
+    fn atoms(&self) -> &[Atom] {
+        &self.wake
     }
 
-    fn idle(&self) -> bool {
-        self.block.is_none() && !self.continued
+    fn wake(&self) -> Wake {
+        if self.block.is_none() && !self.continued {
+            Wake::Atoms
+        } else {
+            Wake::Always
+        }
     }
 
     fn line(&mut self, line: &Line, sink: &mut Sink) {

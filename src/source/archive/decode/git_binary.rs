@@ -13,6 +13,7 @@ use std::io::Read;
 
 use super::base85::{decode_digits, RFC1924_DIGITS};
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest hunk line (1 length character and 65 base85 characters, with slack).
@@ -253,7 +254,21 @@ impl GitBinaryRuns {
     }
 }
 
+/// A patch starts at its `GIT binary patch` line.
+const PATCH_MARK: &[Atom] = &[Atom::Literal(b"GIT binary patch")];
+
 impl LineFinder for GitBinaryRuns {
+    fn atoms(&self) -> &[Atom] {
+        PATCH_MARK
+    }
+
+    fn wake(&self) -> Wake {
+        match self.state {
+            State::Idle => Wake::Atoms,
+            _ => Wake::Always,
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let text = line
             .within(MAX_LINE)

@@ -12,6 +12,7 @@
 //! not read.
 
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest line looked at; dump lines are short.
@@ -84,6 +85,9 @@ fn reg_marker() -> &'static memchr::memmem::Finder<'static> {
     FINDER.get_or_init(|| memchr::memmem::Finder::new(b"=hex"))
 }
 
+/// A block starts at a dump line (its offset) or a `.reg` value (`=hex`).
+const BLOCK_STARTS: &[Atom] = &[Atom::DumpOffset, Atom::Literal(b"=hex")];
+
 /// The bytes of a `.reg` line (`"x"=hex(2):70,00,...,\` or a continuation `  61,00,\`) and
 /// whether it continues.
 fn reg_line(line: &[u8], continued: bool, out: &mut Vec<u8>) -> Option<bool> {
@@ -136,6 +140,18 @@ impl HexDumpRuns {
 }
 
 impl LineFinder for HexDumpRuns {
+    fn atoms(&self) -> &[Atom] {
+        BLOCK_STARTS
+    }
+
+    fn wake(&self) -> Wake {
+        if self.block.is_none() && !self.continued {
+            Wake::Atoms
+        } else {
+            Wake::Always
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let mut decoded = Vec::new();
         let is_block_line = match line.within(MAX_LINE) {

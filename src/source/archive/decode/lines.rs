@@ -8,6 +8,7 @@
 //! [`Lines`] does that once for all of them, so a leaf's bytes are copied into one line
 //! buffer, not one per finder, and each [`LineFinder`] only says what a line means to it.
 
+use super::wake::{Atom, Slot, Wake};
 use super::{RunFinder, Sink};
 
 /// Longest piece of a line handed on at once. A longer line (minified JSON or a bundle, a
@@ -47,50 +48,145 @@ impl Line<'_> {
 /// A run-finder that reads a leaf line by line.
 pub(crate) trait LineFinder {
     fn line(&mut self, line: &Line, sink: &mut Sink);
-    /// A byte without which no line can start anything for this finder (the `\` of every
-    /// backslash escape). While the finder is [`idle`](LineFinder::idle), the lines of a
-    /// read that holds no such byte anywhere are not handed to it: one vectorised search
-    /// per read instead of a look at every line.
-    fn wake_byte(&self) -> Option<u8> {
-        None
+    /// What a line must hold for the finder to start anything on it (see [`super::wake`]);
+    /// the same for the finder's whole life.
+    fn atoms(&self) -> &[Atom] {
+        &[]
     }
-    /// The finder carries nothing from one line to the next.
-    fn idle(&self) -> bool {
-        false
+    /// Which lines the finder needs to see now: every line while it is inside a block,
+    /// otherwise only those holding one of its atoms. The default, every line, is always
+    /// correct and never fast.
+    fn wake(&self) -> Wake {
+        Wake::Always
     }
     /// The leaf ended at `end` (after its last line).
     fn finish(&mut self, end: u64, sink: &mut Sink);
 }
 
+/// Where a slot next occurs in the current read, as last looked up.
+#[derive(Clone, Copy)]
+struct Cached {
+    /// The search started here (`usize::MAX`: not searched in this read).
+    from: usize,
+    next: Option<usize>,
+}
+
+const NOT_SEARCHED: Cached = Cached {
+    from: usize::MAX,
+    next: None,
+};
+
+impl Cached {
+    /// Whether the lookup still answers for a search from `pos`.
+    fn answers(&self, pos: usize) -> bool {
+        self.from <= pos && self.next.is_none_or(|next| next >= pos)
+    }
+}
+
+/// The slots the splitter searches each read for, and which of them wake which finder.
+struct Triggers {
+    slots: Vec<Slot>,
+    /// Per slot: where it next occurs in the current read.
+    cache: Vec<Cached>,
+    /// Per finder: indices into `slots`.
+    of_finder: Vec<Vec<usize>>,
+}
+
+impl Triggers {
+    fn new(finders: &[Box<dyn LineFinder>]) -> Triggers {
+        let mut slots = Vec::new();
+        let of_finder = finders
+            .iter()
+            .map(|finder| {
+                let mut mine: Vec<usize> = Vec::new();
+                for &atom in finder.atoms() {
+                    let slot = Slot::of(atom);
+                    let index = slots.iter().position(|&s| s == slot).unwrap_or_else(|| {
+                        slots.push(slot);
+                        slots.len() - 1
+                    });
+                    if !mine.contains(&index) {
+                        mine.push(index);
+                    }
+                }
+                mine
+            })
+            .collect();
+        Triggers {
+            cache: vec![NOT_SEARCHED; slots.len()],
+            slots,
+            of_finder,
+        }
+    }
+
+    fn new_read(&mut self) {
+        self.cache.fill(NOT_SEARCHED);
+    }
+
+    /// Offset in `bytes` of the first line at or after `pos` that could wake finder
+    /// `index`. Each slot is searched forward only: over one read, every slot costs one
+    /// pass, however many lines it wakes.
+    fn next_wake(
+        &mut self,
+        finder: &dyn LineFinder,
+        index: usize,
+        bytes: &[u8],
+        pos: usize,
+    ) -> Option<usize> {
+        match finder.wake() {
+            Wake::Always => Some(pos),
+            Wake::Never => None,
+            Wake::Atoms => self.of_finder[index]
+                .iter()
+                .filter_map(|&slot| {
+                    let cached = &mut self.cache[slot];
+                    if !cached.answers(pos) {
+                        *cached = Cached {
+                            from: pos,
+                            next: self.slots[slot].next(bytes, pos),
+                        };
+                    }
+                    cached.next
+                })
+                .min(),
+        }
+    }
+}
+
 /// Splits a leaf into lines for every [`LineFinder`].
 pub(crate) struct Lines {
     finders: Vec<Box<dyn LineFinder>>,
+    triggers: Triggers,
     line: Vec<u8>,
     line_start: u64,
     position: u64,
     /// Bytes at the start of `line` that the previous piece already handed on.
     repeated: usize,
-    /// Per finder: whether the current read holds its wake byte.
-    awake: Vec<bool>,
-    /// Offset of the current read's first byte: a line that starts before it has bytes the
-    /// wake search did not see.
-    read_start: u64,
+}
+
+/// The current read, for waking finders by what the lines of it hold.
+struct Read<'a> {
+    bytes: &'a [u8],
+    /// Leaf offset of `bytes[0]`.
+    at: u64,
 }
 
 impl Lines {
     pub(crate) fn new(finders: Vec<Box<dyn LineFinder>>) -> Lines {
         Lines {
+            triggers: Triggers::new(&finders),
             finders,
             line: Vec::new(),
             line_start: 0,
             position: 0,
             repeated: 0,
-            awake: Vec::new(),
-            read_start: 0,
         }
     }
 
-    fn hand_on(&mut self, end: u64, cut: bool, sink: &mut Sink) {
+    /// Hands the current line (or piece) on: to every finder when `read` is `None` (the
+    /// line was not wholly in this read, or the leaf ended), otherwise to the finders that
+    /// are inside a block or have an atom in the line.
+    fn hand_on(&mut self, end: u64, cut: bool, read: Option<&Read>, sink: &mut Sink) {
         let line = Line {
             text: &self.line,
             start: self.line_start,
@@ -98,16 +194,23 @@ impl Lines {
             repeated: self.repeated,
             cut,
         };
-        let seen_whole = line.start >= self.read_start;
-        for (finder, &awake) in self.finders.iter_mut().zip(&self.awake) {
-            if awake || !seen_whole || !finder.idle() {
+        for (index, finder) in self.finders.iter_mut().enumerate() {
+            let awake = read.is_none_or(|read| {
+                let first = (line.start - read.at) as usize;
+                let last = first + line.text.len();
+                self.triggers
+                    .next_wake(finder.as_ref(), index, read.bytes, first)
+                    .is_some_and(|at| at <= last)
+            });
+            if awake {
                 finder.line(&line, sink);
             }
         }
     }
 
-    fn end_line(&mut self, sink: &mut Sink) {
-        self.hand_on(self.position, false, sink);
+    fn end_line(&mut self, read: Option<&Read>, sink: &mut Sink) {
+        let whole_in_read = read.filter(|read| self.line_start >= read.at && self.repeated == 0);
+        self.hand_on(self.position, false, whole_in_read, sink);
         self.line.clear();
         self.repeated = 0;
         self.line_start = self.position;
@@ -117,56 +220,86 @@ impl Lines {
     /// as the start of the next one.
     fn cut_line(&mut self, sink: &mut Sink) {
         let end = self.line_start + self.line.len() as u64;
-        self.hand_on(end, true, sink);
+        self.hand_on(end, true, None, sink);
         let keep_from = self.line.len() - OVERLAP;
         self.line.drain(..keep_from);
         self.line_start += keep_from as u64;
         self.repeated = OVERLAP;
     }
+
+    /// Reads the line at `pos` (to its newline or the end of the read) and hands it on if it
+    /// ends here; returns the offset after it.
+    fn take_line(&mut self, read: &Read, pos: usize, sink: &mut Sink) -> usize {
+        let rest = &read.bytes[pos..];
+        let (mut piece, newline) = match memchr::memchr(b'\n', rest) {
+            Some(end) => (&rest[..end], true),
+            None => (rest, false),
+        };
+        let mut offset = read.at + pos as u64;
+        while self.line.len() + piece.len() > MAX_LINE {
+            let room = MAX_LINE - self.line.len();
+            self.line.extend_from_slice(&piece[..room]);
+            piece = &piece[room..];
+            offset += room as u64;
+            self.position = offset;
+            self.cut_line(sink);
+        }
+        self.line.extend_from_slice(piece);
+        offset += (piece.len() + usize::from(newline)) as u64;
+        self.position = offset;
+        if newline {
+            self.end_line(Some(read), sink);
+        }
+        (offset - read.at) as usize
+    }
+
+    /// No finder is inside a block: where the next line starts that wakes any of them, or
+    /// where the read's last (unfinished) line starts if none does.
+    fn next_woken_line(&mut self, read: &Read, pos: usize) -> usize {
+        let triggers = &mut self.triggers;
+        let woken = self
+            .finders
+            .iter()
+            .enumerate()
+            .filter_map(|(index, finder)| {
+                triggers.next_wake(finder.as_ref(), index, read.bytes, pos)
+            })
+            .min();
+        let before = &read.bytes[pos..woken.unwrap_or(read.bytes.len())];
+        memchr::memrchr(b'\n', before).map_or(pos, |newline| pos + newline + 1)
+    }
+
+    fn all_waiting(&self) -> bool {
+        self.finders
+            .iter()
+            .all(|finder| !matches!(finder.wake(), Wake::Always))
+    }
 }
 
 impl RunFinder for Lines {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
-        self.read_start = at;
-        self.awake.clear();
-        self.awake.extend(self.finders.iter().map(|finder| {
-            finder
-                .wake_byte()
-                .is_none_or(|byte| memchr::memchr(byte, bytes).is_some())
-        }));
-        let mut rest = bytes;
-        let mut offset = at;
-        while !rest.is_empty() {
-            let (mut piece, newline) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], true),
-                None => (rest, false),
-            };
-            let mut used = usize::from(newline);
-            while self.line.len() + piece.len() > MAX_LINE {
-                let room = MAX_LINE - self.line.len();
-                self.line.extend_from_slice(&piece[..room]);
-                piece = &piece[room..];
-                used += room;
-                offset += room as u64;
-                self.position = offset;
-                self.cut_line(sink);
+        self.triggers.new_read();
+        let read = Read { bytes, at };
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let at_line_start = self.line.is_empty() && self.line_start == at + pos as u64;
+            if at_line_start && self.all_waiting() {
+                // Lines before the next one that wakes a finder would change nothing for
+                // any: they are passed over unsplit.
+                pos = self.next_woken_line(&read, pos);
+                self.line_start = at + pos as u64;
+                self.position = self.line_start;
+                if pos == bytes.len() {
+                    break;
+                }
             }
-            self.line.extend_from_slice(piece);
-            used += piece.len();
-            offset += (piece.len() + usize::from(newline)) as u64;
-            self.position = offset;
-            rest = &rest[used..];
-            if newline {
-                self.end_line(sink);
-            }
+            pos = self.take_line(&read, pos, sink);
         }
     }
 
     fn finish(&mut self, sink: &mut Sink) {
-        self.awake.clear();
-        self.awake.resize(self.finders.len(), true);
         if self.line.len() > self.repeated {
-            self.end_line(sink);
+            self.end_line(None, sink);
         }
         for finder in &mut self.finders {
             finder.finish(self.position, sink);
@@ -251,5 +384,112 @@ mod tests {
         let plant = ascii85(&text);
         let at = MAX_LINE - plant.len() / 2 - SECRET.len();
         found_once(&long_line(2 * MAX_LINE, at, &plant), "ascii85@");
+    }
+
+    fn uuencode(bytes: &[u8]) -> Vec<u8> {
+        let digit = |v: u8| if v == 0 { b'`' } else { v + 32 };
+        let mut out = b"begin 644 token.txt\n".to_vec();
+        for line in bytes.chunks(45) {
+            out.push(digit(line.len() as u8));
+            for group in line.chunks(3) {
+                let mut three = [0u8; 3];
+                three[..group.len()].copy_from_slice(group);
+                let v = u32::from_be_bytes([0, three[0], three[1], three[2]]);
+                for shift in [18, 12, 6, 0] {
+                    out.push(digit(((v >> shift) & 63) as u8));
+                }
+            }
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"`\nend\n");
+        out
+    }
+
+    fn xxd(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (row, line) in bytes.chunks(16).enumerate() {
+            out.extend_from_slice(format!("{:08x}: ", row * 16).as_bytes());
+            for pair in line.chunks(2) {
+                for byte in pair {
+                    out.extend_from_slice(format!("{byte:02x}").as_bytes());
+                }
+                out.push(b' ');
+            }
+            out.extend_from_slice(b" ................\n");
+        }
+        out
+    }
+
+    /// Megabytes of prose and binary (which the splitter passes over unsplit), with a
+    /// block for each line finder that wakes on atoms: at the start of a read, across a
+    /// read's end and deep inside one. Each block must still be decoded, once.
+    #[test]
+    fn lines_passed_over_unsplit_still_wake_every_finder_that_needs_them() {
+        let mut text = b"name: web\ntoken: ".to_vec();
+        text.extend_from_slice(SECRET);
+        text.extend_from_slice(b"\nregion: eu\n");
+        let mut quoted = b"token=3D".to_vec();
+        quoted.extend_from_slice(&SECRET[..9]);
+        quoted.extend_from_slice(b"=\n");
+        quoted.extend_from_slice(&SECRET[9..]);
+        quoted.push(b'\n');
+        let mut cri = b"2024-05-01T10:00:00.123456789Z stdout P key=".to_vec();
+        cri.extend_from_slice(&SECRET[..11]);
+        cri.extend_from_slice(b"\n2024-05-01T10:00:00.123456790Z stdout F ");
+        cri.extend_from_slice(&SECRET[11..]);
+        cri.push(b'\n');
+        let mut percent = b"q=".to_vec();
+        percent.extend_from_slice(&percent_twice(SECRET));
+        percent.push(b'\n');
+        let mut a85 = ascii85(&text);
+        a85.push(b'\n');
+        let plants: Vec<(&str, Vec<u8>)> = vec![
+            ("quoted-printable@", quoted),
+            ("uuencode@", uuencode(&text)),
+            ("hexdump@", xxd(&text)),
+            ("percent@", percent),
+            ("ascii85@", a85),
+            ("container-log@", cri),
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut filler = |out: &mut Vec<u8>, len: usize| {
+            let end = out.len() + len;
+            while out.len() < end {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if seed.is_multiple_of(3) {
+                    out.extend_from_slice(b"the build finished in 42 s; see the log for more\n");
+                } else {
+                    out.extend_from_slice(&seed.to_le_bytes());
+                }
+            }
+        };
+        for placement in 0..3 {
+            let mut leaf = Vec::new();
+            for (_, plant) in &plants {
+                filler(&mut leaf, 300_000);
+                // Start a read with the block, end one inside it, or leave it mid-read.
+                let to_boundary = (leaf.len() / (64 << 10) + 1) * (64 << 10) - leaf.len();
+                match placement {
+                    0 => filler(&mut leaf, to_boundary),
+                    1 => filler(&mut leaf, to_boundary.saturating_sub(plant.len() / 2)),
+                    _ => {}
+                }
+                leaf.push(b'\n');
+                leaf.extend_from_slice(plant);
+            }
+            filler(&mut leaf, 100_000);
+            assert!(memchr::memmem::find(&leaf, SECRET).is_none());
+            let scanned = scan_memory(SECRET, "blob.bin", &leaf);
+            let places = scanned.places();
+            for (layer, _) in &plants {
+                let found = places
+                    .iter()
+                    .filter(|(chain, _)| chain.contains(layer))
+                    .count();
+                assert_eq!(found, 1, "placement {placement}, {layer}: {places:?}");
+            }
+        }
     }
 }

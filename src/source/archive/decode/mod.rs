@@ -54,6 +54,7 @@ mod lines;
 mod percent;
 mod quoted_printable;
 mod uuencode;
+mod wake;
 mod wide;
 mod yaml_fold;
 

@@ -9,6 +9,7 @@
 //! QP; a longer line is not a QP line.
 
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest line taken for QP (76 by the standard, with slack for `\r` and sloppy writers).
@@ -49,7 +50,21 @@ impl QuotedPrintableRuns {
     }
 }
 
+/// A block starts at a soft line break: `=` before the newline.
+const SOFT_BREAKS: &[Atom] = &[Atom::Literal(b"=\n"), Atom::Literal(b"=\r\n")];
+
 impl LineFinder for QuotedPrintableRuns {
+    fn atoms(&self) -> &[Atom] {
+        SOFT_BREAKS
+    }
+
+    fn wake(&self) -> Wake {
+        match self.block {
+            None => Wake::Atoms,
+            Some(_) => Wake::Always,
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let Some(mut text) = line.within(MAX_LINE) else {
             self.emit(line.end, sink);

@@ -6,6 +6,7 @@
 //! `uuencode -m` (`begin-base64`) writes plain base64 lines, which the base64 layer reads.
 
 use super::lines::{Line, LineFinder};
+use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
 /// Longest body line (61 characters, with slack).
@@ -73,7 +74,21 @@ impl UuencodeRuns {
     }
 }
 
+/// A block starts at its `begin MODE NAME` header.
+const HEADER_MARK: &[Atom] = &[Atom::Literal(b"begin ")];
+
 impl LineFinder for UuencodeRuns {
+    fn atoms(&self) -> &[Atom] {
+        HEADER_MARK
+    }
+
+    fn wake(&self) -> Wake {
+        match self.block {
+            None => Wake::Atoms,
+            Some(_) => Wake::Always,
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let Some(mut text) = line.within(MAX_LINE) else {
             // A body line is never this long: the block ended before it.

@@ -12,6 +12,7 @@
 //! breaks in double-quoted scalars (`\` at the end of a line) are the backslash layer's.
 
 use super::lines::{Line, LineFinder};
+use super::wake::Wake;
 use super::{DecodedRun, Sink};
 
 /// Folded bytes after which the run is handed on and a new one begun.
@@ -128,6 +129,13 @@ impl YamlFoldRuns {
 }
 
 impl LineFinder for YamlFoldRuns {
+    fn wake(&self) -> Wake {
+        match self.enabled {
+            Some(false) => Wake::Never,
+            _ => Wake::Always,
+        }
+    }
+
     fn line(&mut self, line: &Line, sink: &mut Sink) {
         let text = line.within(MAX_LINE);
         if self.enabled.is_none() {

@@ -1,0 +1,299 @@
+//! Wake triggers: what lets the line splitter ([`super::lines::Lines`]) pass over lines that
+//! no line finder could start anything on, without splitting them.
+//!
+//! Nearly every line of a leaf is nothing to any line finder: prose, code, log lines and the
+//! `\n`-delimited pieces of binary data. Handing each of them to every finder cost more than
+//! the rest of the scan together (a call per finder per line, each with its own look). So a
+//! finder that is not inside a block says what a line must hold before it can start one,
+//! as a few [`Atom`]s (a byte, a literal, a long run of graphic bytes, a hex-dump offset),
+//! and the splitter searches each read for them once, vectorised, and hands a finder only
+//! the lines that hold one of its atoms. While a finder is inside a block ([`Wake::Always`])
+//! it sees every line.
+//!
+//! **The contract** a finder keeps when it names atoms: a line holding none of them changes
+//! nothing for it (it would have returned without a change of state). Each atom is a
+//! necessary condition of the finder's own start test, never a guess.
+
+/// What a line finder needs to see in a line now.
+pub(crate) enum Wake {
+    /// Every line: the finder is inside a block, or has not yet decided what the leaf is.
+    Always,
+    /// No line: the finder has ruled the leaf out.
+    Never,
+    /// Only lines holding at least one of its [`atoms`](super::lines::LineFinder::atoms).
+    Atoms,
+}
+
+/// One necessary condition for a line to start something.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Atom {
+    /// The byte somewhere in the line.
+    Byte(u8),
+    /// The literal somewhere in the line; one of [`LITERALS`].
+    Literal(&'static [u8]),
+    /// A run of at least this many graphic ASCII bytes (`!` to `~`): every undelimited
+    /// encoded word (base85, Ascii85) is one.
+    GraphicRun(usize),
+    /// A hex-dump offset: at least 4 hex digits and `:` (`xxd`, `curl --trace`), or at
+    /// least 6 and a space (`hexdump -C`, `od -A x`).
+    DumpOffset,
+}
+
+/// Every literal a line finder wakes on, searched for together in one pass (one
+/// vectorised multi-literal search, not one pass per literal). A finder that wakes on a new
+/// literal adds it here.
+pub(crate) const LITERALS: &[&[u8]] = &[
+    b"=\n",              // quoted-printable soft break
+    b"=\r\n",            // quoted-printable soft break
+    b"=hex",             // .reg value
+    b"\"log\"",          // docker json-file entry
+    b" stdout ",         // CRI entry
+    b" stderr ",         // CRI entry
+    b"begin ",           // uuencode header
+    b"GIT binary patch", // git binary diff
+    b"<~",               // Ascii85 block
+];
+
+/// What the splitter searches a read for: the distinct atoms of its finders, with every
+/// literal in one slot (a line holding any literal goes to every finder that wakes on one;
+/// each finder's own test then decides, which is always correct).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Slot {
+    Atom(Atom),
+    AnyLiteral,
+}
+
+impl Slot {
+    pub(crate) fn of(atom: Atom) -> Slot {
+        match atom {
+            Atom::Literal(literal) => {
+                debug_assert!(LITERALS.contains(&literal), "{literal:?} not in LITERALS");
+                Slot::AnyLiteral
+            }
+            atom => Slot::Atom(atom),
+        }
+    }
+
+    /// Offset of the first occurrence at or after `from` in `bytes` (an occurrence lies in
+    /// the line that holds the returned offset).
+    pub(crate) fn next(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let rest = bytes.get(from..)?;
+        let found = match self {
+            Slot::AnyLiteral => literals().find(rest).map(|found| found.start()),
+            Slot::Atom(Atom::Byte(byte)) => memchr::memchr(*byte, rest),
+            Slot::Atom(Atom::Literal(literal)) => memchr::memmem::find(rest, literal),
+            Slot::Atom(Atom::GraphicRun(shortest)) => {
+                let shortest = (*shortest).clamp(1, BLOCK);
+                first_hit(rest, graphic16, |[graphic]| {
+                    runs_at_least(graphic, shortest)
+                })
+            }
+            Slot::Atom(Atom::DumpOffset) => first_hit(rest, dump16, |[hex, colon, space]| {
+                let four = runs_at_least(hex, 4);
+                let six = runs_at_least(hex, 6);
+                four & (colon >> 4) as u64 | six & (space >> 6) as u64
+            }),
+        };
+        found.map(|at| from + at)
+    }
+}
+
+/// The searcher for every one of [`LITERALS`], built once.
+fn literals() -> &'static aho_corasick::AhoCorasick {
+    static SEARCHER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    SEARCHER.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(LITERALS)
+            .unwrap_or_else(|_| unreachable!("a few short literals always build"))
+    })
+}
+
+/// Bytes whose class bits are computed at once.
+pub(crate) const BLOCK: usize = 64;
+
+/// Bit `i` set where `shortest` flags from bit `i` on are all set, for `i` in the low
+/// [`BLOCK`] bits (the high bits only complete them).
+pub(crate) fn runs_at_least(mask: u128, shortest: usize) -> u64 {
+    let mut runs = mask;
+    let mut covered = 1;
+    while covered * 2 <= shortest {
+        runs &= runs >> covered;
+        covered *= 2;
+    }
+    if covered < shortest {
+        runs &= runs >> (shortest - covered);
+    }
+    runs as u64
+}
+
+/// The first offset of `bytes` where `hits` sets a bit. `classify` gives `K` class masks of
+/// 16 bytes; `hits` gets each class over two blocks (the one looked at, and the next, which
+/// only completes patterns that start in the first) and sets bit `i` where a pattern starts
+/// at byte `i` of the first. Each block is classified once. The end of `bytes` is padded
+/// with zero bytes, which are in no class.
+fn first_hit<const K: usize>(
+    bytes: &[u8],
+    classify: impl Fn(&[u8; 16]) -> [u16; K],
+    hits: impl Fn([u128; K]) -> u64,
+) -> Option<usize> {
+    let block_masks = |at: usize| -> [u64; K] {
+        match bytes.get(at..at + BLOCK) {
+            Some(block) => masks64(block, &classify),
+            None => {
+                let mut padded = [0u8; BLOCK];
+                let rest = bytes.get(at..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                masks64(&padded, &classify)
+            }
+        }
+    };
+    let mut block = 0;
+    let mut current = block_masks(0);
+    while block < bytes.len() {
+        let next = block_masks(block + BLOCK);
+        let mut window = [0u128; K];
+        for ((wide, low), high) in window.iter_mut().zip(current).zip(next) {
+            *wide = u128::from(low) | u128::from(high) << BLOCK;
+        }
+        let found = hits(window);
+        if found != 0 {
+            return Some(block + found.trailing_zeros() as usize);
+        }
+        block += BLOCK;
+        current = next;
+    }
+    None
+}
+
+/// The `K` class masks of one block.
+#[inline(always)]
+fn masks64<const K: usize>(block: &[u8], classify: &impl Fn(&[u8; 16]) -> [u16; K]) -> [u64; K] {
+    let mut masks = [0u64; K];
+    for (i, chunk) in block.chunks_exact(16).enumerate() {
+        let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
+            continue;
+        };
+        for (mask, bits) in masks.iter_mut().zip(classify(chunk)) {
+            *mask |= u64::from(bits) << (16 * i);
+        }
+    }
+    masks
+}
+
+/// Graphic ASCII (`!` to `~`).
+#[inline(always)]
+fn graphic16(chunk: &[u8; 16]) -> [u16; 1] {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the load reads the 16 bytes of
+    // `chunk`.
+    unsafe {
+        use std::arch::x86_64::*;
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        [_mm_movemask_epi8(in_range(v, b'!', b'~')) as u16]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    [bits(chunk, |b| b.is_ascii_graphic())]
+}
+
+/// Hex digits, `:` and space.
+#[inline(always)]
+fn dump16(chunk: &[u8; 16]) -> [u16; 3] {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `graphic16`.
+    unsafe {
+        use std::arch::x86_64::*;
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let digit = in_range(v, b'0', b'9');
+        let letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'f');
+        let colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(b':' as i8));
+        let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
+        [
+            _mm_movemask_epi8(_mm_or_si128(digit, letter)) as u16,
+            _mm_movemask_epi8(colon) as u16,
+            _mm_movemask_epi8(space) as u16,
+        ]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    [
+        bits(chunk, |b| b.is_ascii_hexdigit()),
+        bits(chunk, |b| b == b':'),
+        bits(chunk, |b| b == b' '),
+    ]
+}
+
+/// Bytes of `v` in `lo..=hi` as unsigned bytes: `v - lo` wraps, and only values up to
+/// `hi - lo` survive a saturating subtraction of `hi - lo` as zero.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn in_range(v: std::arch::x86_64::__m128i, lo: u8, hi: u8) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    let shifted = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
+    let over = _mm_subs_epu8(shifted, _mm_set1_epi8((hi - lo) as i8));
+    _mm_cmpeq_epi8(over, _mm_setzero_si128())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn bits(chunk: &[u8; 16], class: impl Fn(u8) -> bool) -> u16 {
+    chunk
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| class(byte))
+        .fold(0, |mask, (i, _)| mask | (1 << i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The search agrees with a byte-by-byte one, at every offset and around block edges.
+    #[test]
+    fn graphic_runs_agree_with_a_walk() {
+        let mut bytes = Vec::new();
+        for i in 0..700u32 {
+            bytes.push(if i % 37 < 21 + i % 5 { b'x' } else { b' ' });
+        }
+        for shortest in [1, 20, 25, 64, 90] {
+            for from in [0, 1, 63, 64, 65, 200, 650] {
+                let walk = (from..bytes.len()).find(|&i| {
+                    let n = shortest.clamp(1, BLOCK);
+                    i + n <= bytes.len() && bytes[i..i + n].iter().all(u8::is_ascii_graphic)
+                });
+                assert_eq!(
+                    Slot::Atom(Atom::GraphicRun(shortest)).next(&bytes, from),
+                    walk,
+                    "{shortest} {from}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dump_offsets_are_found_and_text_is_not() {
+        let text = b"the quick fox jumps: 12 ab, at 1234567\n";
+        assert_eq!(Slot::Atom(Atom::DumpOffset).next(text, 0), None);
+        for line in [
+            &b"00000010: 6162 6364  abcd\n"[..],
+            b"00000010  61 62 63 64  |abcd|\n",
+            b"000010 61 62\n",
+            b"0010: 61 62 63\n",
+        ] {
+            let mut bytes = vec![b'.'; 100];
+            bytes.extend_from_slice(line);
+            let found = Slot::Atom(Atom::DumpOffset).next(&bytes, 0);
+            assert!(
+                found.is_some_and(|at| (100..bytes.len()).contains(&at)),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_and_literals_are_found_from_an_offset() {
+        let bytes = b"a\\b c=\nd\\ x <~";
+        assert_eq!(Slot::Atom(Atom::Byte(b'\\')).next(bytes, 2), Some(8));
+        assert_eq!(Slot::AnyLiteral.next(bytes, 0), Some(5));
+        assert_eq!(Slot::AnyLiteral.next(bytes, 6), Some(12));
+        assert_eq!(Slot::AnyLiteral.next(bytes, 13), None);
+    }
+}
