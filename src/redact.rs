@@ -4,7 +4,8 @@
 //! and both can hold a secret: a damaged tar makes the tar library quote header bytes, a
 //! file may be named after the token. So the finished [`Report`] is walked as a generic JSON
 //! value (every string and every object key, whatever field a source added) and every match
-//! of the matcher (every encoding, and hash-mode candidates for ledger entries), and every
+//! of the matcher (every encoding, and hash-mode candidates for ledger entries, also in what
+//! the decode layers decode from the string: see [`Redactor::with_text_scan`]), and every
 //! 8-byte piece of a plaintext secret, is replaced by `[REDACTED:<secret id>]` before the
 //! report is rendered or signed. Lines for stderr go through [`text`] with the redactor of
 //! the last scan, installed by [`install`].
@@ -39,7 +40,14 @@ pub struct Redactor {
     fragment_secret: Vec<usize>,
     /// Secret ids by the matcher's secret index (plaintext secrets, then ledger entries).
     ids: Vec<String>,
+    /// How a string is searched: the matcher alone, or (set by the scan, which knows the
+    /// content pipeline) the matcher and the decode layers, which hash mode needs to see an
+    /// encoded ledger entry.
+    scan: TextScan,
 }
+
+/// Finds every hit in a string; a hit seen through a decoded run covers the whole run.
+pub type TextScan = fn(&Matcher, &[u8]) -> Vec<crate::matcher::Hit>;
 
 /// One redacted range of a string.
 #[derive(Debug, Clone)]
@@ -80,7 +88,14 @@ impl Redactor {
             fragments,
             fragment_secret,
             ids,
+            scan: Matcher::scan_slice,
         }
+    }
+
+    /// The redactor searching strings with `scan` instead of the matcher alone.
+    pub fn with_text_scan(mut self, scan: TextScan) -> Redactor {
+        self.scan = scan;
+        self
     }
 
     fn id(&self, secret: usize) -> &str {
@@ -91,14 +106,9 @@ impl Redactor {
     fn find(&self, text: &str) -> Vec<Redaction> {
         let bytes = text.as_bytes();
         let mut found: Vec<Redaction> = Vec::new();
-        for hit in self.matcher.scan_slice(bytes) {
-            let start = hit.offset as usize;
-            let mut end = (start + hit.len as usize).min(bytes.len());
-            // A ledger entry seen through a decoded layer is reported at the encoded run's
-            // start; the run goes on to the next separator.
-            if hit.ledger.as_ref().is_some_and(|via| via.path.depth() > 0) {
-                end = run_end(bytes, end.max(start));
-            }
+        for hit in (self.scan)(&self.matcher, bytes) {
+            let start = (hit.offset as usize).min(bytes.len());
+            let end = (start + hit.len as usize).min(bytes.len());
             found.push(Redaction {
                 range: start..end,
                 secret: self.matcher.pattern(hit.pattern).secret,
@@ -332,15 +342,6 @@ struct Surfaced {
     pattern: usize,
     pointer: String,
     place: Option<Vec<String>>,
-}
-
-/// Where an encoded run that starts before `from` ends: at the next space, quote or bracket.
-fn run_end(bytes: &[u8], from: usize) -> usize {
-    let rest = &bytes[from.min(bytes.len())..];
-    let stop = rest
-        .iter()
-        .position(|b| b.is_ascii_whitespace() || b"\"'<>()[]{},;`".contains(b));
-    from + stop.unwrap_or(rest.len())
 }
 
 /// Sorted, merged ranges widened to character boundaries of `text`.

@@ -9,9 +9,9 @@
 //!
 //! - the whole scan pipeline, in process (sniffing, every archive and compression reader,
 //!   git pack/delta and loose objects inside archives, the terminal view, plaintext and
-//!   ledger matching), as a file in a tree;
-//! - the terminal-normalised view and the hash-mode matcher directly, in random chunk sizes;
-//! - every ledger decoder (`decode` and `for_each_run`) on the raw bytes.
+//!   ledger matching, and every decode layer in both modes: hash mode decodes single layers
+//!   too), as a file in a tree;
+//! - the terminal-normalised view and the hash-mode matcher directly, in random chunk sizes.
 //!
 //! Asserted for every input: no panic, each input done within [`MAX_INPUT_TIME`], and peak
 //! RSS below 1 GiB. A failing input is written to `target/fuzz-failures/` and named in the
@@ -28,7 +28,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
-use scour::ledger::decode::{self, Layer};
 use scour::ledger::{CharClass, Entry, Ledger};
 use scour::matcher::normalise::TerminalView;
 use scour::matcher::Matcher;
@@ -264,16 +263,6 @@ fn run_targets(
         }))
         .map_err(|_| "the terminal view or matcher panicked".to_string())?;
     }
-    catch_unwind(AssertUnwindSafe(|| {
-        let mut out = Vec::new();
-        for layer in Layer::ALL {
-            decode::decode(layer, input, &mut out);
-        }
-        decode::for_each_run(input, 0..input.len(), true, 8, &mut |run| {
-            decode::decode(run.layer, &input[run.range.clone()], &mut out);
-        });
-    }))
-    .map_err(|_| "a ledger decoder panicked".to_string())?;
     if started.elapsed() > MAX_INPUT_TIME {
         return Err(format!("took {:?}", started.elapsed()));
     }

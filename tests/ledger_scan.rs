@@ -58,7 +58,9 @@ fn percent_all(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("%{b:02X}")).collect()
 }
 
-/// The encoding recorded for each finding in `file`, with its secret id.
+/// For each finding in `file`, its secret id and how it was seen: the outermost decode
+/// layer of its chain (`base64` for `file › base64@12 › ...`), or its encoding when it was
+/// seen in the file's own bytes.
 fn found_in(scan: &Scan, file: &str) -> Vec<(String, String)> {
     scan.findings()
         .iter()
@@ -69,10 +71,32 @@ fn found_in(scan: &Scan, file: &str) -> Vec<(String, String)> {
         })
         .map(|f| {
             assert_eq!(f["mode"], "ledger");
-            (
-                f["secret"].as_str().unwrap().to_string(),
-                f["encoding"].as_str().unwrap().to_string(),
-            )
+            let how = match f["location"]["chain"][1].as_str() {
+                Some(layer) => layer.split('@').next().unwrap().to_string(),
+                None => f["encoding"].as_str().unwrap().to_string(),
+            };
+            (f["secret"].as_str().unwrap().to_string(), how)
+        })
+        .collect()
+}
+
+/// The chain of each finding in `file`, joined by ` › `.
+fn chains_in(scan: &Scan, file: &str) -> Vec<String> {
+    scan.findings()
+        .iter()
+        .filter(|f| {
+            f["location"]["chain"][0]
+                .as_str()
+                .is_some_and(|p| p.ends_with(file))
+        })
+        .map(|f| {
+            f["location"]["chain"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join(" › ")
         })
         .collect()
 }
@@ -176,9 +200,14 @@ fn json_escaped_and_utf16_tokens_are_found() {
     write(&tree, "wide.reg", wide);
     let scan = ledger_scan(&ledger, &[&tree]);
     assert_eq!(scan.verdict(), "found");
-    let encodings: Vec<String> = scan.encodings();
-    assert!(encodings.contains(&"json".to_string()), "{encodings:?}");
-    assert!(encodings.contains(&"utf16".to_string()), "{encodings:?}");
+    // Decoded by the pipeline's backslash and UTF-16 layers, named in the chain.
+    let escaped = chains_in(&scan, "escaped.json");
+    assert_eq!(escaped.len(), 1, "{escaped:?}");
+    assert!(escaped[0].contains(" › backslash@"), "{escaped:?}");
+    let wide = chains_in(&scan, "wide.reg");
+    assert_eq!(wide.len(), 1, "{wide:?}");
+    assert!(wide[0].contains(" › utf16@"), "{wide:?}");
+    scan.assert_no_leak(&secret);
 }
 
 #[test]
@@ -408,23 +437,203 @@ fn ledger_and_plaintext_secrets_combine() {
     scan.assert_no_leak(&by_plain);
 }
 
-/// A base64 blob longer than the read window is decoded only in part in hash mode: the scan
-/// must say "incomplete" with a limit gap, never "absent".
+/// A base64 blob far longer than a read window is decoded as it streams (the pipeline's
+/// decode layers, not a window-bound decoder): an entry near its end is found, and the
+/// blob's length alone is no gap.
 #[test]
-fn an_encoded_run_longer_than_the_window_is_a_gap() {
+fn an_entry_deep_inside_a_long_base64_run_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = ledger_of(dir.path(), &[&token("npm_", 36)]);
+    let secret = token("npm_", 36);
+    let ledger = ledger_of(dir.path(), &[&secret]);
     let tree = dir.path().join("tree");
-    let blob: Vec<u8> = (0..3u32 << 20)
+    let mut blob: Vec<u8> = (0..3u32 << 20)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
+    blob.extend_from_slice(b"\nNPM_TOKEN=");
+    blob.extend_from_slice(&secret);
+    blob.extend_from_slice(b"\n");
     write(&tree, "image.b64", b64(&blob));
     let scan = ledger_scan(&ledger, &[&tree]);
-    assert_eq!(scan.verdict(), "incomplete", "{:?}", scan.gaps());
-    assert_eq!(scan.code(), 3);
-    let gaps = scan.gaps();
-    assert!(
-        gaps.iter().any(|g| g["kind"] == "limit-exceeded"),
-        "{gaps:?}"
+    assert_eq!(scan.verdict(), "found", "{:?}", scan.gaps());
+    let chains = chains_in(&scan, "image.b64");
+    assert_eq!(chains.len(), 1, "{chains:?}");
+    assert!(chains[0].contains(" › base64@0"), "{chains:?}");
+    scan.assert_no_leak(&secret);
+}
+
+/// Hash mode reads encoded content through the content pipeline's decode layers, so a chain
+/// the old hash-mode decoders could not follow (base64 of gzip of JSON) is found, and the
+/// finding names its decode path.
+#[test]
+fn an_entry_in_base64_of_gzip_of_json_is_found() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = token("ghp_", 36);
+    let ledger = ledger_of(dir.path(), &[&secret]);
+    let json = serde_json::json!({
+        "auths": { "registry.example": { "token": String::from_utf8(secret.clone()).unwrap() } },
+        "note": "x".repeat(200),
+    })
+    .to_string();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(json.as_bytes()).unwrap();
+    let gzipped = gz.finish().unwrap();
+    let tree = dir.path().join("tree");
+    write(
+        &tree,
+        "release.yaml",
+        format!("kind: Secret\ndata:\n  release: {}\n", b64(&gzipped)),
     );
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found", "{:?}", scan.gaps());
+    // The gzip stream is decompressed in place (as in plaintext mode, it is no chain
+    // element of its own): only decompressed does the run hold the entry.
+    assert!(memchr::memmem::find(&gzipped, &secret).is_none());
+    let chains = chains_in(&scan, "release.yaml");
+    assert_eq!(chains.len(), 1, "{chains:?}");
+    assert!(
+        chains[0].ends_with("release.yaml › base64@30"),
+        "{chains:?}"
+    );
+    let finding = &scan.findings()[0];
+    assert_eq!(finding["mode"], "ledger");
+    scan.assert_no_leak(&secret);
+}
+
+/// Base64 wrapped at 76 columns and indented in a YAML block scalar: the pipeline's base64
+/// layer joins the lines; an entry whose base64 crosses a line break is found.
+#[test]
+fn an_entry_in_base64_wrapped_at_76_in_a_yaml_block_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = token("glpat-", 20);
+    let ledger = ledger_of(dir.path(), &[&secret]);
+    let mut env = b"# generated\n".repeat(4);
+    env.extend_from_slice(b"DEPLOY_TOKEN=");
+    env.extend_from_slice(&secret);
+    env.extend_from_slice(b"\nREGION=eu-west-1\n");
+    let encoded = b64(&env);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    assert!(lines.len() >= 2);
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  app.env: |\n    {}\n  other: value\n",
+        lines.join("\n    ")
+    );
+    let tree = dir.path().join("tree");
+    write(&tree, "config.yaml", &yaml);
+    assert!(memchr::memmem::find(yaml.as_bytes(), &secret).is_none());
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found", "{:?}", scan.gaps());
+    let chains = chains_in(&scan, "config.yaml");
+    assert_eq!(chains.len(), 1, "{chains:?}");
+    assert!(chains[0].contains(" › base64@"), "{chains:?}");
+    scan.assert_no_leak(&secret);
+}
+
+/// Quoted-printable (a mail body): the secret is cut by a soft line break, so it is whole
+/// only once the pipeline's quoted-printable layer has joined the lines.
+#[test]
+fn an_entry_in_quoted_printable_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = token("xoxp-", 30);
+    let ledger = ledger_of(dir.path(), &[&secret]);
+    let s = String::from_utf8(secret.clone()).unwrap();
+    // Quoted-printable pieces (an `=XX` escape is one piece, never cut by a soft break);
+    // 60 characters before `token=`, so the 76-column soft break falls inside the secret.
+    let prefix = "Hello team, the staging credentials were pasted below by mis";
+    assert_eq!(prefix.len(), 60);
+    let mut pieces: Vec<String> = prefix.chars().map(String::from).collect();
+    pieces.extend("token".chars().map(String::from));
+    pieces.push("=3D".into());
+    pieces.extend(s.chars().map(String::from));
+    pieces.extend(["=20", "=E2", "=80", "=94"].map(String::from));
+    pieces.extend(
+        " rotate it before Friday, thanks."
+            .chars()
+            .map(String::from),
+    );
+    let mut qp = String::new();
+    let mut line = String::new();
+    for piece in pieces {
+        if line.len() + piece.len() > 75 {
+            qp.push_str(&line);
+            qp.push_str("=\n");
+            line.clear();
+        }
+        line.push_str(&piece);
+    }
+    qp.push_str(&line);
+    qp.push('\n');
+    let mail = format!(
+        "From: ops@example.com\nSubject: creds\nContent-Type: text/plain; charset=utf-8\n\
+         Content-Transfer-Encoding: quoted-printable\n\n{qp}"
+    );
+    assert!(
+        memchr::memmem::find(mail.as_bytes(), &secret).is_none(),
+        "{mail}"
+    );
+    let tree = dir.path().join("tree");
+    write(&tree, "message.eml", &mail);
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found", "{:?}", scan.gaps());
+    let chains = chains_in(&scan, "message.eml");
+    assert_eq!(chains.len(), 1, "{chains:?}");
+    assert!(chains[0].contains(" › quoted-printable@"), "{chains:?}");
+    scan.assert_no_leak(&secret);
+}
+
+/// Plain base64 of an entry is one finding (the base64 layer, no forward variant to
+/// duplicate it), and an entry both raw in a JSON string and inside the escaped string the
+/// backslash layer decodes is one finding too: the leaf's hit shadows the decoded run's.
+#[test]
+fn an_entry_seen_raw_and_decoded_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = token("ghp_", 36);
+    let ledger = ledger_of(dir.path(), &[&secret]);
+    let s = String::from_utf8(secret.clone()).unwrap();
+    let tree = dir.path().join("tree");
+    write(&tree, "plain.yaml", format!("token: {}\n", b64(&secret)));
+    write(
+        &tree,
+        "nested.json",
+        format!("{{\"config\": \"{{\\\"token\\\": \\\"{s}\\\"}}\"}}\n"),
+    );
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found");
+    let plain = chains_in(&scan, "plain.yaml");
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(plain[0].ends_with(" › base64@7"), "{plain:?}");
+    let nested = chains_in(&scan, "nested.json");
+    assert_eq!(nested, [nested[0].clone()], "{nested:?}");
+    assert!(!nested[0].contains('›'), "{nested:?}");
+    for finding in scan.findings() {
+        assert_eq!(finding["more"].as_u64().unwrap_or(0), 0, "{finding}");
+    }
+    scan.assert_no_leak(&secret);
+}
+
+/// A file named after the base64 of an entry: names are decoded by the same layers (they
+/// are not files, so the finding says its layer in `encoding`), and the name is redacted.
+#[test]
+fn an_entry_in_a_base64_file_name_is_found_and_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = token("ghp_", 36);
+    let ledger = ledger_of(dir.path(), &[&secret]);
+    let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&secret);
+    let tree = dir.path().join("tree");
+    write(&tree, &format!("{name}.txt"), "clean\n");
+    let scan = ledger_scan(&ledger, &[&tree]);
+    assert_eq!(scan.verdict(), "found");
+    let named: Vec<&Value> = scan
+        .findings()
+        .iter()
+        .filter(|f| f["location"]["in"] == "name")
+        .collect();
+    assert_eq!(named.len(), 1, "{:?}", scan.findings());
+    assert_eq!(named[0]["encoding"], "base64");
+    assert!(!String::from_utf8_lossy(&scan.report_bytes).contains(&name));
+    scan.assert_no_leak(&secret);
 }

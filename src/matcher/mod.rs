@@ -11,7 +11,9 @@
 //! files of any size and matches that straddle two reads are still found exactly once.
 //!
 //! A matcher built [`Matcher::with_ledger`] also extracts hash-mode candidates from the same
-//! windows ([`hash_mode`]), so a ledger scan still reads every byte once.
+//! windows ([`hash_mode`]), so a ledger scan still reads every byte once. Ledger entries have
+//! no forward-encoded variants: encoded content reaches hash mode through the content
+//! pipeline's decode layers, which send decoded runs through the matcher again.
 
 pub mod encodings;
 mod grams;
@@ -66,7 +68,8 @@ pub struct Hit {
     /// 1-based line (counting `\n`) and 1-based byte column of `offset`.
     pub line: u64,
     pub column: u64,
-    /// For a ledger hit: which entry, through which rule and decoding layers.
+    /// For a ledger hit: which entry, through which rule (encoded content is decoded by the
+    /// content pipeline, which names the layers in the finding's chain).
     pub ledger: Option<crate::ledger::LedgerVia>,
 }
 
@@ -164,15 +167,6 @@ impl Matcher {
             .filter(|&len| len > 0)
             .min()
             .unwrap_or(1)
-    }
-
-    /// Whether `hit` is the secret itself, not an encoding of it (a raw plaintext pattern,
-    /// or a ledger entry seen with no decoding layer).
-    pub fn is_plain_hit(&self, hit: &Hit) -> bool {
-        match &hit.ledger {
-            Some(via) => via.path.depth() == 0,
-            None => self.patterns[hit.pattern].encoding == "raw",
-        }
     }
 
     /// Bytes of a stream that must be seen together for no match to be missed: the longest

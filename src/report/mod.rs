@@ -51,10 +51,9 @@ pub struct LedgerRecord {
     pub hash: String,
     /// Token-format rules used to extract candidates.
     pub rules: usize,
-    /// Layers decoded before extraction.
+    /// The decode layers of the content pipeline whose decoded runs are searched again,
+    /// in both modes (the encodings that name runs in a finding's chain).
     pub decoded_layers: Vec<String>,
-    /// Encoded runs so long they ran past a read window and were decoded only in part.
-    pub encoded_runs_partly_decoded: u64,
     /// What hash mode cannot see; "absent" means absent within these limits.
     pub cannot_see: Vec<String>,
 }

@@ -104,13 +104,6 @@ pub fn render(report: &Report, color: bool) -> String {
             "\nLedger {} ({} entries, sha256 {}; {} rules)",
             ledger.path, ledger.entries, ledger.sha256, ledger.rules
         );
-        if ledger.encoded_runs_partly_decoded > 0 {
-            let _ = writeln!(
-                out,
-                "  {} encoded run(s) ran past a read window and were decoded only in part",
-                ledger.encoded_runs_partly_decoded
-            );
-        }
         let _ = writeln!(out, "  hash mode cannot see:");
         for limit in &ledger.cannot_see {
             let _ = writeln!(out, "  - {limit}");

@@ -104,11 +104,10 @@ pub fn run_with_ledger(
         secret_ids.extend(ledger.entries.iter().map(|e| e.id.clone()));
     }
     // Installed before anything can fail, so even an error about a PATH is redacted.
-    let redactor = Arc::new(Redactor::new(
-        Arc::clone(&matcher),
-        secrets,
-        secret_ids.clone(),
-    ));
+    let redactor = Arc::new(
+        Redactor::new(Arc::clone(&matcher), secrets, secret_ids.clone())
+            .with_text_scan(crate::source::archive::decode::report_text_hits),
+    );
     crate::redact::install(Arc::clone(&redactor));
     let roots = describe_roots(&options.paths)?;
     let excludes = Excludes::new(&options.walk.excludes)?;
@@ -135,9 +134,8 @@ pub fn run_with_ledger(
         }
     }
     let cache = recorder.cache.take();
-    let (mut findings, mut coverage) = recorder.finish();
+    let (mut findings, coverage) = recorder.finish();
     crate::source::provenance::attach(&mut findings, &provenance);
-    record_partly_decoded_runs(matcher, &mut coverage);
     let cache_record = cache.map(|cache| {
         let troubled = findings
             .iter()
@@ -145,8 +143,7 @@ pub fn run_with_ledger(
             .chain(coverage.gaps().filter_map(|g| g.chain.first()))
             .cloned()
             .collect();
-        let partly = matcher.extractor().map_or(0, |e| e.truncated_runs());
-        cache.finish(&troubled, partly == 0)
+        cache.finish(&troubled, true)
     });
     let verdict = Verdict::decide(findings.len(), coverage.gap_count());
     let ledger_record = ledger.map(|ledger| ledger_record(ledger, matcher));
@@ -186,27 +183,6 @@ pub fn run_with_ledger(
     redactor.report(report)
 }
 
-/// Encoded runs longer than the read window are decoded only in part, so a ledger entry in
-/// the rest of such a run could be missed: that is a gap, never a silent "absent". The
-/// extractor counts them for the whole scan, so the gap names the scan's first root.
-fn record_partly_decoded_runs(matcher: &Matcher, coverage: &mut crate::coverage::Coverage) {
-    let partly = matcher.extractor().map_or(0, |e| e.truncated_runs());
-    let Some(first) = coverage.roots.first_mut() else {
-        return;
-    };
-    if partly > 0 {
-        first.gaps.push(crate::coverage::Gap {
-            kind: crate::coverage::GapKind::LimitExceeded,
-            chain: vec![first.root.clone()],
-            reason: format!(
-                "{partly} encoded run(s) (base64, hex, percent, JSON or UTF-16) ran past the \
-                 hash-mode read window and were decoded only in part: ledger entries inside them \
-                 may be missed (plaintext secrets are not affected)"
-            ),
-        });
-    }
-}
-
 fn ledger_record(ledger: &Ledger, matcher: &Matcher) -> LedgerRecord {
     let extractor = matcher.extractor();
     LedgerRecord {
@@ -215,11 +191,10 @@ fn ledger_record(ledger: &Ledger, matcher: &Matcher) -> LedgerRecord {
         sha256: ledger.file_sha256.clone(),
         hash: "sha256(salt || secret), salt in the ledger header".to_string(),
         rules: extractor.map_or(0, |e| e.rules().rules().len()),
-        decoded_layers: crate::ledger::decode::Layer::ALL
+        decoded_layers: crate::source::archive::decode::ENCODINGS
             .iter()
-            .map(|l| l.name().to_string())
+            .map(|name| name.to_string())
             .collect(),
-        encoded_runs_partly_decoded: extractor.map_or(0, |e| e.truncated_runs()),
         cannot_see: crate::ledger::limitations(),
     }
 }
@@ -244,7 +219,14 @@ fn open_cache(
             rules = set.rules().iter().map(|r| r.id.clone()).collect();
         }
     }
-    let engine = crate::cache::engine::digest(&options.archive_limits, &rules);
+    // Hash mode reads encoded content through the pipeline's decode layers: a proof made
+    // with other layers is not this engine's.
+    let layers: &[&str] = if ledger.is_some() {
+        crate::source::archive::decode::ENCODINGS
+    } else {
+        &[]
+    };
+    let engine = crate::cache::engine::digest(&options.archive_limits, &rules, layers);
     let views: Vec<&[u8]> = checked.iter().map(Vec::as_slice).collect();
     let cache = crate::cache::Cache::open(dir.to_path_buf(), engine, &views);
     // The copies of the secrets' bytes are wiped now that only fingerprints are kept.

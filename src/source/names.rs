@@ -3,7 +3,7 @@
 //! copy of it as one in a file's bytes.
 //!
 //! Each such name goes through the matcher (every encoding; hash-mode candidates for ledger
-//! entries) and a match is a finding whose location says where in the name it is
+//! entries, also in what the decode layers decode from the name) and a match is a finding whose location says where in the name it is
 //! (`location.in`: `name`, `symlink-target`, `ref-name`, `xattr-name`, `xattr:NAME`). The
 //! names themselves are redacted in the report by [`crate::redact`].
 //!
@@ -23,12 +23,8 @@ pub fn record(recorder: &Recorder, chain: &[String], within: &str, name: &[u8]) 
     if name.is_empty() {
         return;
     }
-    let hits = recorder.matcher().scan_slice(name);
-    for hit in &hits {
-        let mut finding = recorder.finding(chain, hit);
-        finding.location.within = Some(within.to_string());
-        recorder.push_finding(finding);
-    }
+    let hits = crate::source::archive::decode::text_hits(recorder.matcher(), name);
+    recorder.text_hits(chain, Some(within), &hits);
 }
 
 /// The entry's own name (its last component: every directory on the way was checked when

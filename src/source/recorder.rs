@@ -146,24 +146,43 @@ impl<'m> Recorder<'m> {
         }
     }
 
-    /// A ledger hit's encoding (its outermost decoded layer, or `raw`) and how it was seen.
+    /// A ledger hit's encoding (`raw`: the entry itself, in the bytes of the chain's last
+    /// element, decoded or not) and how it was seen.
     fn describe_ledger_hit(&self, via: &crate::ledger::LedgerVia, entry: &str) -> (String, String) {
-        let encoding = via.path.layers().next().map_or("raw", |l| l.name());
         let rule = match (via.rule, self.matcher.extractor()) {
             (Some(rule), Some(extractor)) => {
                 format!("rule {}", extractor.rules().get(rule as usize).id)
             }
             _ => "generic token".to_string(),
         };
-        let how = if via.path.depth() == 0 {
-            "raw".to_string()
-        } else {
-            format!("decoded {}", via.path.describe())
-        };
         (
-            encoding.to_string(),
-            format!("{entry}: {how}, candidate from {rule}"),
+            "raw".to_string(),
+            format!("{entry}: raw, candidate from {rule}"),
         )
+    }
+
+    /// Records the hits of a text held in memory (a name, a ref, a loose object's body) at
+    /// `chain`, inside `within`; a hit seen through decode layers is named by its outermost
+    /// layer, and its detail lists them all.
+    pub(crate) fn text_hits(
+        &self,
+        chain: &[String],
+        within: Option<&str>,
+        hits: &[crate::source::archive::decode::TextHit],
+    ) {
+        for text_hit in hits {
+            let mut finding = self.finding(chain, &text_hit.hit);
+            finding.location.within = within.map(str::to_string);
+            if let Some(outer) = text_hit.layers.first() {
+                finding.encoding = outer.to_string();
+                finding.encoding_detail = format!(
+                    "{}, in the text decoded from {}",
+                    finding.encoding_detail,
+                    text_hit.layers.join(" > ")
+                );
+            }
+            self.push_finding(finding);
+        }
     }
 
     /// Records a finding a source built itself.

@@ -27,7 +27,7 @@ mod brotli;
 mod carve;
 mod compressed;
 mod cpio;
-mod decode;
+pub(crate) mod decode;
 mod encrypted;
 mod entropy;
 pub(crate) mod format;

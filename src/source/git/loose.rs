@@ -33,8 +33,8 @@ pub fn claim_file(ctx: Context, path: &Path, buffer: &mut ScanBuffer) -> bool {
                 .iter()
                 .position(|&b| b == 0)
                 .map_or(&content[..], |nul| &content[nul + 1..]);
-            ctx.recorder
-                .hits(&chain, &ctx.recorder.matcher().scan_slice(body));
+            let hits = crate::source::archive::decode::text_hits(ctx.recorder.matcher(), body);
+            ctx.recorder.text_hits(&chain, None, &hits);
             ctx.recorder.scanned(ctx.root, body.len() as u64);
         }
         None => scan_file(ctx, path, buffer),

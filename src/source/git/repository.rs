@@ -466,9 +466,9 @@ fn scan_orphan_store(
 /// Scans a path name (a staged or committed file name) and records hits under
 /// `[repository, place]`.
 pub(crate) fn record_name_hits(recorder: &Recorder, shown: &str, place: &str, name: &[u8]) {
-    let hits = recorder.matcher().scan_slice(name);
+    let hits = crate::source::archive::decode::text_hits(recorder.matcher(), name);
     if !hits.is_empty() {
-        recorder.hits(&[shown.to_string(), place.to_string()], &hits);
+        recorder.text_hits(&[shown.to_string(), place.to_string()], None, &hits);
     }
 }
 

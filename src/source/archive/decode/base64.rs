@@ -17,6 +17,11 @@
 //! hex, so it is read here), and runs too short to decode to the shortest
 //! pattern are not decoded. Decoding is lenient and streaming: it carries its bits across
 //! lines and never fails.
+//!
+//! In hash mode ([`Sink::single_layers`]) there are no forward-encoded variants, so a
+//! single layer over a ledger entry is this finder's to see: runs shorter than
+//! [`MIN_CHARS`] are decoded down to the shortest entry, and word-like or hex runs are kept
+//! when their decoded bytes could hold an entry's text.
 
 use super::base32::Base32Chars;
 use super::wake::{runs_at_least, BLOCK};
@@ -188,14 +193,23 @@ impl Block {
         self.width > 0 && !self.width.is_multiple_of(4)
     }
 
-    fn worth_decoding(&self) -> bool {
+    fn worth_decoding(&self, sink: &Sink) -> bool {
         let hex = self.hex_only && self.hex_cases != 3;
-        self.chars >= MIN_CHARS && !hex && !(self.wordlike && self.chars < WORDLIKE_MIN)
+        if !sink.single_layers() {
+            return self.chars >= MIN_CHARS
+                && !hex
+                && !(self.wordlike && self.chars < WORDLIKE_MIN);
+        }
+        // Hash mode: one layer over a ledger entry is this finder's to see, so any run that
+        // could decode to an entry counts; a short word-like run, or hex (a digest), only if
+        // what it decodes to could be an entry's text (a word or a digest decodes to noise).
+        let noise_like = hex || (self.wordlike && self.chars < WORDLIKE_MIN);
+        !noise_like || sink.could_hold_text(&self.decoded.bytes)
     }
 
     fn emit(mut self, sink: &mut Sink) {
         std::mem::replace(&mut self.base32, Base32Chars::new()).emit(self.start, self.end, sink);
-        if !self.worth_decoding() {
+        if !self.worth_decoding(sink) {
             return;
         }
         let list = !self.closed && self.alone.len() >= 2 && self.alone_bytes < RUN_BUDGET;
@@ -237,14 +251,17 @@ pub(crate) struct Base64Runs {
 }
 
 impl Base64Runs {
-    pub(crate) fn new(min_decoded: usize) -> Base64Runs {
+    /// `single_layers` (hash mode) decodes runs shorter than [`MIN_CHARS`] too, down to
+    /// what could decode to `min_decoded` bytes.
+    pub(crate) fn new(min_decoded: usize, single_layers: bool) -> Base64Runs {
+        let floor = if single_layers { 1 } else { MIN_CHARS };
         Base64Runs {
             line: Vec::new(),
             line_start: 0,
             line_end: 0,
             block: None,
             backslash: false,
-            min_chars: MIN_CHARS.max((min_decoded * 4).div_ceil(3)),
+            min_chars: floor.max((min_decoded * 4).div_ceil(3)),
         }
     }
 
@@ -793,7 +810,7 @@ mod tests {
     }
 
     fn runs_in(text: &[u8], step: usize) -> Vec<Vec<u8>> {
-        let mut finder = Base64Runs::new(16);
+        let mut finder = Base64Runs::new(16, false);
         let mut sink = Sink::new(16);
         let mut at = 0;
         for piece in text.chunks(step) {

@@ -14,7 +14,6 @@
 use super::lines::{Line, LineFinder};
 use super::wake::{Atom, Wake};
 use super::{DecodedRun, Sink};
-use crate::ledger::decode::{decode, Layer};
 
 /// Longest entry line read (docker's 16 KiB of text, escaped, plus the JSON around it).
 const MAX_LINE: usize = 128 << 10;
@@ -32,6 +31,54 @@ pub(crate) struct ContainerLogRuns {
     group: Option<Group>,
 }
 
+/// Appends a JSON string body with its escapes decoded (`\uXXXX` with surrogate pairs);
+/// an escape that is no escape is kept as it is. Never fails.
+fn json_unescape(encoded: &[u8], out: &mut Vec<u8>) {
+    let mut at = 0;
+    while at < encoded.len() {
+        if encoded[at] != b'\\' || at + 1 >= encoded.len() {
+            out.push(encoded[at]);
+            at += 1;
+            continue;
+        }
+        let escaped = encoded[at + 1];
+        at += 2;
+        let simple = match escaped {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'u' => None,
+            other => Some(other),
+        };
+        if let Some(byte) = simple {
+            out.push(byte);
+            continue;
+        }
+        let Some(unit) = hex4(encoded, at) else {
+            out.extend_from_slice(b"\\u");
+            continue;
+        };
+        at += 4;
+        let mut code = u32::from(unit);
+        if (0xD800..0xDC00).contains(&unit) && encoded.get(at..at + 2) == Some(b"\\u") {
+            if let Some(low) = hex4(encoded, at + 2).filter(|l| (0xDC00..0xE000).contains(l)) {
+                code = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                at += 6;
+            }
+        }
+        let ch = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+}
+
+fn hex4(bytes: &[u8], at: usize) -> Option<u16> {
+    let text = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+    u16::from_str_radix(text, 16).ok()
+}
+
 /// An entry's text (decoded), whether it is partial, and where its text starts in the line.
 fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
     text.clear();
@@ -42,7 +89,7 @@ fn parse_entry(line: &[u8], text: &mut Vec<u8>) -> Option<(bool, usize)> {
             end += if rest[end] == b'\\' { 2 } else { 1 };
         }
         let value = rest.get(..end)?;
-        decode(Layer::JsonEscape, value, text);
+        json_unescape(value, text);
         let partial = text.last() != Some(&b'\n');
         return Some((partial, value_at));
     }

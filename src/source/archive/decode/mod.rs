@@ -17,6 +17,15 @@
 //! (`values.yaml` › `base64@120` › `base64@0` › `gzip@0`...), and chains of any depth (up to
 //! the nesting limit) are followed.
 //!
+//! **Both modes.** Hash mode (a ledger) has no decoders of its own: its candidates are
+//! extracted by the matcher from every leaf, decoded runs included, so a ledger entry is
+//! found through the same layers and chains as a plaintext secret, and its finding names the
+//! same decode path. Ledger entries have no forward-encoded variants in the automaton,
+//! though, so in hash mode ([`Wants::single_layers`]) the finders also keep the single
+//! layers they leave to the automaton in plaintext mode (short or word-like base64, one
+//! level of percent-encoding). Text scour holds outside the pipeline (names, refs, strings
+//! of the report) goes through the same finders in [`text_hits`].
+//!
 //! **Budgets.** A run keeps at most [`RUN_BUDGET`] decoded bytes and a leaf at most
 //! [`LEAF_BUDGET`]; what a budget stops is a `limit-exceeded` gap naming the run, never
 //! silent.
@@ -83,9 +92,10 @@ pub(crate) trait RunFinder {
 /// Every run-finder, one per encoding (the registry: adding an encoding is one file plus
 /// one line here).
 /// `yaml` says the leaf is named as a YAML file (see [`yaml_fold`]).
-fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
+fn finders(wants: Wants, yaml: bool) -> Vec<Box<dyn RunFinder>> {
+    let min_decoded = wants.min_decoded;
     vec![
-        Box::new(base64::Base64Runs::new(min_decoded)),
+        Box::new(base64::Base64Runs::new(min_decoded, wants.single_layers)),
         Box::new(hex_runs::HexRuns::new(min_decoded)),
         Box::new(byte_lists::ByteLists::new()),
         Box::new(wide::WideRuns::utf16()),
@@ -95,7 +105,9 @@ fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
             Box::new(hex::HexDumpRuns::new()),
             Box::new(container_log::ContainerLogRuns::new()),
             Box::new(escaped::EscapedRuns::new(backslash::escaping())),
-            Box::new(escaped::EscapedRuns::new(percent::escaping())),
+            Box::new(escaped::EscapedRuns::new(percent::escaping(
+                wants.single_layers,
+            ))),
             Box::new(escaped::EscapedRuns::new(entities::escaping())),
             Box::new(yaml_fold::YamlFoldRuns::new(yaml)),
             Box::new(uuencode::UuencodeRuns::new()),
@@ -104,6 +116,66 @@ fn finders(min_decoded: usize, yaml: bool) -> Vec<Box<dyn RunFinder>> {
             Box::new(base85_tokens::Base85Words::new(min_decoded)),
         ])),
     ]
+}
+
+/// Every encoding a decoded run can be named by (the first part of its `<encoding>@<offset>`
+/// chain element), in the order of [`finders`]; listed in a ledger scan's report.
+pub(crate) const ENCODINGS: &[&str] = &[
+    "base64",
+    "base32",
+    "base32hex",
+    "hex",
+    "byte-list",
+    "utf16",
+    "utf32",
+    "quoted-printable",
+    "hexdump",
+    "container-log",
+    "backslash",
+    "percent",
+    "entities",
+    "yaml-fold",
+    "uuencode",
+    "git-binary-delta-inserts",
+    "ascii85",
+    "ascii85-flate",
+    "base85",
+    "z85",
+];
+
+/// What the matcher needs the decode layers to keep.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wants {
+    /// Fewest decoded bytes that could hold a finding (the shortest plaintext pattern or
+    /// ledger entry).
+    pub min_decoded: usize,
+    /// Hash mode: ledger entries have no forward-encoded variants in the automaton, so a
+    /// single layer over one (plain base64, one level of percent-encoding) is the decode
+    /// layers' to see, not only chains and layouts the automaton cannot match.
+    pub single_layers: bool,
+    /// Some ledger entry has bytes outside printable ASCII (decoded non-ASCII may be one).
+    pub non_ascii: bool,
+}
+
+impl Wants {
+    pub(crate) fn of(matcher: &Matcher) -> Wants {
+        let extractor = matcher.extractor();
+        Wants {
+            min_decoded: matcher.shortest_pattern(),
+            single_layers: extractor.is_some(),
+            non_ascii: extractor.is_some_and(|e| e.has_non_ascii()),
+        }
+    }
+
+    /// Plaintext mode with patterns of at least `min_decoded` bytes.
+    #[cfg(test)]
+    pub(crate) fn plaintext(min_decoded: usize) -> Wants {
+        Wants {
+            min_decoded,
+            single_layers: false,
+            non_ascii: false,
+        }
+    }
 }
 
 /// One decoded run.
@@ -123,6 +195,7 @@ pub(crate) struct DecodedRun {
 
 /// Where finders hand their runs; applies the budgets.
 pub(crate) struct Sink {
+    wants: Wants,
     min_decoded: usize,
     kept: usize,
     runs: Vec<DecodedRun>,
@@ -131,9 +204,16 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
+    /// A plaintext-mode sink (tests of single finders).
+    #[cfg(test)]
     fn new(min_decoded: usize) -> Sink {
+        Sink::with(Wants::plaintext(min_decoded))
+    }
+
+    fn with(wants: Wants) -> Sink {
         Sink {
-            min_decoded,
+            wants,
+            min_decoded: wants.min_decoded,
             kept: 0,
             runs: Vec::new(),
             over_budget: Vec::new(),
@@ -143,6 +223,28 @@ impl Sink {
     /// Decoded bytes a run needs to be worth inspecting.
     pub(crate) fn min_decoded(&self) -> usize {
         self.min_decoded
+    }
+
+    /// Whether single layers are to be decoded (hash mode, see [`Wants::single_layers`]).
+    pub(crate) fn single_layers(&self) -> bool {
+        self.wants.single_layers
+    }
+
+    /// Whether `decoded` holds [`Sink::min_decoded`] consecutive bytes of text (printable
+    /// ASCII and whitespace, and bytes above 0x7f when a ledger entry has some): what a
+    /// decoded entry needs. Noise (a word or a digest decoded as base64) seldom does.
+    pub(crate) fn could_hold_text(&self, decoded: &[u8]) -> bool {
+        let mut run = 0;
+        for &byte in decoded {
+            let text = byte.is_ascii_graphic()
+                || matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+                || (self.wants.non_ascii && byte >= 0x80);
+            run = if text { run + 1 } else { 0 };
+            if run >= self.min_decoded {
+                return true;
+            }
+        }
+        false
     }
 
     /// Takes a decoded run if it could hold a finding and fits the leaf's budget.
@@ -183,14 +285,14 @@ impl Layers {
     /// Layers for the leaf `chain` scanned by `matcher`.
     pub(crate) fn new(matcher: &Matcher, chain: &[String], mode: Mode) -> Layers {
         let yaml = chain.iter().any(|name| yaml_fold::is_yaml_name(name));
-        let min_decoded = matcher.shortest_pattern();
+        let wants = Wants::of(matcher);
         Layers {
             finders: if mode == Mode::Off {
                 Vec::new()
             } else {
-                finders(min_decoded, yaml)
+                finders(wants, yaml)
             },
-            sink: Sink::new(min_decoded),
+            sink: Sink::with(wants),
             position: 0,
             mode,
         }
@@ -417,6 +519,128 @@ fn shadow_spans(matcher: &Matcher, run: &DecodedRun, hits: &[Hit]) -> Vec<(usize
             ))
         })
         .collect()
+}
+
+/// Most layers [`text_hits`] decodes on top of each other.
+const TEXT_DEPTH: usize = 3;
+
+/// A hit in a text held in memory, and the layers it was decoded through (outermost first;
+/// none: seen as it is).
+#[derive(Debug, Clone)]
+pub(crate) struct TextHit {
+    pub hit: Hit,
+    pub layers: Vec<&'static str>,
+}
+
+/// Every hit in a short text scour holds outside the content pipeline (a file or ref name,
+/// a symlink target, a string of the report about to be written). In hash mode the same
+/// decode layers as the pipeline's are applied (up to [`TEXT_DEPTH`] deep), since ledger
+/// entries have no forward-encoded variants: a ledger hit inside a decoded run is placed
+/// on the whole encoded run (its `offset` and `len` in `bytes`), and one that overlaps a
+/// hit already seen of the same entry is the same occurrence. Plaintext mode needs none:
+/// the automaton matches the encodings of a secret.
+pub(crate) fn text_hits(matcher: &Matcher, bytes: &[u8]) -> Vec<TextHit> {
+    let mut hits: Vec<TextHit> = matcher
+        .scan_slice(bytes)
+        .into_iter()
+        .map(|hit| TextHit {
+            hit,
+            layers: Vec::new(),
+        })
+        .collect();
+    let wants = Wants::of(matcher);
+    if wants.single_layers && bytes.len() >= wants.min_decoded {
+        let mut found = Vec::new();
+        decoded_text_hits(matcher, wants, bytes, 0, &mut found);
+        for (place, mut text_hit) in found {
+            let (start, end) = (place.0, place.0 + place.1);
+            let seen = hits.iter().any(|other| {
+                other.hit.pattern == text_hit.hit.pattern
+                    && other.hit.offset < end
+                    && start < other.hit.offset + other.hit.len
+            });
+            if seen {
+                continue;
+            }
+            let before = &bytes[..(start as usize).min(bytes.len())];
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |n| n + 1);
+            text_hit.hit.offset = start;
+            text_hit.hit.len = end - start;
+            text_hit.hit.line = 1 + memchr::memchr_iter(b'\n', before).count() as u64;
+            text_hit.hit.column = (before.len() - line_start) as u64 + 1;
+            hits.push(text_hit);
+        }
+    }
+    hits
+}
+
+/// The hits of [`text_hits`] in a string of the report, and, in hash mode, those of each of
+/// its `/`-separated parts: a path's names. (`/` is a base64 character, so base64 in a
+/// file name is otherwise read as the tail of one run with the directories before it, at
+/// the wrong alignment.)
+pub(crate) fn report_text_hits(matcher: &Matcher, bytes: &[u8]) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = text_hits(matcher, bytes)
+        .into_iter()
+        .map(|text_hit| text_hit.hit)
+        .collect();
+    if matcher.extractor().is_none() || memchr::memchr(b'/', bytes).is_none() {
+        return hits;
+    }
+    let mut start = 0;
+    for part in bytes.split(|&b| b == b'/') {
+        for mut hit in text_hits(matcher, part).into_iter().map(|t| t.hit) {
+            hit.offset += start as u64;
+            let seen = hits.iter().any(|other| {
+                other.pattern == hit.pattern
+                    && other.offset < hit.offset + hit.len
+                    && hit.offset < other.offset + other.len
+            });
+            if !seen {
+                hits.push(hit);
+            }
+        }
+        start += part.len() + 1;
+    }
+    hits
+}
+
+/// Ledger hits of the runs decoded from `bytes`, each with the (offset, length) in `bytes`
+/// of the outermost run that holds it.
+fn decoded_text_hits(
+    matcher: &Matcher,
+    wants: Wants,
+    bytes: &[u8],
+    depth: usize,
+    found: &mut Vec<((u64, u64), TextHit)>,
+) {
+    let mut finders = finders(wants, false);
+    let mut sink = Sink::with(wants);
+    for finder in &mut finders {
+        finder.feed(bytes, 0, &mut sink);
+    }
+    for finder in &mut finders {
+        finder.finish(&mut sink);
+    }
+    for run in sink.runs {
+        let place = (run.offset, run.encoded_len);
+        for hit in matcher.scan_slice(&run.bytes) {
+            if hit.ledger.is_some() {
+                let layers = vec![run.encoding];
+                found.push((place, TextHit { hit, layers }));
+            }
+        }
+        if depth + 1 < TEXT_DEPTH {
+            let mut inner = Vec::new();
+            decoded_text_hits(matcher, wants, &run.bytes, depth + 1, &mut inner);
+            found.extend(inner.into_iter().map(|(_, mut text_hit)| {
+                text_hit.layers.insert(0, run.encoding);
+                (place, text_hit)
+            }));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@
 //! `+` is left as it is here: decoding it would corrupt a literal `+` one level up. What the
 //! automaton already matched in the leaf is not reported again from the block (its exact
 //! offset map makes the shadow exact, see [`super::Shadow`]).
+//!
+//! In hash mode (a ledger: no forward-encoded variants) every line with a `%XX` escape is
+//! decoded, since one level is then this layer's to see ([`escaping`]).
 
 use super::escaped::{Decoded, Escaping};
 
@@ -164,11 +167,24 @@ fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
     false
 }
 
-pub(crate) fn escaping() -> Escaping {
+/// Whether a line holds any `%XX` escape. Hash mode has no forward-encoded variants, so
+/// one level over a ledger entry is only seen through this layer: every such line is
+/// decoded.
+fn has_any_escape(line: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', line).any(|at| escape_at(line, at).is_some())
+}
+
+/// The percent layer; `single_layers` (hash mode) decodes every line with an escape, not
+/// only those the automaton cannot see through.
+pub(crate) fn escaping(single_layers: bool) -> Escaping {
     Escaping {
         encoding: "percent",
         escape_byte: b'%',
-        has_escape,
+        has_escape: if single_layers {
+            has_any_escape
+        } else {
+            has_escape
+        },
         decode,
     }
 }
