@@ -11,6 +11,7 @@
 //! writer escapes a plain letter, so reading them either way cannot split a secret.
 
 use super::escaped::{Decoded, Escaping};
+use super::wake::Atom;
 
 fn hex_digits(line: &[u8], from: usize, max: usize) -> (u32, usize) {
     let mut value = 0;
@@ -151,7 +152,7 @@ fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
 pub(crate) fn escaping() -> Escaping {
     Escaping {
         encoding: "backslash",
-        escape_byte: b'\\',
+        wake: Atom::TextByte(b'\\'),
         has_escape,
         decode,
     }

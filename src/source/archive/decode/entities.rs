@@ -14,6 +14,7 @@
 //! are no character, are left as they are.
 
 use super::escaped::{Decoded, Escaping};
+use super::wake::Atom;
 
 /// Whether a line holds a numeric character reference that decodes. Only one that does
 /// counts: a line whose `&#` decode to nothing (`&#x{`, `&#0;` in source code) would come
@@ -97,7 +98,7 @@ fn decode(line: &[u8], at: u64, out: &mut Decoded) -> bool {
 pub(crate) fn escaping() -> Escaping {
     Escaping {
         encoding: "entities",
-        escape_byte: b'&',
+        wake: Atom::Literal(b"&#"),
         has_escape,
         decode,
     }

@@ -47,8 +47,9 @@ impl Decoded {
 /// How a decoder reads a line.
 pub(crate) struct Escaping {
     pub encoding: &'static str,
-    /// The byte every escape this decoder reads starts with (see [`LineFinder::wake_byte`]).
-    pub escape_byte: u8,
+    /// What a line must hold for [`has_escape`](Escaping::has_escape) to hold (see
+    /// [`super::wake`]): the escape in text.
+    pub wake: Atom,
     /// Whether a line holds an escape this decoder reads.
     pub has_escape: fn(&[u8]) -> bool,
     /// Decodes a line (its first byte at leaf offset `at`) onto `out`, marking where the
@@ -78,14 +79,14 @@ pub(crate) struct EscapedRuns {
     escaping: Escaping,
     block: Option<Block>,
     continued: bool,
-    /// The escape byte: no line without one starts a block.
+    /// No line without this starts a block.
     wake: [Atom; 1],
 }
 
 impl EscapedRuns {
     pub(crate) fn new(escaping: Escaping) -> EscapedRuns {
         EscapedRuns {
-            wake: [Atom::Byte(escaping.escape_byte)],
+            wake: [escaping.wake],
             escaping,
             block: None,
             continued: false,

@@ -284,34 +284,28 @@ impl HexRuns {
 
 /// With nothing open, the finder waits for a stretch of at least `shortest` hex digits (or
 /// one the read ends in, which may go on in the next read): returns where the first such
-/// stretch at or after `from` starts, or `bytes.len()`. Only every `shortest`-th byte is
-/// looked at first (any stretch that long covers one of them).
+/// stretch at or after `from` starts, or `bytes.len()`. The search classifies 16 bytes per
+/// instruction ([`super::wake::first_hex_run`]): text, where most letters are hex digits in
+/// short words, is passed over as fast as binary.
 fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> usize {
-    let len = bytes.len();
     let hex = |i: usize| CLASSES[bytes[i] as usize] & HEX != 0;
-    let mut probe = from + shortest - 1;
-    let mut settled = from;
-    while probe < len {
-        if !hex(probe) {
-            probe += shortest;
-            continue;
+    if shortest <= super::wake::BLOCK {
+        if let Some(at) = super::wake::first_hex_run(&bytes[from..], shortest) {
+            return from + at;
         }
-        let mut start = probe;
-        while start > settled && hex(start - 1) {
-            start -= 1;
+    } else {
+        let mut start = from;
+        while start < bytes.len() {
+            let len = (start..bytes.len()).take_while(|&i| hex(i)).count();
+            if len >= shortest {
+                return start;
+            }
+            start += len + 1;
         }
-        let mut end = probe + 1;
-        while end < len && hex(end) {
-            end += 1;
-        }
-        if end - start >= shortest || end == len {
-            return start;
-        }
-        settled = end;
-        probe = end + shortest;
     }
-    let mut start = len;
-    while start > settled && hex(start - 1) {
+    // None long enough: a shorter one the read ends in may go on in the next read.
+    let mut start = bytes.len();
+    while start > from && hex(start - 1) {
         start -= 1;
     }
     start

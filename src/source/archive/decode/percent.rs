@@ -21,6 +21,7 @@
 //! decoded, since one level is then this layer's to see ([`escaping`]).
 
 use super::escaped::{Decoded, Escaping};
+use super::wake::Atom;
 
 /// Fewest characters (an escape counting as one) of a base64 run with escaped `+/=` for
 /// its line to be decoded: the base64 finder's shortest run.
@@ -179,7 +180,7 @@ fn has_any_escape(line: &[u8]) -> bool {
 pub(crate) fn escaping(single_layers: bool) -> Escaping {
     Escaping {
         encoding: "percent",
-        escape_byte: b'%',
+        wake: Atom::TextByte(b'%'),
         has_escape: if single_layers {
             has_any_escape
         } else {

@@ -5,7 +5,7 @@
 //! `\n`-delimited pieces of binary data. Handing each of them to every finder cost more than
 //! the rest of the scan together (a call per finder per line, each with its own look). So a
 //! finder that is not inside a block says what a line must hold before it can start one,
-//! as a few [`Atom`]s (a byte, a literal, a long run of graphic bytes, a hex-dump offset),
+//! as a few [`Atom`]s (an escape byte in text, a literal, a long run of graphic bytes, a hex-dump offset),
 //! and the splitter searches each read for them once, vectorised, and hands a finder only
 //! the lines that hold one of its atoms. While a finder is inside a block ([`Wake::Always`])
 //! it sees every line.
@@ -27,8 +27,10 @@ pub(crate) enum Wake {
 /// One necessary condition for a line to start something.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Atom {
-    /// The byte somewhere in the line.
-    Byte(u8),
+    /// The byte with no control byte near it in its line (see [`text_around`]): an escape
+    /// in text. Binary data holds any byte every few hundred bytes, but seldom one amid
+    /// [`AROUND`] bytes of text on each side.
+    TextByte(u8),
     /// The literal somewhere in the line; one of [`LITERALS`].
     Literal(&'static [u8]),
     /// A run of at least this many graphic ASCII bytes (`!` to `~`): every undelimited
@@ -52,6 +54,7 @@ pub(crate) const LITERALS: &[&[u8]] = &[
     b"begin ",           // uuencode header
     b"GIT binary patch", // git binary diff
     b"<~",               // Ascii85 block
+    b"&#",               // numeric character reference
 ];
 
 /// What the splitter searches a read for: the distinct atoms of its finders, with every
@@ -80,7 +83,9 @@ impl Slot {
         let rest = bytes.get(from..)?;
         let found = match self {
             Slot::AnyLiteral => literals().find(rest).map(|found| found.start()),
-            Slot::Atom(Atom::Byte(byte)) => memchr::memchr(*byte, rest),
+            Slot::Atom(Atom::TextByte(byte)) => {
+                memchr::memchr_iter(*byte, rest).find(|&at| text_around(rest, at))
+            }
             Slot::Atom(Atom::Literal(literal)) => memchr::memmem::find(rest, literal),
             Slot::Atom(Atom::GraphicRun(shortest)) => {
                 let shortest = (*shortest).clamp(1, BLOCK);
@@ -96,6 +101,21 @@ impl Slot {
         };
         found.map(|at| from + at)
     }
+}
+
+/// Bytes on each side of an escape that must be text for [`Atom::TextByte`].
+const AROUND: usize = 16;
+
+/// Whether the bytes of the line around `at` (up to [`AROUND`] on each side) are text, as
+/// the escape layers require of a whole line: no control byte but tab, form feed, escape
+/// (colour codes) and carriage return.
+fn text_around(bytes: &[u8], at: usize) -> bool {
+    let is_text = |&b: &u8| (b >= 0x20 && b != 0x7f) || matches!(b, b'\t' | b'\x0c' | 0x1b | b'\r');
+    let before = &bytes[at.saturating_sub(AROUND)..at];
+    let before = memchr::memrchr(b'\n', before).map_or(before, |newline| &before[newline + 1..]);
+    let after = &bytes[(at + 1).min(bytes.len())..(at + 1 + AROUND).min(bytes.len())];
+    let after = memchr::memchr(b'\n', after).map_or(after, |newline| &after[..newline]);
+    before.iter().chain(after).all(is_text)
 }
 
 /// The searcher for every one of [`LITERALS`], built once.
@@ -164,6 +184,20 @@ fn first_hit<const K: usize>(
         current = next;
     }
     None
+}
+
+/// Offset of the first run of at least `shortest` (at most [`BLOCK`]) hex digits in
+/// `bytes`, vectorised: the hex-run layer's skip over text and binary.
+pub(crate) fn first_hex_run(bytes: &[u8], shortest: usize) -> Option<usize> {
+    let shortest = shortest.clamp(1, BLOCK);
+    first_hit(bytes, hex16, |[hex]| runs_at_least(hex, shortest))
+}
+
+/// Hex digits.
+#[inline(always)]
+fn hex16(chunk: &[u8; 16]) -> [u16; 1] {
+    let [hex, _, _] = dump16(chunk);
+    [hex]
 }
 
 /// The `K` class masks of one block.
@@ -291,9 +325,12 @@ mod tests {
     #[test]
     fn bytes_and_literals_are_found_from_an_offset() {
         let bytes = b"a\\b c=\nd\\ x <~";
-        assert_eq!(Slot::Atom(Atom::Byte(b'\\')).next(bytes, 2), Some(8));
+        assert_eq!(Slot::Atom(Atom::TextByte(b'\\')).next(bytes, 2), Some(8));
         assert_eq!(Slot::AnyLiteral.next(bytes, 0), Some(5));
         assert_eq!(Slot::AnyLiteral.next(bytes, 6), Some(12));
         assert_eq!(Slot::AnyLiteral.next(bytes, 13), None);
+        // Amid binary, an escape byte is not an escape.
+        let binary = b"\x01\x02 \\x41\x00";
+        assert_eq!(Slot::Atom(Atom::TextByte(b'\\')).next(binary, 0), None);
     }
 }
