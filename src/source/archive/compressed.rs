@@ -13,7 +13,7 @@
 //! each take about the same time, so the two overlap instead of adding up.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::format::{Format, Place};
@@ -45,13 +45,18 @@ pub(crate) struct Codec {
     /// The decoder of one member or frame only: a stream carved out of other bytes ends
     /// where its first member does, and what follows it is not its business.
     pub(super) single: DecoderFactory,
-    /// The text fields of the format's header, which the decoder skips (see
-    /// [`check_header_text`]); `None` for formats whose headers hold none.
-    pub(super) header_text: Option<HeaderText>,
+    /// The decoder that also hands on the text fields of every header it crosses, which
+    /// decoding skips (see [`Codec::decoder_with_headers`]); `None` for formats whose
+    /// headers hold none.
+    pub(super) header_text: Option<HeaderDecoder>,
 }
 
-/// Reads text fields from the start of a stream: (`location.in` name, bytes) of each.
-pub(super) type HeaderText = fn(&[u8]) -> Vec<(&'static str, &[u8])>;
+/// Takes each text field of a header: its `location.in` name, and its bytes.
+pub(super) type HeaderSink<'r> = Box<dyn FnMut(&'static str, &[u8]) + 'r>;
+
+/// A decoder over any input that hands the text fields of each header it crosses to a sink.
+pub(super) type HeaderDecoder =
+    for<'r> fn(Box<dyn Read + 'r>, HeaderSink<'r>) -> Box<dyn Read + 'r>;
 
 pub(crate) static GZIP: Codec = Codec {
     name: "gzip",
@@ -60,7 +65,12 @@ pub(crate) static GZIP: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(flate2::read::MultiGzDecoder::new(input))),
     single: |input| Ok(Box::new(flate2::read::GzDecoder::new(input))),
-    header_text: Some(gzip_header_text),
+    header_text: Some(|input, sink| {
+        Box::new(GzipMembers {
+            state: Members::Between(Peek::new(input)),
+            sink,
+        })
+    }),
 };
 
 pub(crate) static BZIP2: Codec = Codec {
@@ -237,6 +247,19 @@ impl Codec {
         (self.decoder)(Box::new(input))
     }
 
+    /// A decoder over `input` that hands the text fields of every header it crosses (each
+    /// member's, in a multi-member gzip file) to `sink`.
+    pub(crate) fn decoder_with_headers<'r>(
+        &self,
+        input: impl Read + 'r,
+        sink: HeaderSink<'r>,
+    ) -> io::Result<Box<dyn Read + 'r>> {
+        match self.header_text {
+            Some(decoder) => Ok(decoder(Box::new(input), sink)),
+            None => self.decoder(input),
+        }
+    }
+
     /// A decoder of the first member or frame of `input` only.
     pub(crate) fn single_decoder<'r>(
         &self,
@@ -254,16 +277,7 @@ pub(super) fn scan(
     depth: u32,
     buffer: &mut ScanBuffer,
 ) {
-    let mut kept = HeadKeeper {
-        inner: input,
-        head: Vec::new(),
-        keep: if codec.header_text.is_some() {
-            HEADER_TEXT_WINDOW
-        } else {
-            0
-        },
-    };
-    let mut decoder = match codec.decoder(&mut kept) {
+    let mut decoder = match codec.decoder_with_headers(input, header_sink(walk, chain)) {
         Ok(decoder) => decoder,
         Err(error) => {
             walk.fail(
@@ -279,40 +293,146 @@ pub(super) fn scan(
     // A container may stop before the end of its stream (a tar's end marker): what follows
     // must still decode cleanly, or it is a gap.
     let _ = super::drain(&mut decoded);
-    drop(decoded);
-    drop(decoder);
-    check_header_text(walk, chain, codec, &kept.head);
 }
 
-/// The first bytes read through it, kept for [`check_header_text`].
-struct HeadKeeper<'r> {
-    inner: &'r mut dyn Read,
-    head: Vec<u8>,
-    /// How many first bytes to keep (none for a format without header text).
-    keep: usize,
+/// The text a compressed stream's headers carry outside the compressed data (a gzip
+/// header's original file name, which `gzip` writes by default, and comment). Decoding
+/// skips it, so the decoder hands it here as it crosses each header, and it is checked as
+/// names (`location.in` `gzip-name`, `gzip-comment`).
+fn header_sink<'r>(walk: &Walk<'r, '_>, chain: &'r [String]) -> HeaderSink<'r> {
+    let recorder = walk.ctx.recorder;
+    Box::new(move |within, text| crate::source::names::record(recorder, chain, within, text))
 }
 
-impl Read for HeadKeeper<'_> {
+/// How much of a gzip member's start is read ahead for its header's text fields (a longer
+/// name is checked up to there).
+const HEADER_TEXT_WINDOW: usize = 64 << 10;
+
+/// gzip members one after another, as `MultiGzDecoder` reads them, with each member's
+/// header text handed to the sink as the decoder reaches it: `cat a.gz b.gz > c.gz` keeps
+/// `b.gz`'s name inside `c.gz`, after `a.gz`'s data.
+struct GzipMembers<'r> {
+    state: Members<'r>,
+    sink: HeaderSink<'r>,
+}
+
+enum Members<'r> {
+    /// At the start of a member, or at the end of the input.
+    Between(Peek<'r>),
+    Member(Box<flate2::bufread::GzDecoder<Peek<'r>>>),
+    /// After the end, or an error.
+    Done,
+}
+
+impl Read for GzipMembers<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(out)?;
-        let room = self.keep.saturating_sub(self.head.len()).min(n);
-        self.head.extend_from_slice(&out[..room]);
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match std::mem::replace(&mut self.state, Members::Done) {
+                Members::Done => return Ok(0),
+                Members::Between(mut input) => {
+                    let head = match input.peek(HEADER_TEXT_WINDOW) {
+                        Ok(head) => head,
+                        Err(error) => {
+                            if error.kind() == io::ErrorKind::Interrupted {
+                                self.state = Members::Between(input);
+                            }
+                            return Err(error);
+                        }
+                    };
+                    if head.is_empty() {
+                        return Ok(0);
+                    }
+                    // Whatever follows a member is another one: bytes that are not a gzip
+                    // header hold no fields here, and the decoder refuses them (a gap).
+                    for (within, text) in gzip_header_text(head) {
+                        (self.sink)(within, text);
+                    }
+                    self.state = Members::Member(Box::new(flate2::bufread::GzDecoder::new(input)));
+                }
+                Members::Member(mut member) => match member.read(out) {
+                    // The member ended with its checksum verified.
+                    Ok(0) => self.state = Members::Between((*member).into_inner()),
+                    Ok(n) => {
+                        self.state = Members::Member(member);
+                        return Ok(n);
+                    }
+                    Err(error) => {
+                        if error.kind() == io::ErrorKind::Interrupted {
+                            self.state = Members::Member(member);
+                        }
+                        return Err(error);
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// A buffered reader that can also show its next bytes without consuming them (a member's
+/// header, before the decoder parses it).
+struct Peek<'r> {
+    inner: Box<dyn Read + 'r>,
+    buffer: Box<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl<'r> Peek<'r> {
+    fn new(inner: Box<dyn Read + 'r>) -> Peek<'r> {
+        Peek {
+            inner,
+            buffer: vec![0; HEADER_TEXT_WINDOW].into_boxed_slice(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The next `want` bytes (fewer at the end of the input, at most the buffer's size).
+    fn peek(&mut self, want: usize) -> io::Result<&[u8]> {
+        let want = want.min(self.buffer.len());
+        if self.end - self.start < want {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            while self.end < want {
+                match self.inner.read(&mut self.buffer[self.end..])? {
+                    0 => break,
+                    n => self.end += n,
+                }
+            }
+        }
+        Ok(&self.buffer[self.start..self.end])
+    }
+}
+
+impl Read for Peek<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
         Ok(n)
     }
 }
 
-/// How much of a compressed stream's start is kept to read its header's text fields.
-const HEADER_TEXT_WINDOW: usize = 64 << 10;
+impl BufRead for Peek<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            self.end = self.inner.read(&mut self.buffer)?;
+        }
+        Ok(&self.buffer[self.start..self.end])
+    }
 
-/// The text a compressed stream's header carries outside the compressed data (a gzip
-/// header's original file name, which `gzip` writes by default, and comment). The decoder
-/// skips it, so it is checked here as names (`location.in` `gzip-name`, `gzip-comment`).
-fn check_header_text(walk: &Walk, chain: &[String], codec: &Codec, head: &[u8]) {
-    let Some(header_text) = codec.header_text else {
-        return;
-    };
-    for (within, text) in header_text(head) {
-        crate::source::names::record(walk.ctx.recorder, chain, within, text);
+    fn consume(&mut self, amount: usize) {
+        self.start = (self.start + amount).min(self.end);
     }
 }
 
@@ -371,9 +491,14 @@ pub(super) fn scan_file(
     let (sender, receiver) = crossbeam_channel::bounded::<io::Result<Vec<u8>>>(HANDOFF_QUEUE);
     std::thread::scope(|scope| {
         let read = &read;
+        let recorder = walk.ctx.recorder;
         scope.spawn(move || {
             let input = FileInput { file, read, at: 0 };
-            let mut decoder = match codec.decoder(input) {
+            // Header text is checked on this thread as the decoder crosses it.
+            let sink: HeaderSink = Box::new(move |within, text| {
+                crate::source::names::record(recorder, chain, within, text)
+            });
+            let mut decoder = match codec.decoder_with_headers(input, sink) {
                 Ok(decoder) => decoder,
                 Err(error) => {
                     let _ = sender.send(Err(error));
@@ -421,11 +546,6 @@ pub(super) fn scan_file(
         let _ = super::drain(&mut decoded);
         // Dropping the receiving side ends the decoding thread at its next chunk.
     });
-    if codec.header_text.is_some() {
-        let mut head = vec![0u8; HEADER_TEXT_WINDOW];
-        let read = std::os::unix::fs::FileExt::read_at(file, &mut head, 0).unwrap_or(0);
-        check_header_text(walk, chain, codec, &head[..read]);
-    }
 }
 
 struct FileInput<'c> {
@@ -520,6 +640,36 @@ mod tests {
         file.extend_from_slice(&crc32fast::hash(b"hello\n").to_le_bytes());
         file.extend_from_slice(&6u32.to_le_bytes());
         let scanned = scan_memory(SECRET, "notes.txt.gz", &file);
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        assert_eq!(scanned.findings.len(), 1, "{:?}", scanned.places());
+        let within = scanned.findings[0].location.within.as_deref();
+        assert_eq!(within, Some("gzip-comment"));
+    }
+
+    #[test]
+    fn the_header_of_every_gzip_member_is_checked() {
+        let member = |flags: u8, fields: &[u8], body: &[u8]| {
+            let mut file = vec![0x1F, 0x8B, 0x08, flags, 0, 0, 0, 0, 0, 0x03];
+            file.extend_from_slice(fields);
+            let mut deflate =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+            deflate.write_all(body).expect("compress in memory");
+            file.extend_from_slice(&deflate.finish().expect("compress in memory"));
+            file.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+            file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            file
+        };
+        let mut comment = b"rotated; key ".to_vec();
+        comment.extend_from_slice(SECRET);
+        comment.push(0);
+        let mut file = member(0x08, b"app.log.1\0", &b"first\n".repeat(5000));
+        file.extend_from_slice(&member(
+            0x18,
+            &[b"app.log.2\0".as_slice(), &comment].concat(),
+            b"second\n",
+        ));
+        file.extend_from_slice(&member(0, b"", b"third\n"));
+        let scanned = scan_memory(SECRET, "app.log.gz", &file);
         assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
         assert_eq!(scanned.findings.len(), 1, "{:?}", scanned.places());
         let within = scanned.findings[0].location.within.as_deref();

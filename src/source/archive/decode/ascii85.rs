@@ -15,6 +15,18 @@
 //! group starts. Then a trial decode of its first groups must give a compression magic or
 //! mostly printable text ([`decodes_plausibly`]); a token of words or base64 decodes to
 //! noise and is dropped before the rest of it is decoded.
+//!
+//! **Wrapped tokens.** `base64.a85encode(data, wrapcol=N)` cuts its output into lines of `N`
+//! characters, which no single-line token reading can join. So lines made only of the
+//! alphabet (after any indentation; prose has spaces, base64 has `v` to `y`, neither is
+//! one) of one width, at least [`WRAP_MIN_WIDTH`], are held as one candidate [`Wrapped`]
+//! block, ended by a shorter line (its last) or any other line. Its joined characters are
+//! judged as one undelimited token, with the same guards. Each line is also read as a token
+//! of its own when the joined block is not taken, or when it may be a list of separate
+//! values (all lines of one width that is not a whole number of groups): two runs over the
+//! same bytes report a secret once (see [`super::follow`]). A block whose first groups do
+//! not decode plausibly (an `xxd -p` dump, paths) is given up as soon as they are read,
+//! and its lines are read one by one, so it is never held whole.
 
 use std::io::Read;
 
@@ -34,19 +46,50 @@ struct Block {
 const TOKEN_MIN_CHARS: usize = 25;
 /// Groups decoded for the trial of an undelimited token.
 const TRIAL_GROUPS: usize = 16;
+/// Characters a held block needs for its trial (the groups, after the longest skip of
+/// [`token_starts`]).
+const TRIAL_CHARS: usize = TRIAL_GROUPS * 5 + 12;
+/// Narrowest line of a wrapped token.
+const WRAP_MIN_WIDTH: usize = 16;
+/// Widest line taken for a line of a wrapped token (`wrapcol` is a line length).
+const WRAP_MAX_WIDTH: usize = 4096;
+/// Most characters of a wrapped token held (what decodes to [`RUN_BUDGET`]); the lines
+/// after them are read one by one.
+const WRAP_MAX_CHARS: usize = RUN_BUDGET / 4 * 5;
+
+/// Lines of one width, all of the alphabet, that may be one wrapped undelimited token.
+struct Wrapped {
+    width: usize,
+    /// The lines' characters, joined.
+    text: Vec<u8>,
+    /// Per line: the leaf offset of its first character, and its end in `text`.
+    lines: Vec<(u64, usize)>,
+    /// Leaf offset past the last line's characters.
+    end: u64,
+    /// The last line taken was shorter than the others (so the block is not a list of
+    /// values of one width).
+    short_last: bool,
+    /// Its first groups were trial-decoded.
+    tried: bool,
+    /// They did not decode plausibly: its lines are read one by one.
+    rejected: bool,
+    /// Lines past [`WRAP_MAX_CHARS`] were read one by one, not joined.
+    full: bool,
+}
 
 pub(crate) struct Ascii85Runs {
     /// Fewest characters of an undelimited token worth decoding.
     token_min_chars: usize,
     /// Outside a PDF and a block: an opening `<~`, or an undelimited token (a run of at
     /// least `token_min_chars` graphic bytes).
-    wake: [Atom; 2],
+    wake: [Atom; 3],
     /// Whether the leaf is a PDF (`None` before its first line): only then are filters
     /// looked for.
     pdf: Option<bool>,
     /// A PDF dictionary naming the filter was seen; its `stream` has not begun yet.
     armed: bool,
     block: Option<Block>,
+    wrapped: Option<Wrapped>,
 }
 
 /// What a line did to a block being read.
@@ -130,14 +173,17 @@ impl Ascii85Runs {
             wake: [
                 Atom::Literal(b"<~"),
                 Atom::GraphicRun(TOKEN_MIN_CHARS.max((min_decoded * 5).div_ceil(4))),
+                Atom::LineStartRun(WRAP_MIN_WIDTH),
             ],
             pdf: None,
             armed: false,
             block: None,
+            wrapped: None,
         }
     }
 
-    fn begin(&mut self, start: u64) {
+    fn begin(&mut self, start: u64, sink: &mut Sink) {
+        self.end_wrapped(sink);
         self.block = Some(Block {
             start,
             digits: Vec::new(),
@@ -165,9 +211,22 @@ impl Ascii85Runs {
 }
 
 /// A byte of an undelimited Ascii85 token.
+#[inline(always)]
 fn is_token_byte(byte: u8) -> bool {
-    matches!(byte, b'!'..=b'u' | b'z')
+    TOKEN_BYTES[byte as usize]
 }
+
+/// [`is_token_byte`] as a table: every line of every leaf is searched for tokens, and one
+/// load per byte is cheaper than two range compares.
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(byte as u8, b'!'..=b'u' | b'z');
+        byte += 1;
+    }
+    table
+};
 
 /// Whether a token mixes character classes as encoded bytes do: upper and lower case,
 /// digits, and punctuation (about a third of the alphabet; words, identifiers and paths
@@ -283,6 +342,9 @@ impl Ascii85Runs {
     /// The tokens of `line` (all of its text: a token is judged whole, so across the cut of
     /// a long line one running into the cut is read in the next piece, and one that ends in
     /// the bytes that piece repeats was read in this one).
+    // Inlined into the one hot call (a line of prose, no block held): it is most of the
+    // finder's time there.
+    #[inline(always)]
     fn tokens(&self, line: &Line, sink: &mut Sink) {
         let text = line.text;
         let start = line.start;
@@ -306,7 +368,7 @@ impl Ascii85Runs {
                     let at_cut = line.cut && end == text.len();
                     let read_before = end < line.repeated;
                     if !at_cut && !read_before {
-                        self.token(&text[from..end], start + from as u64, sink);
+                        self.token(&text[from..end], start + from as u64, None, sink);
                     }
                     from = end + 1;
                 }
@@ -315,9 +377,11 @@ impl Ascii85Runs {
     }
 
     /// One token at leaf offset `start`: decoded and offered if it passes the guards.
-    fn token(&self, token: &[u8], start: u64, sink: &mut Sink) {
+    /// `span_end` is where it ends in the leaf if that is not `start` plus its length (a
+    /// wrapped token). Returns whether it was offered.
+    fn token(&self, token: &[u8], start: u64, span_end: Option<u64>, sink: &mut Sink) -> bool {
         if !is_token_candidate(token) {
-            return;
+            return false;
         }
         for skip in token_starts(token) {
             let chars = &token[skip..token_end(token, skip)];
@@ -346,10 +410,179 @@ impl Ascii85Runs {
                 bytes: check,
                 truncated: false,
             };
-            offer(block, begin + chars.len() as u64, sink);
+            let end = span_end.unwrap_or(begin + chars.len() as u64);
+            offer(block, end, sink);
+            return true;
+        }
+        false
+    }
+}
+
+/// Whether `text` may be the first line of a wrapped token: after any indentation, at least
+/// [`WRAP_MIN_WIDTH`] bytes of the alphabet (the rest is checked by [`wrap_body`]).
+#[inline]
+fn could_start_a_block(text: &[u8]) -> bool {
+    let indent = text
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let Some(window) = text.get(indent..indent + WRAP_MIN_WIDTH) else {
+        return false;
+    };
+    // All sixteen looked up, without an early exit: a branch per byte, taken or not at
+    // random in binary, cost more than the lookups (measured).
+    window
+        .iter()
+        .fold(true, |all, &b| all & TOKEN_BYTES[b as usize])
+}
+
+/// The characters of a line that may be a line of a wrapped token, and the offset of the
+/// first of them in the line: all of it but indentation and a `\r`, if that is only the
+/// alphabet.
+fn wrap_body<'a>(line: &Line<'a>) -> Option<(usize, &'a [u8])> {
+    let text = line.within(WRAP_MAX_WIDTH)?;
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let indent = text
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let body = &text[indent..];
+    (!body.is_empty() && body.iter().all(|&b| is_token_byte(b))).then_some((indent, body))
+}
+
+impl Ascii85Runs {
+    /// A line outside any delimited block: a line of a wrapped token, or read for tokens.
+    fn undelimited(&mut self, line: &Line, sink: &mut Sink) {
+        // Most lines are prose or code, with no block open: the first byte that is neither
+        // indentation nor of the alphabet (a space after the first word) settles it.
+        if self.wrapped.is_none() && !could_start_a_block(line.text) {
+            self.tokens(line, sink);
             return;
         }
+        self.wrap_line(line, sink);
     }
+
+    /// A line that may start or go on with a held block. Kept out of line: inlined, it
+    /// slowed the token search every other line takes (by about half, measured).
+    #[inline(never)]
+    fn wrap_line(&mut self, line: &Line, sink: &mut Sink) {
+        let body = wrap_body(line);
+        if let Some(wrapped) = &mut self.wrapped {
+            match body {
+                Some((indent, body)) if body.len() <= wrapped.width => {
+                    let start = line.start + indent as u64;
+                    let last = body.len() < wrapped.width;
+                    wrapped.short_last = last;
+                    wrapped.end = start + body.len() as u64;
+                    let one_by_one = wrapped.rejected || wrapped.text.len() >= WRAP_MAX_CHARS;
+                    let mut doubtful = false;
+                    if one_by_one {
+                        wrapped.full |= !wrapped.rejected;
+                    } else {
+                        wrapped.text.extend_from_slice(body);
+                        wrapped.lines.push((start, wrapped.text.len()));
+                        if !wrapped.tried && wrapped.text.len() >= TRIAL_CHARS {
+                            wrapped.tried = true;
+                            doubtful = !plausible_start(&wrapped.text);
+                        }
+                    }
+                    if one_by_one {
+                        self.tokens(&body_line(body, start), sink);
+                    }
+                    if doubtful {
+                        self.reject_wrapped(sink);
+                    }
+                    if last {
+                        self.end_wrapped(sink);
+                    }
+                    return;
+                }
+                _ => self.end_wrapped(sink),
+            }
+        }
+        match body {
+            Some((indent, body)) if body.len() >= WRAP_MIN_WIDTH => {
+                let start = line.start + indent as u64;
+                self.wrapped = Some(Wrapped {
+                    width: body.len(),
+                    text: body.to_vec(),
+                    lines: vec![(start, body.len())],
+                    end: start + body.len() as u64,
+                    short_last: false,
+                    tried: false,
+                    rejected: false,
+                    full: false,
+                });
+            }
+            _ => self.tokens(line, sink),
+        }
+    }
+
+    /// The held block's first groups do not decode plausibly: its lines so far are read
+    /// one by one, and so will the rest of its lines be.
+    fn reject_wrapped(&mut self, sink: &mut Sink) {
+        let Some(mut wrapped) = self.wrapped.take() else {
+            return;
+        };
+        wrapped.rejected = true;
+        self.lines_one_by_one(&wrapped, sink);
+        wrapped.text = Vec::new();
+        wrapped.lines = Vec::new();
+        self.wrapped = Some(wrapped);
+    }
+
+    /// The held block ended: judged as one token, and its lines each as one of their own
+    /// when it is not taken or may be a list of values.
+    fn end_wrapped(&mut self, sink: &mut Sink) {
+        let Some(wrapped) = self.wrapped.take() else {
+            return;
+        };
+        if wrapped.rejected {
+            return;
+        }
+        let joined = wrapped.lines.len() > 1
+            && wrapped.lines.first().is_some_and(|&(start, _)| {
+                self.token(&wrapped.text, start, Some(wrapped.end), sink)
+            });
+        let list_of_values = !wrapped.short_last && !wrapped.width.is_multiple_of(5);
+        // Lines past the cap were read one by one as they came.
+        if !joined || list_of_values {
+            self.lines_one_by_one(&wrapped, sink);
+        }
+    }
+
+    /// Each held line of `wrapped`, read for tokens as a line of its own.
+    fn lines_one_by_one(&self, wrapped: &Wrapped, sink: &mut Sink) {
+        let mut from = 0;
+        for &(start, end) in &wrapped.lines {
+            self.tokens(&body_line(&wrapped.text[from..end], start), sink);
+            from = end;
+        }
+    }
+}
+
+/// The characters of a held line as a [`Line`] of their own, starting at leaf offset
+/// `start`.
+fn body_line(body: &[u8], start: u64) -> Line<'_> {
+    Line {
+        text: body,
+        start,
+        end: start + body.len() as u64,
+        repeated: 0,
+        cut: false,
+    }
+}
+
+/// Whether the start of a held block's joined characters (at least [`TRIAL_CHARS`]) may be
+/// Ascii85: the trial decode of its first [`TRIAL_GROUPS`] groups, from one of the places a
+/// token may begin, is plausible.
+fn plausible_start(text: &[u8]) -> bool {
+    token_starts(text).any(|skip| {
+        token_digits(&text[skip..], TRIAL_GROUPS * 5).is_some_and(|digits| {
+            let mut trial = Vec::new();
+            decode_digits(&digits, &mut trial).is_some() && decodes_plausibly(&trial)
+        })
+    })
 }
 
 impl LineFinder for Ascii85Runs {
@@ -358,7 +591,8 @@ impl LineFinder for Ascii85Runs {
     }
 
     fn wake(&self) -> Wake {
-        if self.block.is_none() && self.pdf == Some(false) && !self.armed {
+        let inside = self.block.is_some() || self.wrapped.is_some() || self.armed;
+        if !inside && self.pdf == Some(false) {
             Wake::Atoms
         } else {
             Wake::Always
@@ -381,11 +615,11 @@ impl LineFinder for Ascii85Runs {
             .find(|&at| at > 0 && text[at - 1] == b'<')
             .map(|at| at - 1);
         if let Some(open) = opening {
-            self.begin(text_start + open as u64);
+            self.begin(text_start + open as u64, sink);
             self.read(&text[open + 2..], line, sink);
             return;
         }
-        self.tokens(line, sink);
+        self.undelimited(line, sink);
         if !pdf {
             return;
         }
@@ -399,7 +633,7 @@ impl LineFinder for Ascii85Runs {
                 let rest = &text[at + 6..];
                 if rest.trim_ascii().is_empty() {
                     self.armed = false;
-                    self.begin(line.end);
+                    self.begin(line.end, sink);
                 } else if !text[..at].ends_with(b"end") {
                     self.armed = false;
                 }
@@ -408,6 +642,7 @@ impl LineFinder for Ascii85Runs {
     }
 
     fn finish(&mut self, end: u64, sink: &mut Sink) {
+        self.end_wrapped(sink);
         self.emit(end, sink);
     }
 }
@@ -482,6 +717,68 @@ mod tests {
             );
             assert!(scanned.gaps.is_empty(), "{name}: {:?}", scanned.gaps);
         }
+    }
+
+    /// `base64.a85encode(bytes, wrapcol=width)`.
+    fn wrapped(bytes: &[u8], width: usize, indent: &str) -> String {
+        let encoded = a85(bytes);
+        let lines: Vec<String> = encoded
+            .as_bytes()
+            .chunks(width)
+            .map(|line| format!("{indent}{}", std::str::from_utf8(line).unwrap()))
+            .collect();
+        format!("{}\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn wrapped_undelimited_tokens_are_joined() {
+        for (bytes, width, indent) in [
+            (gzip(&payload()), 60, ""),
+            (gzip(&payload()), 76, "    "),
+            (payload(), 40, ""),
+            (payload(), 75, "  "),
+        ] {
+            let sample = format!("blob: |\n{}done: true\n", wrapped(&bytes, width, indent));
+            assert!(memchr::memmem::find(sample.as_bytes(), SECRET).is_none());
+            let scanned = scan_memory(SECRET, "w.yaml", sample.as_bytes());
+            let places = scanned.places();
+            assert_eq!(places.len(), 1, "width {width}: {places:?}\n{sample}");
+            assert!(places[0].0.starts_with("w.yaml › ascii85@"), "{places:?}");
+            assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        }
+    }
+
+    #[test]
+    fn hex_dumps_and_paths_of_one_width_are_not_held_as_tokens() {
+        let mut finder = super::Ascii85Runs::new(16);
+        let mut sink = super::super::Sink::new(16);
+        let mut at = 0;
+        let lines: Vec<Vec<u8>> = (0..200u32)
+            .map(|i| {
+                format!("{:060x}", u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15)).into_bytes()
+            })
+            .chain((0..20).map(|i| format!("/usr/lib/python3/pkg{i:02}/mod.py").into_bytes()))
+            .collect();
+        for text in &lines {
+            let line = super::Line {
+                text,
+                start: at,
+                end: at + text.len() as u64 + 1,
+                repeated: 0,
+                cut: false,
+            };
+            super::LineFinder::line(&mut finder, &line, &mut sink);
+            assert!(
+                finder
+                    .wrapped
+                    .as_ref()
+                    .is_none_or(|held| held.text.len() <= 200),
+                "a dump is held"
+            );
+            at = line.end;
+        }
+        super::LineFinder::finish(&mut finder, at, &mut sink);
+        assert_eq!(sink.runs.len(), 0);
     }
 
     #[test]

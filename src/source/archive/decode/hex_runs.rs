@@ -1,23 +1,30 @@
 //! Long runs of plain hex digits: `xxd -p` (wrapped at 60 columns), `hexdump -ve '/1 "%02x"'`,
 //! PostgreSQL `bytea` literals (`'\x1f8b...'`), `0x`-prefixed blobs (Solidity bytecode, SQL
-//! Server `varbinary`), `.hex()` of Python bytes.
+//! Server `varbinary`), `.hex()` of Python bytes, and colon-separated bytes (`openssl ...
+//! -text` dumps of keys and signatures, `bytes.hex(':')`, fingerprints, in either case).
 //!
 //! The automaton already matches the secret's own hex on one line, so this layer is for what
-//! it cannot generate: chains (hex of gzip, of base64, of UTF-16) and wrapped runs. The finder
-//! streams (it does not use the line splitter, so a run after megabytes of other text on one
-//! line is still read): a token is a stretch of hex digits of one case (digits go with either
-//! case; a token of both cases is an identifier or base64, not hex); a `\x` or `0x` prefix
-//! ends before the token and needs nothing. A token ended by a newline, at least [`MIN_WIDTH`]
-//! wide, may be the first line of a wrapped block: the next lines join it while they have the
-//! same width and case (after any indentation), and a shorter line or a closing quote or
-//! bracket ends it. Decoding carries a nibble across lines and never fails.
+//! it cannot generate: chains (hex of gzip, of base64, of UTF-16), wrapped runs and colons.
+//! The finder streams (it does not use the line splitter, so a run after megabytes of other
+//! text on one line is still read): a token is a stretch of hex digits of one case (digits go
+//! with either case; a token of both cases is an identifier or base64, not hex); a `\x` or
+//! `0x` prefix ends before the token and needs nothing. A token that starts with a pair of
+//! digits followed by `:` is colon-separated: it goes on while pairs and colons alternate
+//! (a trailing colon, as `openssl` ends its lines, belongs to it), and a longer stretch
+//! after a colon ends it and starts a token of its own (`ad:3f78...`). A token ended by a
+//! line break (a newline, or a literal `\n` escape in a JSON string; `\r` is read
+//! through), at least [`MIN_WIDTH`] digits wide, may be the first line of a wrapped block:
+//! the next lines join it while they have the same width, case and separator (after any
+//! indentation), and a shorter line or a closing quote or bracket ends it. Decoding carries
+//! a nibble across lines and never fails.
 //!
 //! **Digests are not runs.** Git object ids (20 or 32 bytes), SHA-256 sums and the like are in
 //! every tree; following each as a decoded run would cost an inspection apiece and find
 //! nothing. A decoded run of at most [`DIGEST_MAX`] bytes (SHA-512's size) is kept only when
 //! its bytes cannot be a digest: a compression magic number at its start, or text (UTF-8,
 //! base64, UTF-16 of ASCII). A digest's bytes are uniform: 20 of them reading as text happens
-//! about once in 10^6 digests, and 32 about once in 10^10. Longer runs are always kept.
+//! about once in 10^6 digests, and 32 about once in 10^10. Longer runs are always kept. The
+//! same guard holds for colon-separated fingerprints (`SHA256 Fingerprint=AB:CD:...`).
 
 use super::{DecodedRun, Sink, RUN_BUDGET};
 
@@ -29,15 +36,17 @@ const LINE_FLUSH: usize = 64 << 10;
 const DIGEST_MAX: usize = 64;
 
 /// What a byte is to the finder. Hex digits carry their case as bits, so a token's case is
-/// the union of its digits'.
+/// the union of its digits'; every other class is a value with those three bits clear.
 const DIGIT: u8 = 1;
 const LOWER: u8 = 2;
 const UPPER: u8 = 4;
 const NEWLINE: u8 = 8;
 const BLANK: u8 = 16;
-const CARRIAGE_RETURN: u8 = 32;
-const CLOSING: u8 = 64;
-const OTHER: u8 = 128;
+const CARRIAGE_RETURN: u8 = 24;
+const CLOSING: u8 = 32;
+const COLON: u8 = 40;
+const BACKSLASH: u8 = 48;
+const OTHER: u8 = 56;
 const HEX: u8 = DIGIT | LOWER | UPPER;
 const MIXED: u8 = LOWER | UPPER;
 
@@ -53,12 +62,35 @@ const CLASSES: [u8; 256] = {
             b' ' | b'\t' => BLANK,
             b'\r' => CARRIAGE_RETURN,
             b'"' | b'\'' | b'<' | b',' | b';' | b')' | b']' | b'}' | b'&' | b'`' => CLOSING,
+            b':' => COLON,
+            b'\\' => BACKSLASH,
             _ => OTHER,
         };
         byte += 1;
     }
     table
 };
+
+/// Bytes a token's text is made of: hex digits, and the colons between pairs. The skip over
+/// idle bytes ([`next_stretch`]) looks for stretches of these, so that colon-separated runs,
+/// whose digit stretches are two long, are not stepped over.
+const STRETCH: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = CLASSES[byte] & HEX != 0 || CLASSES[byte] == COLON;
+        byte += 1;
+    }
+    table
+};
+
+/// The case bits of `digits`.
+fn case_of(digits: &[u8]) -> u8 {
+    digits
+        .iter()
+        .fold(0, |case, &byte| case | CLASSES[byte as usize])
+        & MIXED
+}
 
 fn nibble(byte: u8) -> u8 {
     match byte {
@@ -86,6 +118,8 @@ struct Block {
     width: usize,
     /// Union of the case bits of its digits.
     case: u8,
+    /// Its lines are colon-separated pairs.
+    colon: bool,
     decoded: Vec<u8>,
     /// The high nibble of a byte whose low nibble is on the next line.
     high: Option<u8>,
@@ -93,12 +127,13 @@ struct Block {
 }
 
 impl Block {
-    fn new(start: u64, width: usize) -> Block {
+    fn new(start: u64, width: usize, colon: bool) -> Block {
         Block {
             start,
             end: start,
             width,
             case: 0,
+            colon,
             decoded: Vec::new(),
             high: None,
             truncated: false,
@@ -120,9 +155,9 @@ impl Block {
         }
     }
 
-    /// Whether a line of `case` keeps the block one case.
-    fn takes(&self, case: u8) -> bool {
-        (self.case | case) & MIXED != MIXED
+    /// Whether a line of `case` keeps the block one case, and one separator.
+    fn takes(&self, case: u8, colon: bool) -> bool {
+        (self.case | case) & MIXED != MIXED && self.colon == colon
     }
 
     fn emit(self, sink: &mut Sink) {
@@ -176,6 +211,12 @@ pub(crate) struct HexRuns {
     line: Vec<u8>,
     /// Union of the case bits of the current token.
     case: u8,
+    /// The current token is colon-separated (it began with a pair and a colon).
+    colon: bool,
+    /// Digits since the current colon-separated token's last colon.
+    pair: usize,
+    /// A backslash was the last byte seen (an escape may follow in the next read).
+    backslash: bool,
     line_start: u64,
     /// Offset just past the token's last digit.
     line_end: u64,
@@ -189,6 +230,9 @@ impl HexRuns {
         HexRuns {
             line: Vec::new(),
             case: 0,
+            colon: false,
+            pair: 0,
+            backslash: false,
             line_start: 0,
             line_end: 0,
             block: None,
@@ -201,6 +245,13 @@ impl HexRuns {
     }
 
     fn push_digits(&mut self, digits: &[u8], case: u8, at: u64, sink: &mut Sink) {
+        if self.colon {
+            if self.pair + digits.len() > 2 {
+                self.split_colon_token(digits, at, sink);
+                return;
+            }
+            self.pair += digits.len();
+        }
         if self.line.is_empty() {
             self.line_start = at;
         }
@@ -212,27 +263,94 @@ impl HexRuns {
         }
     }
 
+    /// A stretch of more than two digits after a colon: the colon-separated token ends at its
+    /// last colon (`ad:` of `ad:3f78...`), and the stretch, whose first `self.pair` digits
+    /// are already held, is a token of its own.
+    fn split_colon_token(&mut self, digits: &[u8], at: u64, sink: &mut Sink) {
+        let held = self.pair;
+        let keep = self.line.len().saturating_sub(held);
+        let mut stretch = self.line.split_off(keep);
+        stretch.extend_from_slice(digits);
+        let stretch_start = at.saturating_sub(held as u64);
+        self.case = case_of(&self.line);
+        self.line_end = stretch_start;
+        self.end_token(End::Other, sink);
+        self.line_start = stretch_start;
+        self.case = case_of(&stretch);
+        self.line.extend_from_slice(&stretch);
+        self.line_end = at + digits.len() as u64;
+        if self.line.len() >= LINE_FLUSH {
+            self.flush_long_line(sink);
+        }
+    }
+
+    /// A colon after the current token: part of it if it follows a pair.
+    fn take_colon(&mut self, sink: &mut Sink) {
+        let continues = if self.colon {
+            self.pair == 2
+        } else {
+            self.line.len() == 2
+        };
+        if continues {
+            self.colon = true;
+            self.pair = 0;
+        } else if !self.idle() {
+            self.end_token(End::Other, sink);
+        }
+    }
+
+    /// The byte after a backslash: `\n` is a line break (hex wrapped in a JSON string),
+    /// `\r` is read through, anything else ends the token and is read as itself (the `x` of
+    /// `\x1f8b`). Returns whether the byte was taken.
+    fn escape(&mut self, byte: u8, sink: &mut Sink) -> bool {
+        match byte {
+            b'n' => self.end_token(End::LineBreak, sink),
+            b'r' => {}
+            _ => {
+                if !self.idle() {
+                    self.end_token(End::Other, sink);
+                }
+                return false;
+            }
+        }
+        true
+    }
+
     /// A very long line is one unwrapped run: decode it now instead of holding its text.
+    /// The digits of a colon-separated token's last, unfinished stretch stay held, so that
+    /// [`HexRuns::split_colon_token`] still has them if the stretch turns out longer.
     fn flush_long_line(&mut self, sink: &mut Sink) {
-        let case = std::mem::take(&mut self.case);
+        let held = if self.colon { self.pair } else { 0 };
+        let cut = self.line.len() - held.min(self.line.len());
+        let end = self.line_end - (self.line.len() - cut) as u64;
+        // Only a held stretch needs the cases counted apart.
+        let (case, held_case) = if cut == self.line.len() {
+            (std::mem::take(&mut self.case), 0)
+        } else {
+            (case_of(&self.line[..cut]), case_of(&self.line[cut..]))
+        };
         match &mut self.block {
-            Some(block) if block.width == 0 => block.append(&self.line, case, self.line_end),
+            Some(block) if block.width == 0 => block.append(&self.line[..cut], case, end),
             _ => {
                 if let Some(block) = self.block.take() {
                     block.emit(sink);
                 }
-                let mut block = Block::new(self.line_start, 0);
-                block.append(&self.line, case, self.line_end);
+                let mut block = Block::new(self.line_start, 0, self.colon);
+                block.append(&self.line[..cut], case, end);
                 self.block = Some(block);
             }
         }
-        self.line.clear();
+        self.line.drain(..cut);
+        self.line_start = end;
+        self.case = held_case;
     }
 
     /// The current token ended by `end`.
     fn end_token(&mut self, end: End, sink: &mut Sink) {
         let line = std::mem::take(&mut self.line);
         let case = std::mem::take(&mut self.case);
+        let colon = std::mem::take(&mut self.colon);
+        self.pair = 0;
         match self.block.take() {
             Some(mut block) if block.width == 0 => {
                 // The rest of one long line.
@@ -240,7 +358,7 @@ impl HexRuns {
                 block.emit(sink);
             }
             Some(mut block) => {
-                let fits = line.len() <= block.width && block.takes(case);
+                let fits = line.len() <= block.width && block.takes(case, colon);
                 match end {
                     End::LineBreak if line.is_empty() => block.emit(sink),
                     End::LineBreak if fits && line.len() == block.width => {
@@ -253,18 +371,18 @@ impl HexRuns {
                     }
                     _ => {
                         block.emit(sink);
-                        self.start_or_emit(&line, case, end, sink);
+                        self.start_or_emit(&line, case, colon, end, sink);
                     }
                 }
             }
-            None => self.start_or_emit(&line, case, end, sink),
+            None => self.start_or_emit(&line, case, colon, end, sink),
         }
         self.line = line;
         self.line.clear();
     }
 
     /// A token with no open block: the first line of a block, or a run of its own.
-    fn start_or_emit(&mut self, line: &[u8], case: u8, end: End, sink: &mut Sink) {
+    fn start_or_emit(&mut self, line: &[u8], case: u8, colon: bool, end: End, sink: &mut Sink) {
         if line.is_empty() || case & MIXED == MIXED {
             return;
         }
@@ -272,7 +390,7 @@ impl HexRuns {
         if !wraps && line.len() < self.min_chars {
             return;
         }
-        let mut block = Block::new(self.line_start, line.len());
+        let mut block = Block::new(self.line_start, line.len(), colon);
         block.append(line, case, self.line_end);
         if wraps {
             self.block = Some(block);
@@ -282,13 +400,13 @@ impl HexRuns {
     }
 }
 
-/// With nothing open, the finder waits for a stretch of at least `shortest` hex digits (or
-/// one the read ends in, which may go on in the next read): returns where the first such
-/// stretch at or after `from` starts, or `bytes.len()`. The search classifies 16 bytes per
-/// instruction ([`super::wake::first_hex_run`]): text, where most letters are hex digits in
-/// short words, is passed over as fast as binary.
+/// With nothing open, the finder waits for a stretch of at least `shortest` hex digits and
+/// colons (or one the read ends in, which may go on in the next read): returns where the
+/// first such stretch at or after `from` starts, or `bytes.len()`. The search classifies 16
+/// bytes per instruction ([`super::wake::first_hex_run`]): text, where most letters are hex
+/// digits in short words, is passed over as fast as binary.
 fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> usize {
-    let hex = |i: usize| CLASSES[bytes[i] as usize] & HEX != 0;
+    let hex = |i: usize| STRETCH[bytes[i] as usize];
     if shortest <= super::wake::BLOCK {
         if let Some(at) = super::wake::first_hex_run(&bytes[from..], shortest) {
             return from + at;
@@ -315,6 +433,12 @@ impl super::RunFinder for HexRuns {
     fn feed(&mut self, bytes: &[u8], at: u64, sink: &mut Sink) {
         let shortest = MIN_WIDTH.min(self.min_chars);
         let mut i = 0;
+        if self.backslash && !bytes.is_empty() {
+            self.backslash = false;
+            if self.escape(bytes[0], sink) {
+                i = 1;
+            }
+        }
         while i < bytes.len() {
             if self.idle() {
                 i = next_stretch(bytes, i, shortest);
@@ -330,8 +454,13 @@ impl super::RunFinder for HexRuns {
                     case |= CLASSES[bytes[i] as usize];
                     i += 1;
                 }
-                // Short tokens in text: skip the copy unless the token can matter.
-                if self.idle() && i < bytes.len() && i - from < shortest {
+                // Short tokens in text: skip the copy unless the token can matter (a pair
+                // before a colon may start a colon-separated run).
+                if self.idle()
+                    && i < bytes.len()
+                    && i - from < shortest
+                    && !(i - from == 2 && bytes[i] == b':')
+                {
                     continue;
                 }
                 self.push_digits(&bytes[from..i], case & MIXED, at + from as u64, sink);
@@ -348,6 +477,19 @@ impl super::RunFinder for HexRuns {
                 CLOSING => {
                     if !self.idle() {
                         self.end_token(End::Closing, sink);
+                    }
+                }
+                COLON => self.take_colon(sink),
+                BACKSLASH => {
+                    if !self.idle() {
+                        match bytes.get(i + 1) {
+                            None => self.backslash = true,
+                            Some(&next) => {
+                                if self.escape(next, sink) {
+                                    i += 1;
+                                }
+                            }
+                        }
                     }
                 }
                 _ => {
@@ -482,12 +624,65 @@ mod tests {
     }
 
     #[test]
+    fn hex_wrapped_in_a_json_string_is_joined_whatever_the_reads() {
+        let encoded = hex(&payload());
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(32)
+            .map(|line| std::str::from_utf8(line).unwrap())
+            .collect();
+        let sample = format!("{{\"data\": \"{}\\n\"}}", lines.join("\\r\\n"));
+        for step in [1, 2, 33, 4096] {
+            assert_eq!(runs_in(sample.as_bytes(), step), [payload()], "step {step}");
+        }
+        assert_found_under_hex("d.json", sample.as_bytes());
+    }
+
+    #[test]
+    fn colon_separated_hex_is_joined_in_either_case_whatever_the_reads() {
+        let colon = |bytes: &[u8]| -> Vec<String> {
+            bytes
+                .chunks(15)
+                .map(|line| {
+                    let pairs: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
+                    pairs.join(":")
+                })
+                .collect()
+        };
+        let lines = colon(&payload());
+        let openssl = format!("priv:\n    {}\npub:\n    00:11\n", lines.join(":\n    "));
+        for step in [1, 3, 46, 4096] {
+            assert_eq!(
+                runs_in(openssl.as_bytes(), step),
+                [payload()],
+                "step {step}"
+            );
+        }
+        let upper = format!("Fingerprint={}\n", colon(SECRET).join(":").to_uppercase());
+        assert_eq!(runs_in(upper.as_bytes(), 5), [SECRET.to_vec()]);
+        assert_found_under_hex("k.txt", openssl.as_bytes());
+    }
+
+    #[test]
+    fn a_long_stretch_after_a_pair_and_a_colon_is_a_run_of_its_own() {
+        let body = hex(&payload());
+        for sample in [format!("ad:{body}\n"), format!("ab:cd:{body}\n")] {
+            for step in [1, 2, 4096] {
+                assert_eq!(runs_in(sample.as_bytes(), step), [payload()], "step {step}");
+            }
+        }
+    }
+
+    #[test]
     fn digests_uuids_and_mixed_case_are_not_runs() {
         let text = b"commit 3f786850e387550fdab836ed7e6dc881de23001b\n\
             sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  a.tar\n\
             id = 123e4567-e89b-12d3-a456-426614174000\n\
             sha512 cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e\n\
-            DeadBeefCafeBabe0123456789AbCdEf0123456789DeadBeefCafeBabe012345\n";
+            DeadBeefCafeBabe0123456789AbCdEf0123456789DeadBeefCafeBabe012345\n\
+            SHA256 Fingerprint=9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08\n\
+            ether 00:1a:2b:3c:4d:5e inet6 fe80::1ff:fe23:4567:890a at 12:34:56\n\
+            {\"sha\": \"3f786850e387550fdab836ed7e6dc881de23001b\\n9f86d081884c7d659a2feaa0c55ad015\\n\"}\n";
         assert!(runs_in(text, 9).is_empty());
     }
 }

@@ -37,9 +37,9 @@ pub(crate) struct Line<'a> {
     pub cut: bool,
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
     /// The text if it is a whole line of at most `max` bytes.
-    pub(crate) fn within(&self, max: usize) -> Option<&[u8]> {
+    pub(crate) fn within(&self, max: usize) -> Option<&'a [u8]> {
         let whole = !self.cut && self.repeated == 0;
         (whole && self.text.len() <= max).then_some(self.text)
     }

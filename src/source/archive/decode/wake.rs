@@ -36,6 +36,9 @@ pub(crate) enum Atom {
     /// A run of at least this many graphic ASCII bytes (`!` to `~`): every undelimited
     /// encoded word (base85, Ascii85) is one.
     GraphicRun(usize),
+    /// A run of at least this many graphic ASCII bytes that a line starts with, after any
+    /// indentation: the first line of a wrapped encoded block.
+    LineStartRun(usize),
     /// A hex-dump offset: at least 4 hex digits and `:` (`xxd`, `curl --trace`), or at
     /// least 6 and a space (`hexdump -C`, `od -A x`).
     DumpOffset,
@@ -93,6 +96,22 @@ impl Slot {
                     runs_at_least(graphic, shortest)
                 })
             }
+            Slot::Atom(Atom::LineStartRun(shortest)) => {
+                let shortest = (*shortest).clamp(1, BLOCK);
+                let mut from = 0;
+                loop {
+                    // Where a long run starts (the byte before is not graphic; at a block's
+                    // first byte that is not known, and the check below decides).
+                    let at = from
+                        + first_hit(&rest[from..], graphic16, |[graphic]| {
+                            runs_at_least(graphic, shortest) & !(graphic << 1) as u64
+                        })?;
+                    if starts_line(rest, at) {
+                        break Some(at);
+                    }
+                    from = at + 1;
+                }
+            }
             Slot::Atom(Atom::DumpOffset) => first_hit(rest, dump16, |[hex, colon, space]| {
                 let four = runs_at_least(hex, 4);
                 let six = runs_at_least(hex, 6);
@@ -101,6 +120,17 @@ impl Slot {
         };
         found.map(|at| from + at)
     }
+}
+
+/// Whether only blanks are between the line start before `at` and `at` (the start of
+/// `bytes` counts as a line start: what came before it is not known).
+fn starts_line(bytes: &[u8], at: usize) -> bool {
+    let indent = bytes[..at]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    at == indent || bytes[at - indent - 1] == b'\n'
 }
 
 /// Bytes on each side of an escape that must be text for [`Atom::TextByte`].
@@ -186,18 +216,18 @@ fn first_hit<const K: usize>(
     None
 }
 
-/// Offset of the first run of at least `shortest` (at most [`BLOCK`]) hex digits in
-/// `bytes`, vectorised: the hex-run layer's skip over text and binary.
+/// Offset of the first run of at least `shortest` (at most [`BLOCK`]) hex digits and colons
+/// in `bytes`, vectorised: the hex-run layer's skip over text and binary.
 pub(crate) fn first_hex_run(bytes: &[u8], shortest: usize) -> Option<usize> {
     let shortest = shortest.clamp(1, BLOCK);
     first_hit(bytes, hex16, |[hex]| runs_at_least(hex, shortest))
 }
 
-/// Hex digits.
+/// Hex digits and colons.
 #[inline(always)]
 fn hex16(chunk: &[u8; 16]) -> [u16; 1] {
-    let [hex, _, _] = dump16(chunk);
-    [hex]
+    let [hex, colon, _] = dump16(chunk);
+    [hex | colon]
 }
 
 /// The `K` class masks of one block.
@@ -332,5 +362,22 @@ mod tests {
         // Amid binary, an escape byte is not an escape.
         let binary = b"\x01\x02 \\x41\x00";
         assert_eq!(Slot::Atom(Atom::TextByte(b'\\')).next(binary, 0), None);
+    }
+
+    #[test]
+    fn runs_that_start_a_line_are_told_from_long_words_inside_one() {
+        let word = "x".repeat(20);
+        let inside = format!("a line with {word} in it\n");
+        let slot = Slot::Atom(Atom::LineStartRun(16));
+        assert_eq!(slot.next(inside.as_bytes(), 0), None);
+        for (prefix, indent) in [("", ""), ("prose here\n", ""), ("prose here\n", "    ")] {
+            let text = format!("{}{}{}{word}\n", inside, prefix, indent);
+            let at = inside.len() + prefix.len() + indent.len();
+            assert_eq!(
+                slot.next(text.as_bytes(), 0),
+                Some(at),
+                "{prefix:?} {indent:?}"
+            );
+        }
     }
 }
