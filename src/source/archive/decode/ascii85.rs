@@ -173,7 +173,7 @@ impl Ascii85Runs {
             wake: [
                 Atom::Literal(b"<~"),
                 Atom::GraphicRun(TOKEN_MIN_CHARS.max((min_decoded * 5).div_ceil(4))),
-                Atom::LineStartRun(WRAP_MIN_WIDTH),
+                Atom::WholeLineRun(WRAP_MIN_WIDTH),
             ],
             pdf: None,
             armed: false,

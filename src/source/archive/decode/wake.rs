@@ -36,9 +36,9 @@ pub(crate) enum Atom {
     /// A run of at least this many graphic ASCII bytes (`!` to `~`): every undelimited
     /// encoded word (base85, Ascii85) is one.
     GraphicRun(usize),
-    /// A run of at least this many graphic ASCII bytes that a line starts with, after any
-    /// indentation: the first line of a wrapped encoded block.
-    LineStartRun(usize),
+    /// A line that is, after any indentation and but for a `\r` at its end, one run of at
+    /// least this many graphic ASCII bytes: a line of a wrapped encoded block.
+    WholeLineRun(usize),
     /// A hex-dump offset: at least 4 hex digits and `:` (`xxd`, `curl --trace`), or at
     /// least 6 and a space (`hexdump -C`, `od -A x`).
     DumpOffset,
@@ -92,31 +92,48 @@ impl Slot {
             Slot::Atom(Atom::Literal(literal)) => memchr::memmem::find(rest, literal),
             Slot::Atom(Atom::GraphicRun(shortest)) => {
                 let shortest = (*shortest).clamp(1, BLOCK);
-                first_hit(rest, graphic16, |[graphic]| {
-                    runs_at_least(graphic, shortest)
-                })
+                let runs = |[graphic]: [u128; 1]| u128::from(runs_at_least(graphic, shortest));
+                first_hit(rest, graphic16, runs, |_| true)
             }
-            Slot::Atom(Atom::LineStartRun(shortest)) => {
+            Slot::Atom(Atom::WholeLineRun(shortest)) => {
                 let shortest = (*shortest).clamp(1, BLOCK);
-                let mut from = 0;
-                loop {
-                    // Where a long run starts (the byte before is not graphic; at a block's
-                    // first byte that is not known, and the check below decides).
-                    let at = from
-                        + first_hit(&rest[from..], graphic16, |[graphic]| {
-                            runs_at_least(graphic, shortest) & !(graphic << 1) as u64
-                        })?;
-                    if starts_line(rest, at) {
-                        break Some(at);
-                    }
-                    from = at + 1;
-                }
+                // The line ends of long runs that start a line. A run starts after a
+                // newline or a blank (indentation; checked below), or at the window's
+                // first byte, where what came before is not known (and the check below
+                // measures the whole run). Adding the starts to the run bits carries each
+                // start to the byte after its run: a line end there means the run is the
+                // rest of its line. Only ends in the window's first block (and the byte
+                // after it, which ends a run the next window cannot see start) are taken,
+                // so every end is found in the window that has it first.
+                let ends = |[graphic, newline, carriage, blank]: [u128; 4]| {
+                    let after_break = (newline | blank) << 1;
+                    let starts = u128::from(runs_at_least(graphic, shortest))
+                        & !(graphic << 1)
+                        & after_break
+                        | graphic & 1;
+                    graphic.wrapping_add(starts)
+                        & !graphic
+                        & (newline | carriage)
+                        & FIRST_BLOCK_AND_ONE
+                };
+                let whole_line = |end: usize| {
+                    let run = rest[..end]
+                        .iter()
+                        .rev()
+                        .take_while(|b| b.is_ascii_graphic())
+                        .count();
+                    run >= shortest && starts_line(rest, end - run)
+                };
+                first_hit(rest, line16, ends, whole_line)
             }
-            Slot::Atom(Atom::DumpOffset) => first_hit(rest, dump16, |[hex, colon, space]| {
-                let four = runs_at_least(hex, 4);
-                let six = runs_at_least(hex, 6);
-                four & (colon >> 4) as u64 | six & (space >> 6) as u64
-            }),
+            Slot::Atom(Atom::DumpOffset) => {
+                let offsets = |[hex, colon, space]: [u128; 3]| {
+                    let four = runs_at_least(hex, 4);
+                    let six = runs_at_least(hex, 6);
+                    u128::from(four & (colon >> 4) as u64 | six & (space >> 6) as u64)
+                };
+                first_hit(rest, dump16, offsets, |_| true)
+            }
         };
         found.map(|at| from + at)
     }
@@ -159,6 +176,9 @@ fn literals() -> &'static aho_corasick::AhoCorasick {
     })
 }
 
+/// Bits of a window's first block, and the first bit of the next.
+const FIRST_BLOCK_AND_ONE: u128 = (1 << (BLOCK + 1)) - 1;
+
 /// Bytes whose class bits are computed at once.
 pub(crate) const BLOCK: usize = 64;
 
@@ -177,7 +197,7 @@ pub(crate) fn runs_at_least(mask: u128, shortest: usize) -> u64 {
     runs as u64
 }
 
-/// The first offset of `bytes` where `hits` sets a bit. `classify` gives `K` class masks of
+/// The first offset of `bytes` where `hits` sets a bit and `accept` agrees. `classify` gives `K` class masks of
 /// 16 bytes; `hits` gets each class over two blocks (the one looked at, and the next, which
 /// only completes patterns that start in the first) and sets bit `i` where a pattern starts
 /// at byte `i` of the first. Each block is classified once. The end of `bytes` is padded
@@ -185,7 +205,8 @@ pub(crate) fn runs_at_least(mask: u128, shortest: usize) -> u64 {
 fn first_hit<const K: usize>(
     bytes: &[u8],
     classify: impl Fn(&[u8; 16]) -> [u16; K],
-    hits: impl Fn([u128; K]) -> u64,
+    hits: impl Fn([u128; K]) -> u128,
+    mut accept: impl FnMut(usize) -> bool,
 ) -> Option<usize> {
     let block_masks = |at: usize| -> [u64; K] {
         match bytes.get(at..at + BLOCK) {
@@ -206,9 +227,13 @@ fn first_hit<const K: usize>(
         for ((wide, low), high) in window.iter_mut().zip(current).zip(next) {
             *wide = u128::from(low) | u128::from(high) << BLOCK;
         }
-        let found = hits(window);
-        if found != 0 {
-            return Some(block + found.trailing_zeros() as usize);
+        let mut found = hits(window);
+        while found != 0 {
+            let at = block + found.trailing_zeros() as usize;
+            if at < bytes.len() && accept(at) {
+                return Some(at);
+            }
+            found &= found - 1;
         }
         block += BLOCK;
         current = next;
@@ -220,7 +245,12 @@ fn first_hit<const K: usize>(
 /// in `bytes`, vectorised: the hex-run layer's skip over text and binary.
 pub(crate) fn first_hex_run(bytes: &[u8], shortest: usize) -> Option<usize> {
     let shortest = shortest.clamp(1, BLOCK);
-    first_hit(bytes, hex16, |[hex]| runs_at_least(hex, shortest))
+    first_hit(
+        bytes,
+        hex16,
+        |[hex]| u128::from(runs_at_least(hex, shortest)),
+        |_| true,
+    )
 }
 
 /// Hex digits and colons.
@@ -258,6 +288,31 @@ fn graphic16(chunk: &[u8; 16]) -> [u16; 1] {
     }
     #[cfg(not(target_arch = "x86_64"))]
     [bits(chunk, |b| b.is_ascii_graphic())]
+}
+
+/// Graphic ASCII, `\n`, `\r` and blanks (space, tab).
+#[inline(always)]
+fn line16(chunk: &[u8; 16]) -> [u16; 4] {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `graphic16`.
+    unsafe {
+        use std::arch::x86_64::*;
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let eq = |byte: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u16;
+        [
+            _mm_movemask_epi8(in_range(v, b'!', b'~')) as u16,
+            eq(b'\n'),
+            eq(b'\r'),
+            eq(b' ') | eq(b'\t'),
+        ]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    [
+        bits(chunk, |b| b.is_ascii_graphic()),
+        bits(chunk, |b| b == b'\n'),
+        bits(chunk, |b| b == b'\r'),
+        bits(chunk, |b| b == b' ' || b == b'\t'),
+    ]
 }
 
 /// Hex digits, `:` and space.
@@ -365,19 +420,89 @@ mod tests {
     }
 
     #[test]
-    fn runs_that_start_a_line_are_told_from_long_words_inside_one() {
+    fn whole_line_runs_are_told_from_long_words() {
         let word = "x".repeat(20);
         let inside = format!("a line with {word} in it\n");
-        let slot = Slot::Atom(Atom::LineStartRun(16));
+        let slot = Slot::Atom(Atom::WholeLineRun(16));
         assert_eq!(slot.next(inside.as_bytes(), 0), None);
+        let timestamp = format!("{word} and the rest of a log line\n");
+        assert_eq!(slot.next(timestamp.as_bytes(), 0), None);
         for (prefix, indent) in [("", ""), ("prose here\n", ""), ("prose here\n", "    ")] {
             let text = format!("{}{}{}{word}\n", inside, prefix, indent);
-            let at = inside.len() + prefix.len() + indent.len();
+            let end = inside.len() + prefix.len() + indent.len() + word.len();
             assert_eq!(
                 slot.next(text.as_bytes(), 0),
-                Some(at),
+                Some(end),
                 "{prefix:?} {indent:?}"
             );
+        }
+    }
+
+    /// The first line, at or after `from`, that is one long graphic run after indentation:
+    /// the offset of the byte that ends it (`\n`, or a `\r` before one).
+    fn whole_line_walk(bytes: &[u8], from: usize, shortest: usize) -> Option<usize> {
+        let mut start = from;
+        for (i, &b) in bytes.iter().enumerate().skip(from) {
+            if b != b'\n' {
+                continue;
+            }
+            let line = &bytes[start..i];
+            let (line, end) = match line.strip_suffix(b"\r") {
+                Some(line) => (line, i - 1),
+                None => (line, i),
+            };
+            let body = line.trim_ascii_start();
+            let blank_indent = line[..line.len() - body.len()]
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t');
+            if blank_indent && body.len() >= shortest && body.iter().all(u8::is_ascii_graphic) {
+                return Some(end);
+            }
+            start = i + 1;
+        }
+        None
+    }
+
+    #[test]
+    fn whole_line_runs_agree_with_a_walk_over_lines() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..400 {
+            let mut bytes = Vec::new();
+            while bytes.len() < 600 {
+                let len = (next() % 150) as usize;
+                if next() % 3 == 0 {
+                    bytes.extend_from_slice(&b"  \t"[..(next() % 4) as usize]);
+                }
+                for _ in 0..len {
+                    let byte = match next() % 20 {
+                        0 => b' ',
+                        1 => 0x01,
+                        _ => b'a' + (next() % 26) as u8,
+                    };
+                    bytes.push(byte);
+                }
+                if next() % 4 == 0 {
+                    bytes.push(b'\r');
+                }
+                bytes.push(b'\n');
+            }
+            for from in [0, 1, 63, 64, 65, 130, 300] {
+                let rest = &bytes[from..];
+                let slot = Slot::Atom(Atom::WholeLineRun(16));
+                let walk = whole_line_walk(rest, 0, 16).map(|at| at + from);
+                assert_eq!(
+                    slot.next(&bytes, from),
+                    walk,
+                    "{from} {:?}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
         }
     }
 }
