@@ -32,6 +32,7 @@ impl Matcher {
                 mode: Mode::Ledger,
             });
         }
+        matcher.shortest = super::shortest_of(&matcher.patterns);
         matcher.extractor = Some(Extractor::new(rules, index));
         Ok(matcher)
     }

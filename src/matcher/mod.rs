@@ -90,6 +90,9 @@ pub struct Matcher {
     engine: Engine,
     patterns: Vec<PatternInfo>,
     longest: usize,
+    /// Bytes of the shortest non-empty pattern or ledger entry (see [`Matcher::shortest_pattern`]),
+    /// kept because every text the redactor checks asks for it.
+    shortest: usize,
     /// Patterns `0..plaintext_patterns` are in the automaton; the rest stand for ledger
     /// entries (see [`hash_mode`]).
     plaintext_patterns: usize,
@@ -141,11 +144,13 @@ impl Matcher {
         }
         let engine = Engine::new(&bytes, allow_grams)?;
         let longest = patterns.iter().map(|p| p.len).max().unwrap_or(0);
+        let shortest = shortest_of(&patterns);
         Ok(Matcher {
             engine,
             plaintext_patterns: patterns.len(),
             patterns,
             longest,
+            shortest,
             extractor: None,
         })
     }
@@ -161,12 +166,7 @@ impl Matcher {
     /// Bytes of the shortest thing looked for (a plaintext pattern or a ledger entry): fewer
     /// decoded bytes than this cannot hold a finding, so decode layers skip them.
     pub fn shortest_pattern(&self) -> usize {
-        self.patterns
-            .iter()
-            .map(|p| p.len)
-            .filter(|&len| len > 0)
-            .min()
-            .unwrap_or(1)
+        self.shortest
     }
 
     /// Bytes of a stream that must be seen together for no match to be missed: the longest
@@ -315,6 +315,16 @@ impl Engine {
             prefilter,
         })
     }
+}
+
+/// Bytes of the shortest non-empty pattern (1 when there is none).
+fn shortest_of(patterns: &[PatternInfo]) -> usize {
+    patterns
+        .iter()
+        .map(|p| p.len)
+        .filter(|&len| len > 0)
+        .min()
+        .unwrap_or(1)
 }
 
 fn hash_of(bytes: &[u8]) -> u64 {
