@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{random_token, run_shell, scan_with_secrets, write};
+use common::{random_token, run_shell, scan_with_secrets, write, Sample};
 
 /// [`run_shell`] for tools that do not need the secret in their environment.
 fn run(shell: &str, input: &[u8], tools: &[&str], dir: &Path) -> Option<Vec<u8>> {
@@ -31,10 +31,6 @@ const PY_A85: &str = "import base64,gzip,sys; sys.stdout.write('data: ' + base64
 const PY_PERCENT_B64: &str = "import base64,gzip,sys,urllib.parse as u; sys.stdout.write('GET /s?x=' + u.quote(base64.b64encode(gzip.compress(sys.stdin.buffer.read())).decode(), safe='') + ' HTTP/1.1\\n')";
 const PY_PERCENT_GZIP: &str = "import gzip,sys,urllib.parse as u; sys.stdout.write('blob=' + u.quote(gzip.compress(sys.stdin.buffer.read()), safe='') + '\\n')";
 const PY_JSON_61: &str = "import base64,gzip,json,sys; b=base64.b64encode(gzip.compress(sys.stdin.buffer.read())).decode(); sys.stdout.write(json.dumps({'kind': 'bundle', 'cert': '\\n'.join(b[i:i+61] for i in range(0, len(b), 61)) + '\\n'}))";
-
-/// (file name, decode element expected in the finding's chain (with `?`: or the leaf
-/// itself), sample).
-type Sample = (String, &'static str, Vec<u8>);
 
 fn samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     let payload = config(secret);
@@ -156,47 +152,7 @@ fn layouts_the_tools_make_are_found_once_under_their_decode_element() {
     let secret = random_token(32);
     let work = tempfile::tempdir().unwrap();
     let samples = samples(&secret, work.path());
-    let dir = tempfile::tempdir().unwrap();
-    for (name, _, bytes) in &samples {
-        assert!(
-            memchr::memmem::find(bytes, &secret).is_none(),
-            "{name} holds the secret raw:\n{}",
-            String::from_utf8_lossy(bytes)
-        );
-        write(dir.path(), name, bytes);
-    }
-    let result = scan_with_secrets(&[&secret], &[dir.path()], &[]);
-    let places = result.places();
-    let mut failures = Vec::new();
-    for (name, element, bytes) in &samples {
-        let mine: Vec<&String> = places
-            .iter()
-            .map(|(chain, _)| chain)
-            .filter(|chain| {
-                chain
-                    .split('!')
-                    .next()
-                    .is_some_and(|first| first.ends_with(&format!("/{name}")))
-            })
-            .collect();
-        let (element, or_leaf) = match element.strip_suffix('?') {
-            Some(element) => (element, true),
-            None => (*element, false),
-        };
-        let under = |chain: &str| {
-            chain.contains(&format!("!{element}@")) || (or_leaf && !chain.contains('!'))
-        };
-        if !(mine.len() == 1 && under(mine[0])) {
-            failures.push(format!(
-                "{name}: expected one finding under {element}, got {mine:?}\n{}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
-    assert_eq!(result.verdict(), "found");
-    result.assert_no_leak(&secret);
+    common::assert_each_found_once_under_its_element(&secret, &samples);
 }
 
 #[test]

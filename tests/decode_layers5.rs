@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{random_token, run_shell, scan_with_secrets, write};
+use common::{random_token, run_shell, scan_with_secrets, write, Sample};
 
 /// [`run_shell`] for tools that do not need the secret in their environment.
 fn run(shell: &str, input: &[u8], tools: &[&str], dir: &Path) -> Option<Vec<u8>> {
@@ -48,9 +48,6 @@ fn py_a85(gzip: bool, wrapcol: usize, adobe: bool) -> String {
          wrapcol={wrapcol}, adobe={adobe}).decode() + '\\n')\""
     )
 }
-
-/// (file name, decode element expected in the finding's chain, sample).
-type Sample = (String, &'static str, Vec<u8>);
 
 fn samples(secret: &[u8], dir: &Path) -> Vec<Sample> {
     let payload = config(secret);
@@ -149,40 +146,7 @@ fn hex_and_ascii85_layouts_the_tools_make_are_found_once_under_their_decode_elem
     let secret = random_token(32);
     let work = tempfile::tempdir().unwrap();
     let samples = samples(&secret, work.path());
-    let dir = tempfile::tempdir().unwrap();
-    for (name, _, bytes) in &samples {
-        assert!(
-            memchr::memmem::find(bytes, &secret).is_none(),
-            "{name} holds the secret raw:\n{}",
-            String::from_utf8_lossy(bytes)
-        );
-        write(dir.path(), name, bytes);
-    }
-    let result = scan_with_secrets(&[&secret], &[dir.path()], &[]);
-    let places = result.places();
-    let mut failures = Vec::new();
-    for (name, element, bytes) in &samples {
-        let mine: Vec<&String> = places
-            .iter()
-            .map(|(chain, _)| chain)
-            .filter(|chain| {
-                chain
-                    .split('!')
-                    .next()
-                    .is_some_and(|first| first.ends_with(&format!("/{name}")))
-            })
-            .collect();
-        if !(mine.len() == 1 && mine[0].contains(&format!("!{element}@"))) {
-            failures.push(format!(
-                "{name}: expected one finding under {element}, got {mine:?}\n{}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
-    assert_eq!(result.verdict(), "found");
-    result.assert_no_leak(&secret);
+    common::assert_each_found_once_under_its_element(&secret, &samples);
 }
 
 /// The header fields (`location.in`) of the findings in files named `name`.

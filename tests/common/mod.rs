@@ -228,3 +228,53 @@ pub fn run_shell(
     assert!(output.status.success(), "{shell} failed");
     Some(output.stdout)
 }
+
+/// A sample made with a real tool: (file name, the decode element its one finding must be
+/// under (a trailing `?` also accepts a finding in the file itself), bytes).
+pub type Sample = (String, &'static str, Vec<u8>);
+
+/// Writes the samples into one tree and scans it: each must hold the secret only encoded,
+/// and be found exactly once, under its decode element, with no gap and no leak.
+pub fn assert_each_found_once_under_its_element(secret: &[u8], samples: &[Sample]) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, _, bytes) in samples {
+        assert!(
+            memchr::memmem::find(bytes, secret).is_none(),
+            "{name} holds the secret raw:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+        write(dir.path(), name, bytes);
+    }
+    let result = scan_with_secrets(&[secret], &[dir.path()], &[]);
+    let places = result.places();
+    let mut failures = Vec::new();
+    for (name, element, bytes) in samples {
+        let mine: Vec<&String> = places
+            .iter()
+            .map(|(chain, _)| chain)
+            .filter(|chain| {
+                chain
+                    .split('!')
+                    .next()
+                    .is_some_and(|first| first.ends_with(&format!("/{name}")))
+            })
+            .collect();
+        let (element, or_leaf) = match element.strip_suffix('?') {
+            Some(element) => (element, true),
+            None => (*element, false),
+        };
+        let under = |chain: &str| {
+            chain.contains(&format!("!{element}@")) || (or_leaf && !chain.contains('!'))
+        };
+        if !(mine.len() == 1 && under(mine[0])) {
+            failures.push(format!(
+                "{name}: expected one finding under {element}, got {mine:?}\n{}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+    assert_eq!(result.verdict(), "found");
+    result.assert_no_leak(secret);
+}

@@ -263,9 +263,10 @@ impl LineFinder for GitBinaryRuns {
     }
 
     fn wake(&self) -> Wake {
-        match self.state {
-            State::Idle => Wake::Atoms,
-            _ => Wake::Always,
+        if self.state_is_idle() {
+            Wake::Atoms
+        } else {
+            Wake::Always
         }
     }
 

@@ -5,8 +5,10 @@
 //! Each of them needs the same bookkeeping: the bytes of the current line across reads, the
 //! offset it starts at, the offset after its newline, and where a line too long to hold is
 //! cut into pieces.
-//! [`Lines`] does that once for all of them, so a leaf's bytes are copied into one line
-//! buffer, not one per finder, and each [`LineFinder`] only says what a line means to it.
+//! [`Lines`] does that once for all of them, and each [`LineFinder`] only says what a line
+//! means to it. Most lines mean nothing to any finder: while none is inside a block, the
+//! lines before the next one that holds a finder's wake atom ([`super::wake`]) are passed
+//! over, neither copied nor split, and a line is handed only to the finders it wakes.
 
 use super::wake::{Atom, Slot, Wake};
 use super::{RunFinder, Sink};
