@@ -10,7 +10,7 @@ use std::io::Write;
 use common::{random_token, scan_with_secrets};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use store_support::start_registry;
+use store_support::{start_registry, with_retries};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -33,11 +33,11 @@ impl Pusher {
     /// Monolithic upload: POST for a session, PUT the bytes with their digest.
     fn blob(&self, bytes: &[u8]) -> serde_json::Value {
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
-        let started = self
-            .agent
-            .post(&format!("{}/v2/{}/blobs/uploads/", self.base, self.repo))
-            .send_empty()
-            .expect("start upload");
+        let started = with_retries("start upload", || {
+            self.agent
+                .post(&format!("{}/v2/{}/blobs/uploads/", self.base, self.repo))
+                .send_empty()
+        });
         let location = started
             .headers()
             .get("location")
@@ -50,11 +50,12 @@ impl Pusher {
             location
         };
         let separator = if location.contains('?') { '&' } else { '?' };
-        self.agent
-            .put(&format!("{location}{separator}digest={digest}"))
-            .header("Content-Type", "application/octet-stream")
-            .send(bytes)
-            .expect("upload blob");
+        with_retries("upload blob", || {
+            self.agent
+                .put(&format!("{location}{separator}digest={digest}"))
+                .header("Content-Type", "application/octet-stream")
+                .send(bytes)
+        });
         json!({"mediaType": "application/octet-stream", "digest": digest, "size": bytes.len()})
     }
 
@@ -65,14 +66,15 @@ impl Pusher {
         document: &serde_json::Value,
     ) -> serde_json::Value {
         let bytes = serde_json::to_vec(document).expect("json");
-        self.agent
-            .put(&format!(
-                "{}/v2/{}/manifests/{reference}",
-                self.base, self.repo
-            ))
-            .header("Content-Type", media_type)
-            .send(&bytes[..])
-            .expect("put manifest");
+        with_retries("put manifest", || {
+            self.agent
+                .put(&format!(
+                    "{}/v2/{}/manifests/{reference}",
+                    self.base, self.repo
+                ))
+                .header("Content-Type", media_type)
+                .send(&bytes[..])
+        });
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
         json!({"mediaType": media_type, "digest": digest, "size": bytes.len()})
     }

@@ -60,6 +60,42 @@ fn wait_for(port: u16, child: &mut Child, what: &str) {
     panic!("{what} did not listen on port {port} within 60 s");
 }
 
+/// A listening socket is not yet a serving server: the registry accepts connections
+/// before its handlers are ready and resets the first ones, so wait for a real answer.
+fn wait_until_serving(port: u16, path: &str, child: &mut Child, what: &str) {
+    let agent = ureq::Agent::new_with_defaults();
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if agent.get(&url).call().is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not answer GET {path} within 60 s");
+}
+
+/// Runs `request` again after a transport error (a reset connection, a refused one) a
+/// few times: a loaded CI machine can drop a connection to a server that is up. HTTP
+/// status errors are not retried: they are the server's answer.
+pub fn with_retries<T>(what: &str, mut request: impl FnMut() -> Result<T, ureq::Error>) -> T {
+    let mut attempt = 0;
+    loop {
+        match request() {
+            Ok(value) => return value,
+            Err(ureq::Error::Io(error)) if attempt < 5 => {
+                eprintln!("{what}: {error}; retrying");
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(200 * attempt));
+            }
+            Err(error) => panic!("{what}: {error}"),
+        }
+    }
+}
+
 /// moto's S3 server (`pip install 'moto[server]'`), which implements versioning.
 pub fn start_moto() -> Option<Server> {
     if !require("moto_server", "pip install 'moto[server]'") {
@@ -107,6 +143,7 @@ pub fn start_registry() -> Option<Server> {
         .spawn()
         .expect("start docker-registry");
     wait_for(port, &mut child, "docker-registry");
+    wait_until_serving(port, "/v2/", &mut child, "docker-registry");
     Some(Server {
         child,
         port,
