@@ -23,6 +23,8 @@ use std::ops::Range;
 
 use zeroize::Zeroizing;
 
+use super::PatternSet;
+
 /// Bytes per gram: one unaligned `u64` load.
 const GRAM: usize = 8;
 /// Positions skipped between two reads at most. More means fewer reads but more distinct
@@ -106,21 +108,22 @@ impl Hasher {
 }
 
 impl GramIndex {
-    /// Indexes `patterns`, or `None` if one is shorter than a gram.
-    pub(crate) fn new(patterns: &[Zeroizing<Vec<u8>>]) -> Option<GramIndex> {
-        let shortest = patterns.iter().map(|p| p.len()).min()?;
-        if shortest < GRAM || patterns.len() > u32::MAX as usize {
-            return None;
+    /// Indexes the set, or hands it back if a pattern is shorter than a gram.
+    pub(crate) fn new(set: PatternSet) -> Result<GramIndex, PatternSet> {
+        let Some(shortest) = set.spans.iter().map(|&(_, len)| len).min() else {
+            return Err(set);
+        };
+        if shortest < GRAM || set.len() > u32::MAX as usize {
+            return Err(set);
         }
         let stride = (shortest - GRAM + 1).min(MAX_STRIDE);
-        let total = patterns.iter().map(|p| p.len()).sum();
-        let mut bytes = Zeroizing::new(Vec::with_capacity(total));
-        let mut spans = Vec::with_capacity(patterns.len());
-        // (gram, target) pairs, sorted so each distinct gram's targets are one run.
-        let mut pairs: Vec<(u64, Target)> = Vec::with_capacity(patterns.len() * stride);
-        for (index, pattern) in patterns.iter().enumerate() {
-            spans.push((bytes.len(), pattern.len()));
-            bytes.extend_from_slice(pattern);
+        let (bytes, spans) = set.into_parts();
+        // (gram, target) pairs, sorted so each distinct gram's targets are one run. This is
+        // the largest structure while building (16 bytes per pattern and offset), so the
+        // rest is derived from it in place of copies.
+        let mut pairs: Vec<(u64, Target)> = Vec::with_capacity(spans.len() * stride);
+        for (index, &(start, len)) in spans.iter().enumerate() {
+            let pattern = &bytes[start..start + len];
             for offset in 0..stride {
                 let target = Target {
                     pattern: index as u32,
@@ -130,41 +133,35 @@ impl GramIndex {
             }
         }
         pairs.sort_unstable();
-        let mut distinct: Vec<u64> = pairs.iter().map(|&(gram, _)| gram).collect();
-        distinct.dedup();
+        let distinct = pairs.chunk_by(|a, b| a.0 == b.0).count();
 
-        let filter_words = (distinct.len() * BITS_PER_GRAM / 64)
-            .next_power_of_two()
-            .max(64);
-        let bucket_count = distinct.len().next_power_of_two();
-        let (hasher, filter) = choose_hasher(&distinct, filter_words, bucket_count);
+        let filter_words = (distinct * BITS_PER_GRAM / 64).next_power_of_two().max(64);
+        let bucket_count = distinct.next_power_of_two();
+        let (hasher, filter) = choose_hasher(&pairs, filter_words, bucket_count);
 
         // Grams ordered by bucket, each with its run of targets.
-        let mut by_bucket: Vec<(usize, usize, usize)> = Vec::with_capacity(distinct.len());
-        let mut run_start = 0;
-        while run_start < pairs.len() {
-            let gram = pairs[run_start].0;
-            let run_end = run_start + pairs[run_start..].partition_point(|&(g, _)| g == gram);
-            by_bucket.push((hasher.bucket(hasher.hash(gram)), run_start, run_end));
-            run_start = run_end;
-        }
-        by_bucket.sort_unstable();
+        pairs.sort_unstable_by_key(|&(gram, target)| {
+            (hasher.bucket(hasher.hash(gram)), gram, target)
+        });
         let mut buckets = vec![0u32; bucket_count + 1];
-        let mut grams = Vec::with_capacity(by_bucket.len());
-        let mut targets = Vec::with_capacity(pairs.len());
-        for &(bucket, from, to) in &by_bucket {
-            buckets[bucket + 1] += 1;
+        let mut grams = Vec::with_capacity(distinct);
+        let mut first_target = 0;
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let gram = run[0].0;
+            buckets[hasher.bucket(hasher.hash(gram)) + 1] += 1;
             grams.push(Gram {
-                gram: pairs[from].0,
-                targets: targets.len() as u32,
-                count: (to - from) as u32,
+                gram,
+                targets: first_target as u32,
+                count: run.len() as u32,
             });
-            targets.extend(pairs[from..to].iter().map(|&(_, target)| target));
+            first_target += run.len();
         }
+        let targets: Vec<Target> = pairs.iter().map(|&(_, target)| target).collect();
+        drop(pairs);
         for bucket in 0..bucket_count {
             buckets[bucket + 1] += buckets[bucket];
         }
-        Some(GramIndex {
+        Ok(GramIndex {
             bytes,
             spans,
             stride,
@@ -246,8 +243,12 @@ fn gram_at(bytes: &[u8], at: usize) -> u64 {
 }
 
 /// The filter under the first multiplier that lets no filler run through (unless a pattern
-/// holds that run).
-fn choose_hasher(distinct: &[u64], filter_words: usize, bucket_count: usize) -> (Hasher, Vec<u64>) {
+/// holds that run). `pairs` is sorted by gram.
+fn choose_hasher(
+    pairs: &[(u64, Target)],
+    filter_words: usize,
+    bucket_count: usize,
+) -> (Hasher, Vec<u64>) {
     let mut chosen = None;
     for multiplier in MULTIPLIERS {
         let hasher = Hasher {
@@ -256,15 +257,18 @@ fn choose_hasher(distinct: &[u64], filter_words: usize, bucket_count: usize) -> 
             bucket_mask: bucket_count as u64 - 1,
         };
         let mut filter = vec![0u64; filter_words];
-        for &gram in distinct {
-            let hash = hasher.hash(gram);
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let hash = hasher.hash(run[0].0);
             filter[hasher.word(hash)] |= Hasher::mask(hash);
         }
         let lets_filler_through = FILLER.iter().any(|&byte| {
             let filler = u64::from_ne_bytes([byte; GRAM]);
             let hash = hasher.hash(filler);
             let mask = Hasher::mask(hash);
-            distinct.binary_search(&filler).is_err() && filter[hasher.word(hash)] & mask == mask
+            pairs
+                .binary_search_by_key(&filler, |&(gram, _)| gram)
+                .is_err()
+                && filter[hasher.word(hash)] & mask == mask
         });
         let better = chosen.is_none() || !lets_filler_through;
         if better {
@@ -281,12 +285,16 @@ fn choose_hasher(distinct: &[u64], filter_words: usize, bucket_count: usize) -> 
 mod tests {
     use super::*;
 
+    fn set(patterns: &[&[u8]]) -> PatternSet {
+        let mut set = PatternSet::default();
+        for pattern in patterns {
+            set.insert(pattern);
+        }
+        set
+    }
+
     fn index(patterns: &[&[u8]]) -> GramIndex {
-        let patterns: Vec<_> = patterns
-            .iter()
-            .map(|p| Zeroizing::new(p.to_vec()))
-            .collect();
-        GramIndex::new(&patterns).unwrap()
+        GramIndex::new(set(patterns)).ok().unwrap()
     }
 
     fn matches(index: &GramIndex, window: &[u8], starts: Range<usize>) -> Vec<(usize, usize)> {
@@ -344,8 +352,7 @@ mod tests {
 
     #[test]
     fn short_patterns_are_left_to_the_automaton() {
-        let patterns = vec![Zeroizing::new(b"seven77".to_vec())];
-        assert!(GramIndex::new(&patterns).is_none());
+        assert!(GramIndex::new(set(&[b"seven77"])).is_err());
     }
 
     #[test]
@@ -353,8 +360,8 @@ mod tests {
         let patterns: Vec<Vec<u8>> = (0..2000u32)
             .map(|i| format!("tok_{:08}_abcdefgh", i + 10_000_000).into_bytes())
             .collect();
-        let patterns: Vec<_> = patterns.into_iter().map(Zeroizing::new).collect();
-        let idx = GramIndex::new(&patterns).unwrap();
+        let patterns: Vec<&[u8]> = patterns.iter().map(|p| &p[..]).collect();
+        let idx = index(&patterns);
         for byte in FILLER {
             let gram = u64::from_ne_bytes([byte; GRAM]);
             assert!(!idx.passes_filter(gram), "filler {byte:#x}");

@@ -6,6 +6,7 @@
 //! like any other [`Hit`]; `Hit::ledger` says how the entry was seen.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::{Edges, Hit, Matcher, Mode, PatternInfo};
 use crate::ledger::{Extractor, Index, Ledger};
@@ -26,7 +27,7 @@ impl Matcher {
             matcher.patterns.push(PatternInfo {
                 secret: secrets.len() + number,
                 encoding: "ledger",
-                detail: format!("ledger entry {}", entry.id),
+                detail: Arc::from(format!("ledger entry {}", entry.id)),
                 edges: Edges::default(),
                 len: entry.length,
                 mode: Mode::Ledger,

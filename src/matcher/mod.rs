@@ -23,9 +23,11 @@ pub mod normalise;
 mod prefilter;
 mod stream;
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use zeroize::Zeroizing;
@@ -42,13 +44,17 @@ pub use stream::{ScanBuffer, Splices, StreamOutcome};
 /// Its size grows with the pattern bytes (about 0.5 KiB per byte), hence the cap.
 const DFA_PATTERN_BYTES: usize = 16 * 1024;
 
+/// Beyond this many pattern bytes (about 15 ordinary secrets with all their variants) the
+/// gram index replaces the automaton whatever the prefixes.
+const GRAM_PATTERN_BYTES: usize = 256 * 1024;
+
 /// What one compiled pattern stands for. Never holds the pattern's bytes.
 #[derive(Debug, Clone)]
 pub struct PatternInfo {
     /// Index of the secret in the list the matcher was built from.
     pub secret: usize,
     pub encoding: &'static str,
-    pub detail: String,
+    pub detail: Arc<str>,
     edges: Edges,
     len: usize,
     /// Whether this pattern is a plaintext secret's encoding or a ledger entry.
@@ -116,33 +122,38 @@ impl Matcher {
     /// `allow_grams: false` keeps the automaton for any number of patterns (tests compare
     /// the two engines).
     fn build(secrets: &[Secret], allow_grams: bool) -> anyhow::Result<Matcher> {
-        // Keyed by a hash of the pattern so the set itself holds no secret-derived bytes.
-        let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
-        let mut bytes: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        let mut set = PatternSet::default();
+        // Details repeat across secrets (the same wrap width and offset for each); one copy
+        // of each is shared.
+        let mut details: HashSet<Arc<str>> = HashSet::new();
         let mut patterns = Vec::new();
         for (index, secret) in secrets.iter().enumerate() {
             for encoding in encodings::all() {
                 for variant in encoding.variants(secret.expose()) {
-                    let same = seen.entry(hash_of(&variant.pattern)).or_default();
-                    if variant.pattern.is_empty()
-                        || same.iter().any(|&i| bytes[i][..] == variant.pattern[..])
-                    {
+                    if !set.insert(&variant.pattern) {
                         continue;
                     }
-                    same.push(bytes.len());
+                    let detail = match details.get(variant.detail.as_str()) {
+                        Some(shared) => Arc::clone(shared),
+                        None => {
+                            let shared: Arc<str> = Arc::from(variant.detail);
+                            details.insert(Arc::clone(&shared));
+                            shared
+                        }
+                    };
                     patterns.push(PatternInfo {
                         secret: index,
                         encoding: encoding.name(),
-                        detail: variant.detail,
+                        detail,
                         edges: variant.edges,
                         len: variant.pattern.len(),
                         mode: Mode::Plaintext,
                     });
-                    bytes.push(variant.pattern);
                 }
             }
         }
-        let engine = Engine::new(&bytes, allow_grams)?;
+        drop(details);
+        let engine = Engine::new(set, allow_grams)?;
         let longest = patterns.iter().map(|p| p.len).max().unwrap_or(0);
         let shortest = shortest_of(&patterns);
         Ok(Matcher {
@@ -296,24 +307,94 @@ impl Matcher {
 }
 
 impl Engine {
-    fn new(bytes: &[Zeroizing<Vec<u8>>], allow_grams: bool) -> anyhow::Result<Engine> {
-        let prefilter = prefilter::Prefilter::new(bytes.iter().map(|p| &p[..]));
-        if prefilter.is_none() && allow_grams {
-            if let Some(index) = grams::GramIndex::new(bytes) {
-                return Ok(Engine::Grams(index));
-            }
+    fn new(set: PatternSet, allow_grams: bool) -> anyhow::Result<Engine> {
+        let prefilter = prefilter::Prefilter::new(set.iter());
+        // Past a few dozen secrets the automaton is a large NFA that takes seconds and
+        // hundreds of MiB to build even when Teddy can still cover its prefixes (secrets
+        // that share a prefix such as `ghp_` or `AKIA` give few distinct ones), so the size
+        // of the set decides as well as the prefixes.
+        if allow_grams && (prefilter.is_none() || set.bytes.len() > GRAM_PATTERN_BYTES) {
+            return match grams::GramIndex::new(set) {
+                Ok(index) => Ok(Engine::Grams(index)),
+                Err(set) => Engine::automaton(set, prefilter),
+            };
         }
-        let total: usize = bytes.iter().map(|p| p.len()).sum();
-        let kind = (total <= DFA_PATTERN_BYTES).then_some(AhoCorasickKind::DFA);
+        Engine::automaton(set, prefilter)
+    }
+
+    fn automaton(
+        set: PatternSet,
+        prefilter: Option<prefilter::Prefilter>,
+    ) -> anyhow::Result<Engine> {
+        let kind = (set.bytes.len() <= DFA_PATTERN_BYTES).then_some(AhoCorasickKind::DFA);
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .kind(kind)
-            .build(bytes.iter().map(|p| &p[..]))
+            .build(set.iter())
             .map_err(|e| anyhow::anyhow!("could not compile the secrets' patterns: {e}"))?;
         Ok(Engine::Automaton {
             automaton,
             prefilter,
         })
+    }
+}
+
+/// Every distinct pattern's bytes, one after another in one buffer (derived from secrets,
+/// so wiped on drop): one allocation instead of one per pattern, which for a thousand
+/// secrets (300,000 patterns) is most of the matcher's peak memory.
+#[derive(Default)]
+pub(crate) struct PatternSet {
+    pub(crate) bytes: Zeroizing<Vec<u8>>,
+    /// `(start in bytes, length)` of each pattern, in insertion order.
+    pub(crate) spans: Vec<(usize, usize)>,
+    /// First pattern with each hash (the map holds no secret-derived bytes), and the
+    /// patterns whose hash an earlier, different pattern already had.
+    by_hash: HashMap<u64, usize>,
+    collided: Vec<usize>,
+}
+
+impl PatternSet {
+    /// Adds `pattern` unless it is empty or already in the set; says whether it was added.
+    pub(crate) fn insert(&mut self, pattern: &[u8]) -> bool {
+        if pattern.is_empty() {
+            return false;
+        }
+        let index = self.spans.len();
+        let first = match self.by_hash.entry(hash_of(pattern)) {
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+                None
+            }
+            Entry::Occupied(first) => Some(*first.get()),
+        };
+        if let Some(first) = first {
+            let same = |&i: &usize| self.pattern(i) == pattern;
+            if same(&first) || self.collided.iter().any(same) {
+                return false;
+            }
+            self.collided.push(index);
+        }
+        self.spans.push((self.bytes.len(), pattern.len()));
+        self.bytes.extend_from_slice(pattern);
+        true
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub(crate) fn pattern(&self, index: usize) -> &[u8] {
+        let (start, len) = self.spans[index];
+        &self.bytes[start..start + len]
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.spans.len()).map(|i| self.pattern(i))
+    }
+
+    /// The bytes and spans alone, for an engine that keeps them.
+    pub(crate) fn into_parts(self) -> (Zeroizing<Vec<u8>>, Vec<(usize, usize)>) {
+        (self.bytes, self.spans)
     }
 }
 
@@ -437,6 +518,25 @@ mod tests {
         let expected = found(&automaton);
         assert!(expected.len() > 1000, "{} hits", expected.len());
         assert_eq!(found(&grams), expected);
+    }
+
+    /// Secrets sharing a prefix give Teddy few distinct prefixes; many of them still take
+    /// the gram index (the automaton for them is a huge NFA) and find what it finds.
+    #[test]
+    fn many_secrets_with_one_prefix_take_the_gram_index() {
+        let secrets: Vec<Secret> = (0..100)
+            .map(|i| {
+                let token = format!("ghp_{i:04}q8Zt3vLm0aXcR2wY7uPn5kJ1eHd9sGf6");
+                Secret::new(token.into_bytes(), "t").unwrap()
+            })
+            .collect();
+        let m = Matcher::new(&secrets).unwrap();
+        assert!(matches!(m.engine, Engine::Grams(_)));
+        let hay =
+            b"x=ghp_0031q8Zt3vLm0aXcR2wY7uPn5kJ1eHd9sGf6 ghp_0007q8Zt3vLm0aXcR2wY7uPn5kJ1eHd9sGf7";
+        let hits = m.scan_slice(hay);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(m.pattern(hits[0].pattern).secret, 31);
     }
 
     #[test]

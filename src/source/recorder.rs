@@ -125,7 +125,7 @@ impl<'m> Recorder<'m> {
     pub fn finding(&self, chain: &[String], hit: &Hit) -> Finding {
         let pattern = self.matcher.pattern(hit.pattern);
         let (encoding, encoding_detail) = match &hit.ledger {
-            None => (pattern.encoding.to_string(), pattern.detail.clone()),
+            None => (pattern.encoding.to_string(), pattern.detail.to_string()),
             Some(via) => self.describe_ledger_hit(via, &pattern.detail),
         };
         Finding {
