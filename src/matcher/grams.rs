@@ -139,18 +139,13 @@ impl GramIndex {
         let bucket_count = distinct.next_power_of_two();
         let (hasher, filter) = choose_hasher(&pairs, filter_words, bucket_count);
 
-        // Grams ordered by bucket, each with its run of targets.
-        pairs.sort_unstable_by_key(|&(gram, target)| {
-            (hasher.bucket(hasher.hash(gram)), gram, target)
-        });
-        let mut buckets = vec![0u32; bucket_count + 1];
+        // Each distinct gram with its run of targets (kept in gram order), then the grams
+        // ordered by bucket: sorting the distinct grams costs less than sorting the pairs.
         let mut grams = Vec::with_capacity(distinct);
         let mut first_target = 0;
         for run in pairs.chunk_by(|a, b| a.0 == b.0) {
-            let gram = run[0].0;
-            buckets[hasher.bucket(hasher.hash(gram)) + 1] += 1;
             grams.push(Gram {
-                gram,
+                gram: run[0].0,
                 targets: first_target as u32,
                 count: run.len() as u32,
             });
@@ -158,6 +153,11 @@ impl GramIndex {
         }
         let targets: Vec<Target> = pairs.iter().map(|&(_, target)| target).collect();
         drop(pairs);
+        grams.sort_unstable_by_key(|g| hasher.bucket(hasher.hash(g.gram)));
+        let mut buckets = vec![0u32; bucket_count + 1];
+        for g in &grams {
+            buckets[hasher.bucket(hasher.hash(g.gram)) + 1] += 1;
+        }
         for bucket in 0..bucket_count {
             buckets[bucket + 1] += buckets[bucket];
         }

@@ -133,12 +133,11 @@ impl Matcher {
                     if !set.insert(&variant.pattern) {
                         continue;
                     }
-                    let detail = match details.get(variant.detail.as_str()) {
+                    let detail = match details.get(&variant.detail) {
                         Some(shared) => Arc::clone(shared),
                         None => {
-                            let shared: Arc<str> = Arc::from(variant.detail);
-                            details.insert(Arc::clone(&shared));
-                            shared
+                            details.insert(Arc::clone(&variant.detail));
+                            variant.detail
                         }
                     };
                     patterns.push(PatternInfo {

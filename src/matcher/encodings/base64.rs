@@ -14,6 +14,8 @@
 //! 4-character group, so only `width / 4` placements of the breaks are possible per offset
 //! (`width / 2` for 70, which is not a multiple of 4); each becomes one more pattern.
 
+use std::sync::Arc;
+
 use super::{Encoding, Variant};
 use ::base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use ::base64::Engine;
@@ -165,7 +167,8 @@ fn unwrapped_variants(secret: &[u8], alphabet: Alphabet) -> Vec<Variant> {
             let core = core(secret, alphabet, offset);
             Variant {
                 pattern: core.chars,
-                detail: format!("{}, secret at byte offset {offset} mod 3", alphabet.label()),
+                detail: format!("{}, secret at byte offset {offset} mod 3", alphabet.label())
+                    .into(),
                 edges: core.edges,
             }
         })
@@ -210,17 +213,21 @@ impl Encoding for Base64Wrapped {
                 // lines start every `width` characters, so the core's column is one of
                 // these (every 4th column for 64 and 76, every 2nd for OpenSSH's 70).
                 let step = if width.is_multiple_of(4) { 4 } else { 2 };
+                let details = LINE_BREAKS.map(|(_, newline_label)| -> Arc<str> {
+                    format!(
+                        "standard alphabet, secret at byte offset {offset} mod 3, \
+                         wrapped at {width} columns ({newline_label})"
+                    )
+                    .into()
+                });
                 for column in ((core.group_position % step)..width).step_by(step) {
-                    for (newline, newline_label) in LINE_BREAKS {
+                    for ((newline, _), detail) in LINE_BREAKS.iter().zip(&details) {
                         let Some(pattern) = wrap(&core.chars, column, width, newline) else {
                             continue;
                         };
                         variants.push(Variant {
                             pattern,
-                            detail: format!(
-                                "standard alphabet, secret at byte offset {offset} mod 3, \
-                                 wrapped at {width} columns ({newline_label})"
-                            ),
+                            detail: Arc::clone(detail),
                             edges: core.edges,
                         });
                     }

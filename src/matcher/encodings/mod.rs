@@ -17,6 +17,8 @@ mod quote_doubled;
 mod raw;
 mod utf16;
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
 pub use self::base64::{Alphabet, Edge, Edges};
@@ -26,13 +28,14 @@ pub struct Variant {
     /// The bytes to search for. Derived from the secret, so wiped on drop.
     pub pattern: Zeroizing<Vec<u8>>,
     /// Which form of the encoding, for the report: e.g. "standard alphabet, offset 1 of 3".
-    pub detail: String,
+    /// Shared: the wrapped base64 variants of one secret repeat a few dozen details.
+    pub detail: Arc<str>,
     /// Bits just outside the pattern that must also agree (only base64 uses this).
     pub edges: Edges,
 }
 
 impl Variant {
-    pub fn exact(pattern: Vec<u8>, detail: impl Into<String>) -> Variant {
+    pub fn exact(pattern: Vec<u8>, detail: impl Into<Arc<str>>) -> Variant {
         Variant {
             pattern: Zeroizing::new(pattern),
             detail: detail.into(),
