@@ -9,6 +9,10 @@
 //! data go back through the pipeline at `depth + 1` (where the packets inside a compressed
 //! packet are recognised again), so the driver bounds nesting and counts every byte.
 //! Other packets (signatures, one-pass signatures, markers) are scanned as they are.
+//! Keyrings and exported keys (`gpg --export`, a de-armored key block) are packets too: a
+//! stream that starts with a key packet ([`super::openpgp_keys`]) is read the same way, so
+//! its key material is interpreted content, not `opaque`; a passphrase-protected secret
+//! key is an `encrypted` gap.
 //!
 //! An armored message is de-armored (headers skipped, base64 decoded line by line, the
 //! CRC24 checksum verified) and the binary message goes through the pipeline again: if it
@@ -26,6 +30,7 @@ use base64::Engine;
 use super::format::{Format, Place};
 use super::leaf::{self, Reopen};
 use super::limits::Decoded;
+use super::openpgp_keys as keys;
 use super::{drain, scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
@@ -237,6 +242,11 @@ fn starts_plain_message(head: &[u8]) -> bool {
             )
         }
         TAG_MARKER => fixed == Some(3) && body.starts_with(b"PGP"),
+        // A keyring or an exported key: the first key packet is whole in the head and
+        // its fields fit it.
+        keys::TAG_PUBLIC_KEY | keys::TAG_SECRET_KEY => fixed
+            .and_then(|length| body.get(..usize::try_from(length).ok()?))
+            .is_some_and(|key| keys::public_fields_fit(header.tag, key)),
         _ => false,
     }
 }
@@ -340,6 +350,9 @@ fn read_packets(
         match header.tag {
             TAG_COMPRESSED => read_compressed(walk, chain, &mut body, depth, buffer),
             TAG_LITERAL => read_literal(walk, chain, &mut body, depth, buffer),
+            keys::TAG_SECRET_KEY | keys::TAG_SECRET_SUBKEY => {
+                read_secret_key(walk, chain, &mut body, depth, buffer)
+            }
             _ => scan_member(walk, chain, &mut body, depth + 1, buffer),
         }
         if walk.check_running().is_err() {
@@ -355,6 +368,42 @@ fn read_packets(
             return;
         }
     }
+}
+
+/// Longest secret key packet looked into (an RSA-16384 key is under 5 KiB); a longer one
+/// is scanned as it is.
+const MAX_KEY_PACKET: u64 = 64 << 10;
+
+/// A secret key packet: scanned as it is, and an `encrypted` gap when a passphrase
+/// protects its secret part.
+fn read_secret_key(
+    walk: &Walk,
+    chain: &[String],
+    body: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    let mut packet = Vec::new();
+    if let Err(error) = body.take(MAX_KEY_PACKET).read_to_end(&mut packet) {
+        walk.fail_unless_reported(
+            GapKind::Corrupt,
+            chain,
+            "could not read an OpenPGP secret key packet",
+            &error,
+        );
+        return;
+    }
+    if keys::secret_part_is_protected(&packet) == Some(true) {
+        walk.fail(
+            GapKind::Encrypted,
+            chain,
+            "a passphrase-protected OpenPGP secret key: its secret part cannot be read \
+             without the passphrase; the rest of the keyring was read"
+                .to_string(),
+        );
+    }
+    let mut rest = io::Cursor::new(packet).chain(body);
+    scan_member(walk, chain, &mut rest, depth + 1, buffer);
 }
 
 /// A compressed packet: its algorithm byte, then the compressed packets.
