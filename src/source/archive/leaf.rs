@@ -137,7 +137,23 @@ pub(crate) fn scan(
         walk, chain, layers, &shadowing, depth, buffer,
     ));
     if kind == Kind::Plain {
-        opaque::account(walk, chain, meter.regions(), &covered);
+        let regions = meter.regions();
+        if !regions.is_empty() {
+            covered.ranges.extend(binary_tables(reopen, length));
+        }
+        opaque::account(walk, chain, regions, &covered);
+    }
+}
+
+/// Ranges of an executable's linker tables (see [`super::elf_tables`]), where the bytes
+/// can be read again; only asked when a leaf has high-entropy regions.
+fn binary_tables(reopen: Reopen, length: u64) -> Vec<(u64, u64)> {
+    match reopen {
+        Reopen::Memory(bytes) => super::elf_tables::table_ranges_of(bytes),
+        Reopen::File(file, size) => {
+            super::elf_tables::table_ranges_of_file(file, size.unwrap_or(length).min(length))
+        }
+        Reopen::None => Vec::new(),
     }
 }
 

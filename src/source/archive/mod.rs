@@ -28,6 +28,7 @@ mod carve;
 mod compressed;
 mod cpio;
 pub(crate) mod decode;
+mod elf_tables;
 mod encrypted;
 mod entropy;
 pub(crate) mod format;
