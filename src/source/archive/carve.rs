@@ -370,8 +370,12 @@ impl<'a> Bytes<'a> {
         }
     }
 
-    /// A reader of the bytes from `offset` to `end`.
+    /// A reader of the bytes from `offset` to `end` (none of them before the bytes held:
+    /// a look behind a candidate, as at a PNG chunk's type, can reach before a copy kept
+    /// from that candidate on).
     fn reader(&self, offset: u64, end: u64) -> Slice<'a> {
+        let offset = offset.max(self.start());
+        let end = end.max(offset);
         Slice {
             source: match self {
                 Bytes::Memory { bytes, start } => Bytes::Memory {
@@ -631,7 +635,7 @@ fn follow_format(
 fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
     match name {
         "7z" => head.len() > 8 && head[6] == 0 && head[7] <= 4,
-        "rar" => head.len() > 10 && (head[6..8] == [1, 0] || (head[6] == 0 && head[9] == 0x73)),
+        "rar" => rar_header_checks(head),
         "squashfs" => {
             head.len() > 30 && u16::from_le_bytes([head[28], head[29]]) == 4 && {
                 let block_log = u16::from_le_bytes([head[22], head[23]]);
@@ -644,6 +648,43 @@ fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
                 && head[4] & 0xC2 == 0x40
                 && head[5] & 0x8F == 0
                 && (4..=7).contains(&(head[5] >> 4))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the header after a rar signature carries its own CRC: RAR 5 (`Rar!\x1A\x07\x01\0`,
+/// a CRC-32 of the header size and header) or RAR 1.5-4 (`Rar!\x1A\x07\0`, then the archive
+/// header: the low 16 bits of a CRC-32 from its type byte on). `libarchive.so` and
+/// `file`'s `magic.mgc` hold the bare signature followed by code or zeros.
+fn rar_header_checks(head: &[u8]) -> bool {
+    let crc = |bytes: &[u8]| crc32fast::hash(bytes);
+    match head.get(6..8) {
+        Some([1, 0]) => {
+            let Some(stored) = head.get(8..12) else {
+                return false;
+            };
+            let stored = u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]);
+            // The header size: a variable-length integer of at most 3 bytes here.
+            let mut size = 0usize;
+            let mut size_bytes = 0;
+            for (i, &byte) in head.iter().skip(12).take(3).enumerate() {
+                size |= usize::from(byte & 0x7F) << (7 * i);
+                size_bytes = i + 1;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+            }
+            let end = 12 + size_bytes + size;
+            size > 0 && head.len() >= end && crc(&head[12..end]) == stored
+        }
+        Some([0, _]) => {
+            let (Some(stored), Some(size)) = (head.get(7..9), head.get(12..14)) else {
+                return false;
+            };
+            let stored = u16::from_le_bytes([stored[0], stored[1]]);
+            let end = 7 + usize::from(u16::from_le_bytes([size[0], size[1]]));
+            head[9] == 0x73 && end > 9 && head.len() >= end && crc(&head[9..end]) as u16 == stored
         }
         _ => false,
     }
@@ -721,6 +762,22 @@ fn follow_zip_end(
         return None;
     }
     let start = offset.checked_sub(directory_size + directory_offset)?;
+    if start < source.start() {
+        // A stream read once is kept from its first candidate on; a zip found by its end
+        // record can begin before that (a jmod: 4 bytes, then a zip whose members hold
+        // the first candidate).
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "a zip from byte {start} to {end} was found by its end record, but this stream \
+                 was read once and kept only from byte {} on: its members were not read (scan \
+                 the file inside a directory to read it in place)",
+                source.start()
+            ),
+        );
+        return Some((source.start(), end));
+    }
     // Offsets relative to the zip's own start (a stub prepended with `cat`), or to the
     // file's (`zip -A`): the central directory is where one of them says.
     let base = [start, source.start()]
@@ -972,5 +1029,43 @@ mod tests {
         let scanned = scan_memory(SECRET, "photo.png", &file);
         assert_eq!(scanned.places().len(), 1, "{:?}", scanned.places());
         assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+    }
+
+    /// A RAR 5 main archive header after its signature, its CRC-32 as the format has it.
+    fn rar5() -> Vec<u8> {
+        let header = [0x03u8, 0x01, 0x00, 0x00]; // size 3: type 1 (main), flags, archive flags
+        let mut out = b"Rar!\x1A\x07\x01\x00".to_vec();
+        out.extend_from_slice(&crc32fast::hash(&header).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&[0u8; 32]);
+        out
+    }
+
+    #[test]
+    fn a_rar_signature_counts_inside_other_bytes_only_with_its_header_crc() {
+        assert!(super::rar_header_checks(&rar5()));
+        let mut damaged = rar5();
+        damaged[13] ^= 1;
+        assert!(!super::rar_header_checks(&damaged));
+        // As libarchive.so and magic.mgc hold it: code or zeros after the signature.
+        assert!(!super::rar_header_checks(
+            b"Rar!\x1A\x07\x01\x00H9\x10u,\xb8\x1e\x00\x00"
+        ));
+        assert!(!super::rar_header_checks(
+            &[b"Rar!\x1A\x07\x01\x00".as_slice(), &[0; 24]].concat()
+        ));
+        // RAR 4: the marker block, then an archive header whose CRC-16 is a CRC-32's low bits.
+        let mut rar4 = b"Rar!\x1A\x07\x00".to_vec();
+        let header = [0x73u8, 0x00, 0x00, 13, 0, 0, 0, 0, 0, 0, 0];
+        rar4.extend_from_slice(&(crc32fast::hash(&header) as u16).to_le_bytes());
+        rar4.extend_from_slice(&header);
+        assert!(super::rar_header_checks(&rar4));
+        rar4[10] ^= 1;
+        assert!(!super::rar_header_checks(&rar4));
+
+        let mut stub = b"#!/bin/sh\nexec unrar x \"$0\"\n".to_vec();
+        stub.extend(rar5());
+        let scanned = scan_memory(SECRET, "installer.sh", &stub);
+        assert_eq!(scanned.gaps.len(), 1, "{:?}", scanned.gaps);
     }
 }

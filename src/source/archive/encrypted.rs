@@ -24,8 +24,6 @@ static HEADERS: MagicTable = MagicTable {
         Magic::start(b"\x03\xD9\xA2\x9A\x65\xFB\x4B\xB5", "keepass (kdb)"),
         Magic::start(b"LUKS\xBA\xBE", "luks"),
         Magic::at(3, b"-FVE-FS-", "bitlocker"),
-        Magic::start(b"\xCE\xCE\xCE\xCE", "java jceks keystore"),
-        Magic::start(b"\xFE\xED\xFE\xED", "java keystore"),
         Magic::start(b"\x00GITCRYPT\x00", "git-crypt"),
         Magic::start(b"VimCrypt~", "vim encryption"),
         Magic::start(b"AES\x01\x00", "aescrypt"),
@@ -111,16 +109,34 @@ fn der_length_follows(after: &[u8]) -> bool {
 /// Whether a text marker is followed by what such ciphertext looks like (a run of base64
 /// or hex within the next line or two), and not just the marker's name in code or
 /// documentation.
+///
+/// Only the next few lines count, and a NUL ends the search: a program that writes such
+/// files carries the marker as a string constant among others (`pgcrypto.so` holds
+/// `-----BEGIN PGP MESSAGE-----\n\0%s: %s\n\0`), and further on, its base64 alphabet.
 fn base64_run_follows(head: &[u8]) -> bool {
+    /// Armor headers (`Version:`, `Comment:`, `Proc-Type:`, `DEK-Info:`) and a blank line
+    /// may come before the body.
+    const LINES: usize = 8;
     let mut run = 0;
+    let mut lines = 0;
     for &byte in head.iter().skip(4) {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
             run += 1;
             if run >= 32 {
                 return true;
             }
-        } else {
-            run = 0;
+            continue;
+        }
+        run = 0;
+        match byte {
+            0 => return false,
+            b'\n' => {
+                lines += 1;
+                if lines > LINES {
+                    return false;
+                }
+            }
+            _ => {}
         }
     }
     false
@@ -303,5 +319,25 @@ mod tests {
         assert!(!is_openpgp_encrypted(b"\x8C\x0D\x01\x07"));
         assert!(!is_openpgp_encrypted(b"hello"));
         assert!(!is_openpgp_encrypted(b""));
+    }
+
+    #[test]
+    fn a_text_marker_needs_base64_in_its_next_lines_before_any_nul() {
+        let armored =
+            b"-----BEGIN PGP MESSAGE-----\nVersion: x\n\nhQEMA5rNIgnpb7ItAQf/cQ2pzvK7bLd1EM9x\n";
+        assert!(base64_run_follows(armored));
+        // A program's string constants: the marker, a format string, then (past a NUL) a
+        // base64 alphabet.
+        let constants = b"-----BEGIN PGP MESSAGE-----\n\0%s: %s\n\0\n-----END PGP MESSAGE-----\n\0\
+            ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        assert!(!base64_run_follows(constants));
+        let far = [
+            &b"-----BEGIN PGP MESSAGE-----"[..],
+            &b"\nprose".repeat(12),
+            b"\n",
+            &[b'A'; 40],
+        ]
+        .concat();
+        assert!(!base64_run_follows(&far));
     }
 }

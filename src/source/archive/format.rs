@@ -198,6 +198,8 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     // Before `ENCRYPTED`: an armored message is de-armored here, and only then known to be
     // encrypted or not.
     &super::openpgp::OPENPGP,
+    // Before `ENCRYPTED`: only its key entries are ciphertext.
+    &super::java_keystore::JAVA_KEYSTORE,
     &super::git_formats::GIT_PACK,
     &super::git_formats::GIT_LOOSE_OBJECT,
     &super::encrypted::ENCRYPTED,

@@ -37,6 +37,7 @@ mod git_objects;
 mod image;
 mod inert;
 mod iso9660;
+mod java_keystore;
 mod journal;
 mod leaf;
 pub mod limits;
