@@ -594,6 +594,19 @@ fn follow_format(
         if !trial_decode(|input| codec.single_decoder(input), source, offset) {
             return None;
         }
+        // A decoder that consumes its input exactly says where its stream ended, so a
+        // stream that follows within its read-ahead (consecutive compressed buffers of an
+        // Arrow file, ELF sections) is still followed.
+        if let Some(exact) = codec.single_exact {
+            let mut input = Metered::new(source.reader(offset, source.end()));
+            {
+                let decoder = exact(Box::new(&mut input)).ok()?;
+                let mut carved = Carved::new(walk, &member, format.name(), decoder);
+                inspect(walk, &member, &mut carved, depth + 1, Reopen::None, buffer);
+                let _ = io::copy(&mut carved, &mut io::sink());
+            }
+            return Some(offset + input.consumed.max(1));
+        }
         let mut input = Counting::new(source.reader(offset, source.end()));
         {
             let decoder = codec.single_decoder(&mut input).ok()?;
@@ -799,6 +812,53 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(out)?;
         self.count += n as u64;
         Ok(n)
+    }
+}
+
+/// A buffered reader that counts the bytes its reader consumed, not those it read ahead.
+struct Metered<R> {
+    inner: R,
+    buffer: Box<[u8]>,
+    at: usize,
+    filled: usize,
+    consumed: u64,
+}
+
+impl<R: Read> Metered<R> {
+    fn new(inner: R) -> Metered<R> {
+        Metered {
+            inner,
+            buffer: vec![0; 64 << 10].into_boxed_slice(),
+            at: 0,
+            filled: 0,
+            consumed: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = io::BufRead::fill_buf(self)?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> io::BufRead for Metered<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.at >= self.filled {
+            self.filled = self.inner.read(&mut self.buffer)?;
+            self.at = 0;
+        }
+        Ok(&self.buffer[self.at..self.filled])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let amount = amount.min(self.filled - self.at);
+        self.at += amount;
+        self.consumed += amount as u64;
     }
 }
 
