@@ -76,3 +76,141 @@ fn compressed_streams_close_together_are_each_carved() {
     }
 }
 
+/// Archives made by archivers scour cannot decode are `unsupported` gaps naming them.
+#[test]
+fn archivers_without_a_decoder_are_unsupported_gaps() {
+    let secret = random_token(32);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("config.env"), text_with(&secret)).unwrap();
+    for (tool, shell, name) in [
+        ("rzip", "rzip -k -o out config.env && cat out", "rzip"),
+        (
+            "zpaq",
+            "zpaq a out.zpaq config.env >/dev/null && cat out.zpaq",
+            "zpaq",
+        ),
+        (
+            "arj",
+            "arj a out.arj config.env >/dev/null && cat out.arj",
+            "arj",
+        ),
+    ] {
+        let _ = std::fs::remove_file(work.path().join("out"));
+        let Some(archive) = run_shell(shell, b"", &secret, &[tool], work.path()) else {
+            continue;
+        };
+        assert_unsupported(&archive, &secret, name);
+    }
+    // LHA and zoo have no tool in Debian that writes them: their headers, as lha and zoo
+    // write them, before bytes that stand for the compressed data.
+    let mut lha = vec![0x22, 0x5A];
+    lha.extend_from_slice(b"-lh5-");
+    lha.extend_from_slice(&[0x40, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x20, 0x00, 10]);
+    lha.extend_from_slice(b"config.env");
+    lha.extend((0..64u32).map(|i| (i * 91 % 253) as u8));
+    assert_unsupported(&lha, &secret, "lha");
+    let mut zoo = b"ZOO 2.10 Archive.\x1A\0\0\xDC\xA7\xC4\xFD".to_vec();
+    zoo.extend((0..64u32).map(|i| (i * 91 % 253) as u8));
+    assert_unsupported(&zoo, &secret, "zoo");
+}
+
+fn assert_unsupported(archive: &[u8], secret: &[u8], name: &str) {
+    assert_not_raw(archive, secret);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "archive.bin", archive);
+    let result = scan(secret, &[dir.path()]);
+    // Found when the archiver stores a stream scour carves (rzip's bzip2 blocks); never
+    // absent.
+    assert!(
+        matches!(result.verdict(), "incomplete" | "found"),
+        "{name}: {:?}",
+        result.gaps()
+    );
+    let gaps = unsupported_gaps(&result);
+    assert!(
+        gaps.iter().any(|reason| reason.contains(name)),
+        "{name}: {gaps:?}"
+    );
+    result.assert_no_leak(secret);
+}
+
+/// An MSI holds its files in a cabinet stored as a stream of a compound file: the cab is
+/// found inside it and is an `unsupported` gap. The bare magic numbers of cab and NSIS, as
+/// archivers carry them as constants, are no gap.
+#[test]
+fn a_cabinet_inside_an_msi_is_an_unsupported_gap() {
+    let secret = random_token(32);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("config.env"), text_with(&secret)).unwrap();
+    let wxs = r#"<?xml version="1.0"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+ <Product Id="*" Name="App" Language="1033" Version="1.0.0" Manufacturer="A"
+   UpgradeCode="12345678-1234-1234-1234-123456789012">
+  <Package InstallerVersion="200" Compressed="yes"/>
+  <Media Id="1" Cabinet="app.cab" EmbedCab="yes"/>
+  <Directory Id="TARGETDIR" Name="SourceDir"><Directory Id="ProgramFilesFolder">
+   <Directory Id="INSTALLDIR" Name="App">
+    <Component Id="C" Guid="12345678-1234-1234-1234-123456789013">
+     <File Id="F" Name="config.env" Source="config.env"/>
+    </Component>
+   </Directory></Directory></Directory>
+  <Feature Id="Main" Level="1"><ComponentRef Id="C"/></Feature>
+ </Product>
+</Wix>"#;
+    std::fs::write(work.path().join("app.wxs"), wxs).unwrap();
+    if let Some(msi) = run_shell(
+        "wixl -o app.msi app.wxs && cat app.msi",
+        b"",
+        &secret,
+        &["wixl"],
+        work.path(),
+    ) {
+        assert_not_raw(&msi, &secret);
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "app.msi", &msi);
+        let result = scan(&secret, &[dir.path()]);
+        assert_eq!(result.verdict(), "incomplete", "{:?}", result.gaps());
+        let gaps = unsupported_gaps(&result);
+        assert!(gaps.iter().any(|r| r.contains("cab")), "{gaps:?}");
+        result.assert_no_leak(&secret);
+    }
+    let clean = tempfile::tempdir().unwrap();
+    let mut constants = vec![0x7Fu8, b'E', b'L', b'F', 2, 1, 1, 0];
+    constants.extend_from_slice(&[0u8; 200]);
+    constants.extend_from_slice(b"MSCF\0\0\0\0\x10\0\0\0");
+    constants.extend_from_slice(&[0x48, 0x89, 0xE5, 0xC3, 0, 0, 0, 0]);
+    constants.extend_from_slice(b"\0\0\0\0\xEF\xBE\xAD\xDENullsoftInst\0\x01\0\0Nsis\0cp\0");
+    constants.extend_from_slice(&[0u8; 200]);
+    write(clean.path(), "7zz", &constants);
+    let result = scan(&secret, &[clean.path()]);
+    assert_eq!(result.verdict(), "absent", "{:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+}
+
+/// A dar archive is an `unsupported` gap (an encrypted one, too small to be opaque, was
+/// `absent`); the gzip streams of a compressed one are still carved, so its secret is found.
+#[test]
+fn dar_archives_are_gaps_and_their_streams_are_carved() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/config.env"), text_with(&secret)).unwrap();
+    for (options, verdict) in [("-zgzip", "found"), ("-K aes:passw0rd", "incomplete")] {
+        let shell =
+            format!("rm -f bk.1.dar && dar -Q -c bk -R src {options} >/dev/null && cat bk.1.dar");
+        let Some(archive) = run_shell(&shell, b"", &secret, &["dar"], dir.path()) else {
+            return;
+        };
+        assert_not_raw(&archive, &secret);
+        let sample = tempfile::tempdir().unwrap();
+        write(sample.path(), "backup.1.dar", &archive);
+        let result = scan(&secret, &[sample.path()]);
+        assert_eq!(result.verdict(), verdict, "{options}: {:?}", result.gaps());
+        let gaps = unsupported_gaps(&result);
+        assert!(
+            gaps.iter().any(|r| r.contains("dar")),
+            "{options}: {gaps:?}"
+        );
+        result.assert_no_leak(&secret);
+    }
+}

@@ -110,6 +110,19 @@ fn signatures() -> Vec<Signature> {
             b"Rar!\x1A\x07",
             Target::Format(&super::unsupported::UNSUPPORTED),
         ),
+        // A cabinet inside other bytes (an MSI's embedded cab, a self-extractor) and an NSIS
+        // installer's data behind its stub: unsupported, so a gap, never a silent pass.
+        at(
+            b"MSCF\0\0\0\0",
+            Target::Format(&super::unsupported::UNSUPPORTED),
+        ),
+        Signature {
+            back: 4,
+            ..at(
+                b"\xEF\xBE\xAD\xDENullsoftInst",
+                Target::Format(&super::unsupported::UNSUPPORTED),
+            )
+        },
         at(b"070701", Target::Format(&super::cpio::CPIO)),
         at(b"hsqs", Target::Format(&super::squashfs::SQUASHFS)),
         Signature {
@@ -575,6 +588,8 @@ fn follow_format(
     let name = format.name_at(head);
     match format.class() {
         Class::Readable => {}
+        // At byte 0 it is the leaf itself, already a gap.
+        Class::Unsupported if offset == 0 => return None,
         Class::Unsupported if embedded_unsupported_holds(name, head) => {
             walk.fail(
                 GapKind::Unsupported,
@@ -649,6 +664,32 @@ fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
             head.len() > 30 && u16::from_le_bytes([head[28], head[29]]) == 4 && {
                 let block_log = u16::from_le_bytes([head[22], head[23]]);
                 (12..=20).contains(&block_log)
+            }
+        }
+        // Reserved fields zero, version 1.3, a cabinet at least as large as its header.
+        "cab" => {
+            let u32_at = |at: usize| {
+                head.get(at..at + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            u32_at(12) == Some(0)
+                && u32_at(20) == Some(0)
+                && head.get(24..26) == Some(&[3, 1])
+                && u32_at(8).is_some_and(|size| size >= 36)
+        }
+        // Flags, and the lengths of the installer's header and of all its data (the bare
+        // magic number is also a constant in archivers that read NSIS installers).
+        "nsis" => {
+            let u32_at = |at: usize| {
+                head.get(at..at + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            let flags_ok = u32_at(0).is_some_and(|flags| flags < 16);
+            match (u32_at(20), u32_at(24)) {
+                (Some(header), Some(total)) => {
+                    flags_ok && header > 0 && header < total && total <= 1 << 30
+                }
+                _ => false,
             }
         }
         // Version 01, reserved bits clear, a block size of 64 KiB to 4 MiB.

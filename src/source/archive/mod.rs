@@ -478,13 +478,16 @@ pub(crate) fn inspect(
                      it compresses or packs was not"
                 ),
             );
+            // Already a gap, so never opaque; but streams it stores whole (a dar archive's
+            // gzip members, a cab's stored file) are still carved and decoded, so a secret
+            // in them is found rather than only suspected.
             leaf::scan(
                 walk,
                 chain,
                 &mut peeked,
                 depth,
                 reopen,
-                leaf::Kind::Accounted,
+                leaf::Kind::Inert,
                 buffer,
             );
         }
