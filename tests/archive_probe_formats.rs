@@ -214,3 +214,30 @@ fn dar_archives_are_gaps_and_their_streams_are_carved() {
         result.assert_no_leak(&secret);
     }
 }
+
+/// A SAML HTTP-Redirect request is raw deflate (no zlib header), then base64, then
+/// percent-encoding: the decoded base64 run is inflated one layer further.
+#[test]
+fn raw_deflate_under_base64_is_inflated() {
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import base64, os, urllib.parse, zlib
+c = zlib.compressobj(9, zlib.DEFLATED, -15)
+xml = ('<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="'
+       + os.environ["SECRET"] + '" Version="2.0"/>').encode()
+raw = c.compress(xml) + c.flush()
+print("https://idp.example/sso?SAMLRequest=" + urllib.parse.quote(base64.b64encode(raw).decode()))
+"#;
+    std::fs::write(dir.path().join("saml.py"), script).unwrap();
+    let Some(url) = run_shell("python3 saml.py", b"", &secret, &["python3"], dir.path()) else {
+        return;
+    };
+    assert_not_raw(&url, &secret);
+    let sample = tempfile::tempdir().unwrap();
+    write(sample.path(), "redirect.log", &url);
+    let result = scan(&secret, &[sample.path()]);
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+    result.assert_no_leak(&secret);
+}
