@@ -191,6 +191,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::sqlite::SQLITE,
     &super::pg_dump::PG_DUMP,
     &super::avro::AVRO,
+    &super::orc::ORC,
     &super::rdb::RDB,
     &super::qcow2::QCOW2,
     &super::journal::JOURNAL,

@@ -44,6 +44,7 @@ mod member_pool;
 mod mozlz4;
 mod opaque;
 mod openpgp;
+mod orc;
 mod pg_dump;
 mod pg_heap;
 mod qcow2;
