@@ -283,3 +283,69 @@ for kind in ["zlib", "snappy", "zstd", "lz4"]:
         result.assert_no_leak(&secret);
     }
 }
+
+/// Whether python3 can import `module`; outside CI a missing module skips the sample.
+fn have_python_module(module: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 module {module} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: python3 module {module} is not installed");
+    }
+    found
+}
+
+/// HDF5 chunks through gzip alone are carved zlib streams; through `shuffle` (bytes
+/// transposed by element) or `lzf` (no header) they cannot be read, and the file is an
+/// `unsupported` gap naming the filter (h5py writes the files).
+#[test]
+fn hdf5_filters_scour_cannot_undo_are_gaps() {
+    if !have_python_module("h5py") {
+        return;
+    }
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import os, h5py, numpy as np
+rows = np.array([os.environ["SECRET"].encode()] + [b"padding row %d" % i for i in range(200)])
+for name, options in [("gzip", dict(compression="gzip")),
+                      ("shuffle", dict(compression="gzip", shuffle=True)),
+                      ("lzf", dict(compression="lzf"))]:
+    with h5py.File(name + ".h5", "w") as f:
+        f.create_dataset("tokens", data=rows, chunks=True, **options)
+"#;
+    std::fs::write(dir.path().join("h5.py"), script).unwrap();
+    run_shell("python3 h5.py", b"", &secret, &["python3"], dir.path()).expect("h5py ran");
+    for (name, expect_gap) in [
+        ("gzip", None),
+        ("shuffle", Some("shuffle")),
+        ("lzf", Some("lzf")),
+    ] {
+        let bytes = std::fs::read(dir.path().join(format!("{name}.h5"))).unwrap();
+        // lzf keeps runs of up to 32 literal bytes as they are: the secret may be raw there
+        // (then found), but the filter is a gap either way.
+        if name != "lzf" {
+            assert_not_raw(&bytes, &secret);
+        }
+        let sample = tempfile::tempdir().unwrap();
+        write(sample.path(), "data.h5", &bytes);
+        let result = scan(&secret, &[sample.path()]);
+        match expect_gap {
+            None => {
+                assert_eq!(result.verdict(), "found", "{name}: {:?}", result.gaps());
+                assert!(result.gaps().is_empty(), "{name}: {:?}", result.gaps());
+            }
+            Some(filter) => {
+                assert_ne!(result.verdict(), "absent", "{name}: {:?}", result.gaps());
+                let gaps = unsupported_gaps(&result);
+                assert!(gaps.iter().any(|r| r.contains(filter)), "{name}: {gaps:?}");
+            }
+        }
+        result.assert_no_leak(&secret);
+    }
+}

@@ -33,6 +33,7 @@ mod entropy;
 pub(crate) mod format;
 mod git_formats;
 mod git_objects;
+mod hdf5;
 mod image;
 mod inert;
 mod iso9660;
