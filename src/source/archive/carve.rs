@@ -258,7 +258,13 @@ impl Detector {
         let start = self.position;
         if start < BINARY_PROBE && !self.binary {
             let probe = &bytes[..bytes.len().min((BINARY_PROBE - start) as usize)];
-            self.binary = memchr::memchr(0, probe).is_some();
+            // A leaf that is itself a zlib stream (`zlib.compress` output, a `.z` file)
+            // is binary even when no NUL happens to be in it (a small stream has none a
+            // fifth of the time).
+            let zlib_at_start = start == 0
+                && bytes.first() == Some(&ZLIB_CMF)
+                && bytes.get(1).is_some_and(|flg| ZLIB_LEVELS.contains(flg));
+            self.binary = zlib_at_start || memchr::memchr(0, probe).is_some();
         }
         // Signatures that began in the previous read.
         if !self.tail.is_empty() {
