@@ -110,19 +110,6 @@ fn signatures() -> Vec<Signature> {
             b"Rar!\x1A\x07",
             Target::Format(&super::unsupported::UNSUPPORTED),
         ),
-        // A cabinet inside other bytes (an MSI's embedded cab, a self-extractor) and an NSIS
-        // installer's data behind its stub: unsupported, so a gap, never a silent pass.
-        at(
-            b"MSCF\0\0\0\0",
-            Target::Format(&super::unsupported::UNSUPPORTED),
-        ),
-        Signature {
-            back: 4,
-            ..at(
-                b"\xEF\xBE\xAD\xDENullsoftInst",
-                Target::Format(&super::unsupported::UNSUPPORTED),
-            )
-        },
         at(b"070701", Target::Format(&super::cpio::CPIO)),
         at(b"hsqs", Target::Format(&super::squashfs::SQUASHFS)),
         Signature {
@@ -155,6 +142,27 @@ fn signatures() -> Vec<Signature> {
     list
 }
 
+/// Signatures looked for in binary content only (like zlib's headers): formats that only
+/// ever sit inside binaries, whose first letters would make the text search stop far more
+/// often (`_MSC_VER` is in every other C header).
+fn binary_signatures() -> Vec<Signature> {
+    vec![
+        // A cabinet inside other bytes (an MSI's embedded cab, a self-extractor) and an NSIS
+        // installer's data behind its stub: unsupported, so a gap, never a silent pass.
+        at(
+            b"MSCF\0\0\0\0",
+            Target::Format(&super::unsupported::UNSUPPORTED),
+        ),
+        Signature {
+            back: 4,
+            ..at(
+                b"\xEF\xBE\xAD\xDENullsoftInst",
+                Target::Format(&super::unsupported::UNSUPPORTED),
+            )
+        },
+    ]
+}
+
 /// The searchers: every signature, and zlib's two-byte headers (binary content only).
 struct Automata {
     signatures: Vec<Signature>,
@@ -171,8 +179,16 @@ const ZLIB_LEVELS: [u8; 4] = [0x01, 0x5E, 0x9C, 0xDA];
 
 fn automata() -> &'static Option<Automata> {
     static AUTOMATA: OnceLock<Option<Automata>> = OnceLock::new();
-    AUTOMATA.get_or_init(|| {
-        let signatures = signatures();
+    AUTOMATA.get_or_init(|| Automata::build(signatures()))
+}
+
+fn binary_automata() -> &'static Option<Automata> {
+    static AUTOMATA: OnceLock<Option<Automata>> = OnceLock::new();
+    AUTOMATA.get_or_init(|| Automata::build(binary_signatures()))
+}
+
+impl Automata {
+    fn build(signatures: Vec<Signature>) -> Option<Automata> {
         let strong = AhoCorasick::new(signatures.iter().map(|s| s.bytes)).ok()?;
         let teddy = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
@@ -185,10 +201,8 @@ fn automata() -> &'static Option<Automata> {
             teddy,
             strong,
         })
-    })
-}
+    }
 
-impl Automata {
     /// Calls `found(signature, start)` for every occurrence of every signature in `bytes`,
     /// overlapping ones included, until it returns false.
     fn each_signature(&self, bytes: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
@@ -296,7 +310,14 @@ impl Detector {
         base: u64,
         keep: impl Fn(usize) -> bool,
     ) {
-        if self.candidates.len() < MAX_STRONG {
+        let searchers = [
+            Some(automata),
+            binary_automata().as_ref().filter(|_| self.binary),
+        ];
+        for automata in searchers.into_iter().flatten() {
+            if self.candidates.len() >= MAX_STRONG {
+                break;
+            }
             let candidates = &mut self.candidates;
             automata.each_signature(bytes, |index, start| {
                 if !keep(start) {
