@@ -39,6 +39,7 @@ static CODEC: Codec = Codec {
             DECODER_BUFFER,
         )))
     },
+    single_exact: None,
     header_text: None,
 };
 

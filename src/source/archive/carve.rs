@@ -142,6 +142,27 @@ fn signatures() -> Vec<Signature> {
     list
 }
 
+/// Signatures looked for in binary content only (like zlib's headers): formats that only
+/// ever sit inside binaries, whose first letters would make the text search stop far more
+/// often (`_MSC_VER` is in every other C header).
+fn binary_signatures() -> Vec<Signature> {
+    vec![
+        // A cabinet inside other bytes (an MSI's embedded cab, a self-extractor) and an NSIS
+        // installer's data behind its stub: unsupported, so a gap, never a silent pass.
+        at(
+            b"MSCF\0\0\0\0",
+            Target::Format(&super::unsupported::UNSUPPORTED),
+        ),
+        Signature {
+            back: 4,
+            ..at(
+                b"\xEF\xBE\xAD\xDENullsoftInst",
+                Target::Format(&super::unsupported::UNSUPPORTED),
+            )
+        },
+    ]
+}
+
 /// The searchers: every signature, and zlib's two-byte headers (binary content only).
 struct Automata {
     signatures: Vec<Signature>,
@@ -158,8 +179,16 @@ const ZLIB_LEVELS: [u8; 4] = [0x01, 0x5E, 0x9C, 0xDA];
 
 fn automata() -> &'static Option<Automata> {
     static AUTOMATA: OnceLock<Option<Automata>> = OnceLock::new();
-    AUTOMATA.get_or_init(|| {
-        let signatures = signatures();
+    AUTOMATA.get_or_init(|| Automata::build(signatures()))
+}
+
+fn binary_automata() -> &'static Option<Automata> {
+    static AUTOMATA: OnceLock<Option<Automata>> = OnceLock::new();
+    AUTOMATA.get_or_init(|| Automata::build(binary_signatures()))
+}
+
+impl Automata {
+    fn build(signatures: Vec<Signature>) -> Option<Automata> {
         let strong = AhoCorasick::new(signatures.iter().map(|s| s.bytes)).ok()?;
         let teddy = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
@@ -172,10 +201,8 @@ fn automata() -> &'static Option<Automata> {
             teddy,
             strong,
         })
-    })
-}
+    }
 
-impl Automata {
     /// Calls `found(signature, start)` for every occurrence of every signature in `bytes`,
     /// overlapping ones included, until it returns false.
     fn each_signature(&self, bytes: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
@@ -245,7 +272,13 @@ impl Detector {
         let start = self.position;
         if start < BINARY_PROBE && !self.binary {
             let probe = &bytes[..bytes.len().min((BINARY_PROBE - start) as usize)];
-            self.binary = memchr::memchr(0, probe).is_some();
+            // A leaf that is itself a zlib stream (`zlib.compress` output, a `.z` file)
+            // is binary even when no NUL happens to be in it (a small stream has none a
+            // fifth of the time).
+            let zlib_at_start = start == 0
+                && bytes.first() == Some(&ZLIB_CMF)
+                && bytes.get(1).is_some_and(|flg| ZLIB_LEVELS.contains(flg));
+            self.binary = zlib_at_start || memchr::memchr(0, probe).is_some();
         }
         // Signatures that began in the previous read.
         if !self.tail.is_empty() {
@@ -277,7 +310,14 @@ impl Detector {
         base: u64,
         keep: impl Fn(usize) -> bool,
     ) {
-        if self.candidates.len() < MAX_STRONG {
+        let searchers = [
+            Some(automata),
+            binary_automata().as_ref().filter(|_| self.binary),
+        ];
+        for automata in searchers.into_iter().flatten() {
+            if self.candidates.len() >= MAX_STRONG {
+                break;
+            }
             let candidates = &mut self.candidates;
             automata.each_signature(bytes, |index, start| {
                 if !keep(start) {
@@ -579,6 +619,8 @@ fn follow_format(
     let name = format.name_at(head);
     match format.class() {
         Class::Readable => {}
+        // At byte 0 it is the leaf itself, already a gap.
+        Class::Unsupported if offset == 0 => return None,
         Class::Unsupported if embedded_unsupported_holds(name, head) => {
             walk.fail(
                 GapKind::Unsupported,
@@ -597,6 +639,19 @@ fn follow_format(
     if let Some(codec) = format.stream_decoder() {
         if !trial_decode(|input| codec.single_decoder(input), source, offset) {
             return None;
+        }
+        // A decoder that consumes its input exactly says where its stream ended, so a
+        // stream that follows within its read-ahead (consecutive compressed buffers of an
+        // Arrow file, ELF sections) is still followed.
+        if let Some(exact) = codec.single_exact {
+            let mut input = Metered::new(source.reader(offset, source.end()));
+            {
+                let decoder = exact(Box::new(&mut input)).ok()?;
+                let mut carved = Carved::new(walk, &member, format.name(), decoder);
+                inspect(walk, &member, &mut carved, depth + 1, Reopen::None, buffer);
+                let _ = io::copy(&mut carved, &mut io::sink());
+            }
+            return Some(offset + input.consumed.max(1));
         }
         let mut input = Counting::new(source.reader(offset, source.end()));
         {
@@ -640,6 +695,32 @@ fn embedded_unsupported_holds(name: &str, head: &[u8]) -> bool {
             head.len() > 30 && u16::from_le_bytes([head[28], head[29]]) == 4 && {
                 let block_log = u16::from_le_bytes([head[22], head[23]]);
                 (12..=20).contains(&block_log)
+            }
+        }
+        // Reserved fields zero, version 1.3, a cabinet at least as large as its header.
+        "cab" => {
+            let u32_at = |at: usize| {
+                head.get(at..at + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            u32_at(12) == Some(0)
+                && u32_at(20) == Some(0)
+                && head.get(24..26) == Some(&[3, 1])
+                && u32_at(8).is_some_and(|size| size >= 36)
+        }
+        // Flags, and the lengths of the installer's header and of all its data (the bare
+        // magic number is also a constant in archivers that read NSIS installers).
+        "nsis" => {
+            let u32_at = |at: usize| {
+                head.get(at..at + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            let flags_ok = u32_at(0).is_some_and(|flags| flags < 16);
+            match (u32_at(20), u32_at(24)) {
+                (Some(header), Some(total)) => {
+                    flags_ok && header > 0 && header < total && total <= 1 << 30
+                }
+                _ => false,
             }
         }
         // Version 01, reserved bits clear, a block size of 64 KiB to 4 MiB.
@@ -856,6 +937,53 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(out)?;
         self.count += n as u64;
         Ok(n)
+    }
+}
+
+/// A buffered reader that counts the bytes its reader consumed, not those it read ahead.
+struct Metered<R> {
+    inner: R,
+    buffer: Box<[u8]>,
+    at: usize,
+    filled: usize,
+    consumed: u64,
+}
+
+impl<R: Read> Metered<R> {
+    fn new(inner: R) -> Metered<R> {
+        Metered {
+            inner,
+            buffer: vec![0; 64 << 10].into_boxed_slice(),
+            at: 0,
+            filled: 0,
+            consumed: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = io::BufRead::fill_buf(self)?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> io::BufRead for Metered<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.at >= self.filled {
+            self.filled = self.inner.read(&mut self.buffer)?;
+            self.at = 0;
+        }
+        Ok(&self.buffer[self.at..self.filled])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let amount = amount.min(self.filled - self.at);
+        self.at += amount;
+        self.consumed += amount as u64;
     }
 }
 

@@ -45,11 +45,18 @@ pub(crate) struct Codec {
     /// The decoder of one member or frame only: a stream carved out of other bytes ends
     /// where its first member does, and what follows it is not its business.
     pub(super) single: DecoderFactory,
+    /// The same single-member decoder over a buffered input it consumes exactly (no read
+    /// ahead), so a carved stream's end is known to the byte and a stream that follows
+    /// closely is still found ([`super::carve`]); `None` if the decoder cannot say.
+    pub(super) single_exact: Option<ExactFactory>,
     /// The decoder that also hands on the text fields of every header it crosses, which
     /// decoding skips (see [`Codec::decoder_with_headers`]); `None` for formats whose
     /// headers hold none.
     pub(super) header_text: Option<HeaderDecoder>,
 }
+
+/// A decoder over a buffered input that consumes only the bytes of its own stream.
+pub(super) type ExactFactory = for<'r> fn(Box<dyn BufRead + 'r>) -> io::Result<Box<dyn Read + 'r>>;
 
 /// Takes each text field of a header: its `location.in` name, and its bytes.
 pub(super) type HeaderSink<'r> = Box<dyn FnMut(&'static str, &[u8]) + 'r>;
@@ -65,6 +72,7 @@ pub(crate) static GZIP: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(flate2::read::MultiGzDecoder::new(input))),
     single: |input| Ok(Box::new(flate2::read::GzDecoder::new(input))),
+    single_exact: Some(|input| Ok(Box::new(flate2::bufread::GzDecoder::new(input)))),
     header_text: Some(|input, sink| {
         Box::new(GzipMembers {
             state: Members::Between(Peek::new(input)),
@@ -83,6 +91,7 @@ pub(crate) static BZIP2: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(bzip2::read::MultiBzDecoder::new(input))),
     single: |input| Ok(Box::new(bzip2::read::BzDecoder::new(input))),
+    single_exact: Some(|input| Ok(Box::new(bzip2::bufread::BzDecoder::new(input)))),
     header_text: None,
 };
 
@@ -91,6 +100,7 @@ pub(crate) static XZ: Codec = Codec {
     recognise: |head| head.starts_with(b"\xFD7zXZ\x00"),
     decoder: |input| xz_family(input, Container::Xz, liblzma::stream::CONCATENATED),
     single: |input| xz_family(input, Container::Xz, 0),
+    single_exact: Some(|input| xz_family_exact(input, Container::Xz)),
     header_text: None,
 };
 
@@ -99,6 +109,7 @@ pub(crate) static LZIP: Codec = Codec {
     recognise: |head| head.starts_with(b"LZIP\x01"),
     decoder: |input| xz_family(input, Container::Lzip, liblzma::stream::CONCATENATED),
     single: |input| xz_family(input, Container::Lzip, 0),
+    single_exact: Some(|input| xz_family_exact(input, Container::Lzip)),
     header_text: None,
 };
 
@@ -111,6 +122,7 @@ pub(crate) static LZMA_ALONE: Codec = Codec {
     recognise: is_lzma_alone,
     decoder: |input| xz_family(input, Container::LzmaAlone, 0),
     single: |input| xz_family(input, Container::LzmaAlone, 0),
+    single_exact: Some(|input| xz_family_exact(input, Container::LzmaAlone)),
     header_text: None,
 };
 
@@ -134,6 +146,23 @@ fn xz_family<'r>(
     }
     .map_err(io::Error::other)?;
     Ok(Box::new(liblzma::read::XzDecoder::new_stream(
+        input, stream,
+    )))
+}
+
+/// [`xz_family`]'s single-stream decoder over a buffered input, consumed exactly.
+fn xz_family_exact<'r>(
+    input: Box<dyn BufRead + 'r>,
+    container: Container,
+) -> io::Result<Box<dyn Read + 'r>> {
+    use liblzma::stream::Stream;
+    let stream = match container {
+        Container::Xz => Stream::new_stream_decoder(XZ_MEMORY_LIMIT, 0),
+        Container::Lzip => Stream::new_lzip_decoder(XZ_MEMORY_LIMIT, 0),
+        Container::LzmaAlone => Stream::new_lzma_decoder(XZ_MEMORY_LIMIT),
+    }
+    .map_err(io::Error::other)?;
+    Ok(Box::new(liblzma::bufread::XzDecoder::new_stream(
         input, stream,
     )))
 }
@@ -174,6 +203,11 @@ pub(crate) static ZSTD: Codec = Codec {
         decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
         Ok(Box::new(decoder))
     },
+    single_exact: Some(|input| {
+        let mut decoder = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
+        decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+        Ok(Box::new(decoder))
+    }),
     header_text: None,
 };
 
@@ -188,6 +222,7 @@ pub(crate) static LZ4: Codec = Codec {
     },
     decoder: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
     single: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
+    single_exact: Some(|input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input)))),
     header_text: None,
 };
 
@@ -199,6 +234,7 @@ pub(crate) static SNAPPY: Codec = Codec {
     recognise: |head| head.starts_with(SNAPPY_STREAM_IDENTIFIER),
     decoder: |input| Ok(Box::new(snap::read::FrameDecoder::new(input))),
     single: |input| Ok(Box::new(snap::read::FrameDecoder::new(input))),
+    single_exact: Some(|input| Ok(Box::new(snap::read::FrameDecoder::new(input)))),
     header_text: None,
 };
 

@@ -191,6 +191,8 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::sqlite::SQLITE,
     &super::pg_dump::PG_DUMP,
     &super::avro::AVRO,
+    &super::orc::ORC,
+    &super::hdf5::HDF5,
     &super::rdb::RDB,
     &super::qcow2::QCOW2,
     &super::journal::JOURNAL,
@@ -231,6 +233,9 @@ pub(crate) struct Magic {
     pub name: &'static str,
     pub offset: usize,
     pub bytes: &'static [u8],
+    /// A check of the header's other fields, for a magic number too short to be enough
+    /// alone (ARJ's two bytes, LHA's method at byte 2): the bytes from the stream's start.
+    pub check: Option<fn(&[u8]) -> bool>,
 }
 
 impl Magic {
@@ -239,6 +244,22 @@ impl Magic {
             name,
             offset,
             bytes,
+            check: None,
+        }
+    }
+
+    /// A magic number whose header must also pass `check` (given the bytes from the start).
+    pub(crate) const fn checked(
+        offset: usize,
+        bytes: &'static [u8],
+        name: &'static str,
+        check: fn(&[u8]) -> bool,
+    ) -> Magic {
+        Magic {
+            name,
+            offset,
+            bytes,
+            check: Some(check),
         }
     }
 
@@ -248,6 +269,7 @@ impl Magic {
 
     pub(crate) fn matches(&self, head: &[u8]) -> bool {
         head.get(self.offset..self.offset + self.bytes.len()) == Some(self.bytes)
+            && self.check.is_none_or(|check| check(head))
     }
 }
 

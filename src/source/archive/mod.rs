@@ -34,6 +34,7 @@ mod entropy;
 pub(crate) mod format;
 mod git_formats;
 mod git_objects;
+mod hdf5;
 mod image;
 mod inert;
 mod iso9660;
@@ -47,6 +48,7 @@ mod mozlz4;
 mod opaque;
 mod openpgp;
 mod openpgp_keys;
+mod orc;
 mod pg_dump;
 mod pg_heap;
 mod qcow2;
@@ -481,13 +483,16 @@ pub(crate) fn inspect(
                      it compresses or packs was not"
                 ),
             );
+            // Already a gap, so never opaque; but streams it stores whole (a dar archive's
+            // gzip members, a cab's stored file) are still carved and decoded, so a secret
+            // in them is found rather than only suspected.
             leaf::scan(
                 walk,
                 chain,
                 &mut peeked,
                 depth,
                 reopen,
-                leaf::Kind::Accounted,
+                leaf::Kind::Inert,
                 buffer,
             );
         }

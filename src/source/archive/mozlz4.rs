@@ -23,6 +23,7 @@ pub(crate) static MOZLZ4: Codec = Codec {
     recognise: |head| head.starts_with(MAGIC),
     decoder: |input| Ok(Box::new(Block::Pending(input))),
     single: |input| Ok(Box::new(Block::Pending(input))),
+    single_exact: None,
     header_text: None,
 };
 

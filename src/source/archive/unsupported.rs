@@ -37,8 +37,60 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         Magic::start(b"StuffIt ", "stuffit"),
         Magic::start(b"SIT!\0", "stuffit"),
         Magic::start(b"zPQ", "zpaq"),
+        // zpaq 7's journaling archives start with a block locator tag before `zPQ`.
+        Magic::start(b"7kSt\xA0\x31\x83\xD3\x8C\xB2\x28\xB0\xD3zPQ", "zpaq"),
+        Magic::checked(0, b"RZIP", "rzip", |head| {
+            head.get(4).is_some_and(|&v| v <= 2)
+        }),
+        Magic::checked(0, b"\x60\xEA", "arj", arj_main_header),
+        Magic::checked(2, b"-lh", "lha", lha_header),
+        Magic::checked(2, b"-lz", "lha", lha_header),
+        Magic::checked(2, b"-pm", "lha", lha_header),
+        Magic::checked(0, b"ZOO ", "zoo", |head| {
+            head.get(20..24) == Some(b"\xDC\xA7\xC4\xFD")
+        }),
+        // A dar slice: its magic number, a 10-byte label, the slice flag and extension.
+        Magic::checked(0, b"\0\0\0\x7B", "dar", |head| {
+            matches!(head.get(14), Some(b'T' | b'N'))
+                && matches!(head.get(15), Some(b'N' | b'S' | b'T'))
+        }),
+        Magic::start(b"\x06\x22\x4D\x18", "lizard"),
+        Magic::start(b"\x8F\xAF\xAC\x84", "ppmd (var.H)"),
+        Magic::start(b"ISc(", "installshield cab"),
+        Magic::start(b"KGB_arch", "kgb"),
+        Magic::start(b"ArC\x01", "freearc"),
+        Magic::checked(0, b"\x1F\x1E", "pack", |head| head.len() > 6),
+        // A Flash movie compressed with LZMA (no LZMA header of its own).
+        Magic::checked(0, b"ZWS", "swf (lzma)", |head| {
+            head.get(3).is_some_and(|&v| (13..60).contains(&v))
+        }),
+        // The first header of an NSIS installer's data (after its executable stub, where
+        // [`super::carve`] finds it): zlib, bzip2 or LZMA without their own headers.
+        Magic::checked(4, b"\xEF\xBE\xAD\xDENullsoftInst", "nsis", |head| {
+            head.get(..4).is_some_and(|flags| {
+                u32::from_le_bytes([flags[0], flags[1], flags[2], flags[3]]) < 0x100
+            })
+        }),
     ],
 };
+
+/// An ARJ main header: its basic header size (at most 2600 bytes), a first-header size
+/// of at least 30 and the file type 2 (the archive's own header).
+fn arj_main_header(head: &[u8]) -> bool {
+    match head {
+        [_, _, low, high, first, _, _, _, _, _, kind, ..] => {
+            let size = u16::from_le_bytes([*low, *high]);
+            (30..=2600).contains(&size) && *first >= 30 && *kind == 2
+        }
+        _ => false,
+    }
+}
+
+/// An LHA member header: `-lh?-` (or `-lz?-`, `-pm?-`) at byte 2 and a header level of at
+/// most 3 at byte 20.
+fn lha_header(head: &[u8]) -> bool {
+    head.get(6) == Some(&b'-') && head.get(20).is_some_and(|&level| level <= 3)
+}
 
 #[cfg(test)]
 mod tests {

@@ -415,6 +415,7 @@ pub(crate) fn follow(
     // bytes (a `.reg` value's continuations are also backslash escapes) find one occurrence,
     // reported by the first.
     let mut siblings: Vec<(usize, u64, u64)> = Vec::new();
+    let min_decoded = sink.min_decoded();
     for run in sink.runs {
         let mut child = chain.to_vec();
         child.push(format!("{}@{}", run.encoding, run.offset));
@@ -452,6 +453,23 @@ pub(crate) fn follow(
             Reopen::Memory(&run.bytes),
             buffer,
         );
+        // Raw deflate has no header for the pipeline to recognise: a decoded run that is
+        // exactly one raw deflate stream (a SAML HTTP-Redirect request, `pako.deflateRaw`
+        // payloads) is inflated and inspected one layer further.
+        if depth + 2 < walk.limits().max_depth {
+            if let Some(inflated) = raw_deflate(&run.bytes, min_decoded) {
+                let mut deeper = child.clone();
+                deeper.push("deflate@0".to_string());
+                inspect(
+                    walk,
+                    &deeper,
+                    &mut &inflated[..],
+                    depth + 2,
+                    Reopen::Memory(&inflated),
+                    buffer,
+                );
+            }
+        }
         walk.shadow.shadow.borrow_mut().take();
         walk.shadow.suppressed.borrow_mut().pop();
         let mut led_to: Vec<usize> = walk.shadow.reported.borrow()[reported_before..].to_vec();
@@ -465,6 +483,33 @@ pub(crate) fn follow(
         covered.push((run.offset, run_end));
     }
     covered
+}
+
+/// The bytes `run` inflates to, if the whole run (but for a few bytes of padding) is one
+/// raw deflate stream that ends cleanly and yields at least `min_decoded` bytes, and no
+/// format recognises the run itself. Text runs (most decoded base64) are passed over at
+/// once: a raw deflate stream's first bytes are not all printable.
+fn raw_deflate(run: &[u8], min_decoded: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let head = &run[..run.len().min(64)];
+    let text = head
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if run.len() < 8
+        || text
+        || super::format::recognise(head, super::format::Place::Inside).is_some()
+    {
+        return None;
+    }
+    let mut decoder = flate2::bufread::DeflateDecoder::new(run);
+    let mut inflated = Vec::new();
+    (&mut decoder)
+        .take(RUN_BUDGET as u64)
+        .read_to_end(&mut inflated)
+        .ok()?;
+    let consumed = decoder.total_in() as usize;
+    let whole = consumed + 8 >= run.len() && consumed <= run.len();
+    (whole && inflated.len() >= min_decoded.max(1)).then_some(inflated)
 }
 
 /// A leaf at the nesting limit holds encoded runs: they are not decoded, and that is a gap.
