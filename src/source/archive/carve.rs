@@ -408,12 +408,15 @@ impl<'a> Bytes<'a> {
         }
     }
 
-    /// A reader of the bytes from `offset` to `end` (none of them before the bytes held:
-    /// a look behind a candidate, as at a PNG chunk's type, can reach before a copy kept
-    /// from that candidate on).
+    /// A reader of the bytes from `offset` to `end`; empty if `offset` is before the bytes
+    /// held (a look behind a candidate, as at a PNG chunk's type, can reach before a copy
+    /// kept from that candidate on: it gets nothing rather than other bytes).
     fn reader(&self, offset: u64, end: u64) -> Slice<'a> {
-        let offset = offset.max(self.start());
-        let end = end.max(offset);
+        let end = if offset < self.start() {
+            offset
+        } else {
+            end.max(offset)
+        };
         Slice {
             source: match self {
                 Bytes::Memory { bytes, start } => Bytes::Memory {

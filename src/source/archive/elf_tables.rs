@@ -1,37 +1,24 @@
-//! The tables of an ELF executable or shared library, for opaque-content accounting.
+//! The hash tables of an ELF executable or shared library, for opaque-content accounting.
 //!
 //! A large binary's GNU hash table (`.gnu.hash`: a Bloom filter and hash values, 200-500 KiB
 //! in `cc1` or `node`) measures as random as ciphertext, and so would be an `opaque` gap in
-//! every tree that holds a compiler or a Node.js binary. Its bytes are what the section
-//! header says they are: hash tables, symbol tables, relocations, version records, notes,
-//! dynamic entries. Those sections' ranges are interpreted content; everything else (code,
-//! `.rodata`, `.data`, where an embedded blob could hide) is still measured. The file's
-//! bytes are all scanned as they are either way, and compressed sections (`SHF_COMPRESSED`
-//! debug info) are found by carving their zlib or zstd streams.
+//! every tree that holds a compiler or a Node.js binary. A section counts as such a table
+//! only when its size is exactly what its own header and its symbol table make it (so a
+//! section header cannot simply call a compressed blob a hash table); everything else
+//! (code, `.rodata`, `.data`, where an embedded blob could hide) is still measured. Other
+//! linker tables are not high-entropy and need no exemption. The file's bytes are all
+//! scanned as they are either way, and compressed sections (`SHF_COMPRESSED` debug info)
+//! are found by carving their zlib or zstd streams.
 
-/// Section types whose contents are linker and loader tables (ELF gABI; GNU extensions).
-const TABLE_TYPES: &[u32] = &[
-    2,           // SHT_SYMTAB
-    3,           // SHT_STRTAB
-    4,           // SHT_RELA
-    5,           // SHT_HASH
-    6,           // SHT_DYNAMIC
-    7,           // SHT_NOTE
-    9,           // SHT_REL
-    11,          // SHT_DYNSYM
-    19,          // SHT_RELR
-    0x6fff_fff6, // SHT_GNU_HASH
-    0x6fff_fffd, // SHT_GNU_verdef
-    0x6fff_fffe, // SHT_GNU_verneed
-    0x6fff_ffff, // SHT_GNU_versym
-];
-/// SHT_NOBITS: no bytes in the file (`.bss`).
-const NOBITS: u32 = 8;
+const SHT_HASH: u32 = 5;
+const SHT_GNU_HASH: u32 = 0x6fff_fff6;
 /// Most section headers read (the format's 16-bit count allows 65,535).
 const MAX_SECTIONS: u64 = 0xFFFF;
+/// Largest section header entry accepted (64 bytes in ELF64, 40 in ELF32).
+const MAX_ENTRY: u64 = 128;
 
-/// Byte ranges of `read_at`'s stream (`length` bytes) that ELF tables occupy; empty when
-/// the stream is no ELF file or its section header table is out of bounds.
+/// Byte ranges of `read_at`'s stream (`length` bytes) that verified hash tables occupy;
+/// empty when the stream is no ELF file or its section header table is out of bounds.
 /// `read_at(offset, len)` returns up to `len` bytes from `offset`.
 pub(crate) fn table_ranges(
     length: u64,
@@ -45,15 +32,44 @@ pub(crate) fn table_ranges(
         return Vec::new();
     };
     let table_bytes = count * entry;
-    if count == 0 || count > MAX_SECTIONS || offset.saturating_add(table_bytes) > length {
+    if count == 0
+        || count > MAX_SECTIONS
+        || entry > MAX_ENTRY
+        || offset.saturating_add(table_bytes) > length
+    {
         return Vec::new();
     }
     let table = read_at(offset, table_bytes as usize);
-    table
+    let sections: Vec<Section> = table
         .chunks_exact(entry as usize)
-        .filter_map(|section| layout.table_range(section))
-        .filter(|&(start, end)| start < end && end <= length)
+        .filter_map(|raw| layout.section(raw))
+        .collect();
+    sections
+        .iter()
+        .filter(|section| section.end() <= length)
+        .filter(|section| layout.hash_table_fits(section, &sections, &read_at))
+        .map(|section| (section.offset, section.end()))
         .collect()
+}
+
+/// The fields of a section header this module reads.
+struct Section {
+    kind: u32,
+    offset: u64,
+    size: u64,
+    link: u32,
+    entry_size: u64,
+}
+
+impl Section {
+    fn end(&self) -> u64 {
+        self.offset.saturating_add(self.size)
+    }
+
+    /// Entries of a symbol table.
+    fn symbols(&self) -> Option<u64> {
+        (self.entry_size > 0).then(|| self.size / self.entry_size)
+    }
 }
 
 /// Word size and byte order, from `e_ident`.
@@ -103,18 +119,68 @@ impl Layout {
         (entry >= minimum).then_some((offset, count, entry))
     }
 
-    /// The file range of one section header's section, if it is a table.
-    fn table_range(&self, section: &[u8]) -> Option<(u64, u64)> {
-        let kind = self.uint(section, 4, 4)? as u32;
-        if kind == NOBITS || !TABLE_TYPES.contains(&kind) {
-            return None;
-        }
-        let (offset, size) = if self.wide {
-            (self.uint(section, 0x18, 8)?, self.uint(section, 0x20, 8)?)
+    fn section(&self, raw: &[u8]) -> Option<Section> {
+        let kind = self.uint(raw, 4, 4)? as u32;
+        Some(if self.wide {
+            Section {
+                kind,
+                offset: self.uint(raw, 0x18, 8)?,
+                size: self.uint(raw, 0x20, 8)?,
+                link: self.uint(raw, 0x28, 4)? as u32,
+                entry_size: self.uint(raw, 0x38, 8)?,
+            }
         } else {
-            (self.uint(section, 0x10, 4)?, self.uint(section, 0x14, 4)?)
+            Section {
+                kind,
+                offset: self.uint(raw, 0x10, 4)?,
+                size: self.uint(raw, 0x14, 4)?,
+                link: self.uint(raw, 0x18, 4)? as u32,
+                entry_size: self.uint(raw, 0x24, 4)?,
+            }
+        })
+    }
+
+    /// Whether `section` is a hash table whose size is exactly what its header and the
+    /// symbol table it links to make it.
+    fn hash_table_fits(
+        &self,
+        section: &Section,
+        sections: &[Section],
+        read_at: &impl Fn(u64, usize) -> Vec<u8>,
+    ) -> bool {
+        if !matches!(section.kind, SHT_HASH | SHT_GNU_HASH) {
+            return false;
+        }
+        let Some(symbols) = sections
+            .get(section.link as usize)
+            .and_then(Section::symbols)
+        else {
+            return false;
         };
-        Some((offset, offset.checked_add(size)?))
+        let header = read_at(section.offset, 16);
+        let word = |at: usize| self.uint(&header, at, 4);
+        let expected = if section.kind == SHT_HASH {
+            // nbucket, nchain (one chain entry per symbol), then both arrays.
+            match (word(0), word(4)) {
+                (Some(buckets), Some(chains)) if chains == symbols => {
+                    (2 + buckets + chains).checked_mul(4)
+                }
+                _ => None,
+            }
+        } else {
+            // nbuckets, symoffset, bloom words, bloom shift; the Bloom filter, the
+            // buckets, then one hash value per symbol from symoffset on.
+            match (word(0), word(4), word(8)) {
+                (Some(buckets), Some(first), Some(bloom)) if first <= symbols => {
+                    let bloom_word = if self.wide { 8 } else { 4 };
+                    bloom
+                        .checked_mul(bloom_word)
+                        .and_then(|b| b.checked_add(16 + 4 * buckets + 4 * (symbols - first)))
+                }
+                _ => None,
+            }
+        };
+        expected == Some(section.size)
     }
 }
 
@@ -149,39 +215,58 @@ pub(crate) fn table_ranges_of_file(file: &std::fs::File, length: u64) -> Vec<(u6
 mod tests {
     use super::*;
 
-    /// A minimal 64-bit little-endian ELF: header, a 4 KiB `.gnu.hash`, a 4 KiB `.rodata`,
-    /// then the section header table.
-    fn elf() -> Vec<u8> {
+    /// A minimal 64-bit little-endian ELF: a 10-symbol `.dynsym`, a `.gnu.hash` for it of
+    /// `hash_size` bytes (84 is what its header says), a `.rodata`, then the section headers.
+    fn elf(hash_size: u64) -> Vec<u8> {
         let mut bytes = vec![0u8; 64];
         bytes[..4].copy_from_slice(b"\x7fELF");
         bytes[4] = 2;
         bytes[5] = 1;
-        bytes.extend(std::iter::repeat_n(0xA5, 8192));
+        let dynsym = bytes.len() as u64;
+        bytes.extend(std::iter::repeat_n(0u8, 240));
+        let hash = bytes.len() as u64;
+        // 4 buckets, symbols from 1, 2 Bloom words, shift 6.
+        for field in [4u32, 1, 2, 6] {
+            bytes.extend_from_slice(&field.to_le_bytes());
+        }
+        bytes.extend(std::iter::repeat_n(0xA5, hash_size as usize - 16));
+        let rodata = bytes.len() as u64;
+        bytes.extend(std::iter::repeat_n(0x5A, 4096));
         let table = bytes.len() as u64;
         bytes[0x28..0x30].copy_from_slice(&table.to_le_bytes());
         bytes[0x3A..0x3C].copy_from_slice(&64u16.to_le_bytes());
-        bytes[0x3C..0x3E].copy_from_slice(&3u16.to_le_bytes());
-        let section = |kind: u32, offset: u64, size: u64| {
-            let mut entry = vec![0u8; 64];
-            entry[4..8].copy_from_slice(&kind.to_le_bytes());
-            entry[0x18..0x20].copy_from_slice(&offset.to_le_bytes());
-            entry[0x20..0x28].copy_from_slice(&size.to_le_bytes());
-            entry
+        bytes[0x3C..0x3E].copy_from_slice(&4u16.to_le_bytes());
+        let section = |kind: u32, offset: u64, size: u64, link: u32, entry: u64| {
+            let mut header = vec![0u8; 64];
+            header[4..8].copy_from_slice(&kind.to_le_bytes());
+            header[0x18..0x20].copy_from_slice(&offset.to_le_bytes());
+            header[0x20..0x28].copy_from_slice(&size.to_le_bytes());
+            header[0x28..0x2C].copy_from_slice(&link.to_le_bytes());
+            header[0x38..0x40].copy_from_slice(&entry.to_le_bytes());
+            header
         };
-        bytes.extend(section(0, 0, 0));
-        bytes.extend(section(0x6fff_fff6, 64, 4096));
-        bytes.extend(section(1, 64 + 4096, 4096));
+        bytes.extend(section(0, 0, 0, 0, 0));
+        bytes.extend(section(11, dynsym, 240, 0, 24));
+        bytes.extend(section(SHT_GNU_HASH, hash, hash_size, 1, 0));
+        bytes.extend(section(1, rodata, 4096, 0, 0));
         bytes
     }
 
     #[test]
-    fn hash_tables_are_tables_and_data_is_not() {
-        assert_eq!(table_ranges_of(&elf()), vec![(64, 64 + 4096)]);
+    fn a_hash_table_of_the_size_its_header_gives_is_a_table() {
+        let hash = 64 + 240;
+        assert_eq!(table_ranges_of(&elf(84)), vec![(hash, hash + 84)]);
+    }
+
+    #[test]
+    fn a_section_merely_called_a_hash_table_is_not() {
+        // A blob behind a hash table header: its size is not the table's.
+        assert!(table_ranges_of(&elf(84 + 65536)).is_empty());
     }
 
     #[test]
     fn a_truncated_or_foreign_file_has_no_tables() {
-        let whole = elf();
+        let whole = elf(84);
         assert!(table_ranges_of(&whole[..whole.len() - 10]).is_empty());
         assert!(table_ranges_of(b"\x7fELF but not really").is_empty());
         assert!(table_ranges_of(&[0u8; 4096]).is_empty());

@@ -45,12 +45,25 @@ impl Format for JavaKeystore {
         buffer: &mut ScanBuffer,
     ) {
         let mut bytes = Vec::new();
-        if let Err(error) = reader.take(MAX_KEYSTORE + 1).read_to_end(&mut bytes) {
+        if let Err(error) = (&mut *reader)
+            .take(MAX_KEYSTORE + 1)
+            .read_to_end(&mut bytes)
+        {
             walk.fail_unless_reported(
                 GapKind::Corrupt,
                 chain,
-                "could not read the keystore",
+                "could not read the keystore to its end; the part read was scanned",
                 &error,
+            );
+            let kind = leaf::Kind::Accounted;
+            leaf::scan(
+                walk,
+                chain,
+                &mut &bytes[..],
+                depth,
+                Reopen::Memory(&bytes),
+                kind,
+                buffer,
             );
             return;
         }
@@ -63,32 +76,37 @@ impl Format for JavaKeystore {
                      read; its raw bytes were scanned"
                 ),
             );
-        } else {
-            match encrypted_entries(&bytes) {
-                Ok(entries) => {
-                    for entry in entries {
-                        walk.fail(GapKind::Encrypted, chain, entry.describe());
-                    }
-                }
-                Err(problem) => {
-                    walk.fail(
-                        GapKind::Corrupt,
-                        chain,
-                        format!(
-                            "{problem}; its raw bytes were scanned, the rest of its entries \
-                             was not read"
-                        ),
-                    );
+            // Every byte still goes through the scan, the rest of the stream included.
+            let mut whole = (&bytes[..]).chain(reader);
+            let kind = leaf::Kind::Plain;
+            leaf::scan(walk, chain, &mut whole, depth, Reopen::None, kind, buffer);
+            return;
+        }
+        match encrypted_entries(&bytes) {
+            Ok(entries) => {
+                for entry in entries {
+                    walk.fail(GapKind::Encrypted, chain, entry.describe());
                 }
             }
+            Err(problem) => {
+                walk.fail(
+                    GapKind::Corrupt,
+                    chain,
+                    format!(
+                        "{problem}; its raw bytes were scanned, the rest of its entries was \
+                         not read"
+                    ),
+                );
+            }
         }
+        let kind = leaf::Kind::Inert;
         leaf::scan(
             walk,
             chain,
             &mut &bytes[..],
             depth,
             Reopen::Memory(&bytes),
-            leaf::Kind::Inert,
+            kind,
             buffer,
         );
     }

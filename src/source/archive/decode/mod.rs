@@ -457,9 +457,20 @@ pub(crate) fn follow(
         // exactly one raw deflate stream (a SAML HTTP-Redirect request, `pako.deflateRaw`
         // payloads) is inflated and inspected one layer further.
         if depth + 2 < walk.limits().max_depth {
-            if let Some(inflated) = raw_deflate(&run.bytes, min_decoded) {
+            if let Some((inflated, truncated)) = raw_deflate(&run.bytes, min_decoded) {
                 let mut deeper = child.clone();
                 deeper.push("deflate@0".to_string());
+                if truncated {
+                    walk.gap(
+                        GapKind::LimitExceeded,
+                        deeper.clone(),
+                        format!(
+                            "a raw deflate stream decoded from {} inflates to more than \
+                             {RUN_BUDGET} bytes; only the first {RUN_BUDGET} were scanned",
+                            crate::findings::display_chain(&child)
+                        ),
+                    );
+                }
                 inspect(
                     walk,
                     &deeper,
@@ -487,9 +498,11 @@ pub(crate) fn follow(
 
 /// The bytes `run` inflates to, if the whole run (but for a few bytes of padding) is one
 /// raw deflate stream that ends cleanly and yields at least `min_decoded` bytes, and no
-/// format recognises the run itself. Text runs (most decoded base64) are passed over at
-/// once: a raw deflate stream's first bytes are not all printable.
-fn raw_deflate(run: &[u8], min_decoded: usize) -> Option<Vec<u8>> {
+/// format recognises the run itself; and whether the output stopped at [`RUN_BUDGET`]
+/// (then the stream is deflate beyond doubt, and not read to its end). Text runs (most
+/// decoded base64) are passed over at once: a raw deflate stream's first bytes are not all
+/// printable.
+fn raw_deflate(run: &[u8], min_decoded: usize) -> Option<(Vec<u8>, bool)> {
     use std::io::Read;
     let head = &run[..run.len().min(64)];
     let text = head
@@ -507,9 +520,10 @@ fn raw_deflate(run: &[u8], min_decoded: usize) -> Option<Vec<u8>> {
         .take(RUN_BUDGET as u64)
         .read_to_end(&mut inflated)
         .ok()?;
+    let truncated = inflated.len() >= RUN_BUDGET;
     let consumed = decoder.total_in() as usize;
     let whole = consumed + 8 >= run.len() && consumed <= run.len();
-    (whole && inflated.len() >= min_decoded.max(1)).then_some(inflated)
+    ((whole || truncated) && inflated.len() >= min_decoded.max(1)).then_some((inflated, truncated))
 }
 
 /// A leaf at the nesting limit holds encoded runs: they are not decoded, and that is a gap.
