@@ -4,7 +4,8 @@
 //! words exactly what its digest binds, because the digests deliberately differ by kind:
 //!
 //! - a single file given as PATH (a backup tarball, a CI log zip): `sha256` of its bytes,
-//!   computed while the scan reads it (one read, no second pass);
+//!   computed alongside the scan from the same open file (positional reads; a large file on a
+//!   second thread while the scan reads it, so the disk serves both from one read);
 //! - a directory: `sha256` of its manifest, one line per regular file scanned,
 //!   `<content> <size> <path>\n` sorted by path, where `<path>` is the path relative to the
 //!   root as a JSON string and `<content>` is `-`, or, with `--content-digests`, the SHA-256
@@ -18,7 +19,6 @@
 //!   gets `gitObject`, a name no consumer mistakes for a verified kind.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -168,40 +168,33 @@ pub fn from_report(report: &Report) -> Vec<Subject> {
     subjects
 }
 
-/// A reader that hashes every byte that passes through it, so a file's digest comes from
-/// the same read as its scan.
-pub struct DigestingReader<R> {
-    inner: R,
-    hasher: Option<Sha256>,
-}
-
-impl<R: Read> DigestingReader<R> {
-    /// `hash: false` passes bytes through untouched (no digest wanted).
-    pub fn new(inner: R, hash: bool) -> Self {
-        DigestingReader {
-            inner,
-            hasher: hash.then(Sha256::new),
-        }
+/// The SHA-256 of the first `size` bytes of an open file (its size when opened), read
+/// with positional reads, so the file's offset stays where its scan left it and the scan
+/// can read the same open file at the same time. A file that ends before `size` is an
+/// error: its bytes changed while it was read, and the scan records that.
+pub fn digest_of_file(file: &std::fs::File, size: u64) -> std::io::Result<[u8; 32]> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
+    while offset < size {
+        let want =
+            usize::try_from(size - offset).map_or(buffer.len(), |left| left.min(buffer.len()));
+        let read = match file.read_at(&mut buffer[..want], offset) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file ended before its size when opened",
+                ))
+            }
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..read]);
+        offset += read as u64;
     }
-
-    /// The digest of every byte of the stream. Bytes the scan left unread (a reader that
-    /// stopped early) are read and hashed here, so the digest always covers the whole file.
-    pub fn finish(mut self) -> std::io::Result<Option<[u8; 32]>> {
-        if self.hasher.is_some() {
-            std::io::copy(&mut self, &mut std::io::sink())?;
-        }
-        Ok(self.hasher.map(|h| h.finalize().into()))
-    }
-}
-
-impl<R: Read> Read for DigestingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(&buf[..n]);
-        }
-        Ok(n)
-    }
+    Ok(hasher.finalize().into())
 }
 
 #[cfg(test)]
@@ -209,13 +202,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reader_digest_covers_unread_bytes() {
-        let data = vec![7u8; 100_000];
-        let mut reader = DigestingReader::new(&data[..], true);
-        let mut first = [0u8; 10];
-        reader.read_exact(&mut first).unwrap();
-        let digest = reader.finish().unwrap().unwrap();
+    fn file_digest_covers_the_size_when_opened_wherever_the_offset_is() {
+        use std::io::{Seek, Write};
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&data).unwrap();
+        file.seek(std::io::SeekFrom::Start(10)).unwrap();
+        let digest = digest_of_file(&file, data.len() as u64).unwrap();
         assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
+        assert_eq!(
+            file.stream_position().unwrap(),
+            10,
+            "the offset is the scan's"
+        );
+        let first = digest_of_file(&file, 1000).unwrap();
+        assert_eq!(first, <[u8; 32]>::from(Sha256::digest(&data[..1000])));
+        assert!(digest_of_file(&file, data.len() as u64 + 1).is_err());
     }
 
     #[test]

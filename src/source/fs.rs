@@ -11,18 +11,18 @@
 //! blocked on.
 
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read, Seek};
+use std::io::{ErrorKind, Seek};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 
-use super::content::{scan_file as scan_opened, scan_file_upto, scan_stream};
+use super::content::{scan_file as scan_opened, scan_file_upto};
 use super::stability::{self, FileRead, Stamp, WalkWatch};
 use super::Context;
 use crate::coverage::{GapKind, SkipReason};
-use crate::evidence::subjects::{DigestingReader, ManifestEntry};
+use crate::evidence::subjects::{digest_of_file, ManifestEntry};
 use crate::matcher::ScanBuffer;
 use crate::model::Shard;
 
@@ -487,7 +487,17 @@ struct ReadOnce {
     sequential: bool,
 }
 
-/// Reads `file` once, up to `size` bytes (its size when opened).
+/// Files at least this large are hashed on a second thread while they are scanned, so
+/// the disk reads them once for both; a smaller one is hashed after its scan, from the page
+/// cache, which costs less than a thread.
+const HASH_ALONGSIDE: u64 = 64 << 20;
+
+/// Reads `file` once for its scan, up to `size` bytes (its size when opened), and, with
+/// `hash`, hashes the same bytes. The scan reads the file exactly as in a directory walk (a
+/// zip in place with random access, carved streams and executables' tables read again from
+/// their offsets), not as a stream: a file given as PATH is a backup or an artifact, often
+/// larger than any memory limit for buffering it. The digest is taken with positional reads
+/// of the same open file, which leave the scan's file offset alone.
 fn scan_once(
     ctx: Context,
     path: &Path,
@@ -497,23 +507,31 @@ fn scan_once(
     buffer: &mut ScanBuffer,
 ) -> ReadOnce {
     let chain = [display(path)];
-    if hash {
-        // Hashed in the same read: the file is then read as a stream (a zip in it is
-        // buffered within the archive memory limit instead of read in place).
-        let mut reader = DigestingReader::new(file.take(size), true);
-        scan_stream(ctx, &chain, &mut reader, buffer);
-        // A read error was recorded as a gap by scan_stream; the file then has no content
-        // digest, and the manifest says so with `-`. `finish` reads what the scan left.
-        ReadOnce {
-            digest: reader.finish().ok().flatten(),
-            sequential: true,
-        }
-    } else {
-        ReadOnce {
+    let hashed = if hash { file.try_clone().ok() } else { None };
+    let Some(hashed) = hashed else {
+        // No digest wanted, or no second handle for one (the manifest then says `-`).
+        return ReadOnce {
             digest: None,
             sequential: scan_file_upto(ctx, &chain, file, size, buffer),
-        }
+        };
+    };
+    if size < HASH_ALONGSIDE {
+        let sequential = scan_file_upto(ctx, &chain, file, size, buffer);
+        return ReadOnce {
+            digest: digest_of_file(&hashed, size).ok(),
+            sequential,
+        };
     }
+    std::thread::scope(|scope| {
+        let digester = scope.spawn(|| digest_of_file(&hashed, size).ok());
+        let sequential = scan_file_upto(ctx, &chain, file, size, buffer);
+        ReadOnce {
+            // A digest that failed (a read error, a file cut short: the scan records why)
+            // is left out, and the manifest says `-`.
+            digest: digester.join().ok().flatten(),
+            sequential,
+        }
+    })
 }
 
 /// How the read went, and the open file's stamp once read.
