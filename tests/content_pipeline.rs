@@ -485,3 +485,86 @@ fn a_carved_stream_at_the_nesting_limit_is_a_gap_not_a_silent_stop() {
         "{gaps:?}"
     );
 }
+
+/// A one-page PDF whose content stream shows `text` (uncompressed, as a writer that does
+/// not compress would leave it; qpdf compresses and encrypts it).
+fn pdf_showing(text: &[u8]) -> Vec<u8> {
+    let mut content = b"BT /F1 12 Tf 72 720 Td (".to_vec();
+    content.extend_from_slice(text);
+    content.extend_from_slice(b") Tj ET");
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend_from_slice(&content);
+    stream.extend_from_slice(b"\nendstream");
+    let objects: [&[u8]; 5] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+          /Resources << /Font << /F1 5 0 R >> >> >>",
+        &stream,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(object);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// A password-protected PDF (qpdf's standard security handler, AES-256 or AES-128, even
+/// with an empty user password) is ciphertext: an `encrypted` gap, never `absent`. The same
+/// PDF compressed but not encrypted is read.
+#[test]
+fn encrypted_pdfs_are_gaps_and_compressed_ones_are_read() {
+    let Some(_) = tool("qpdf") else { return };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let mut shown = b"api_token=".to_vec();
+    shown.extend_from_slice(&secret);
+    write(dir.path(), "plain.pdf", pdf_showing(&shown));
+    let qpdf = |args: &str| {
+        let mut command = Command::new("qpdf");
+        command.args(args.split(' ').map(|arg| arg.replace("EMPTY", "")));
+        run(command, dir.path());
+    };
+    qpdf("--compress-streams=y --object-streams=generate plain.pdf compressed.pdf");
+    qpdf("--encrypt user owner 256 -- plain.pdf aes256.pdf");
+    qpdf("--encrypt EMPTY owner 128 --use-aes=y -- plain.pdf aes128-empty-user.pdf");
+    qpdf("--object-streams=generate --encrypt user owner 256 -- plain.pdf aes256-objstm.pdf");
+    let compressed = dir.path().join("compressed.pdf");
+    assert_not_raw(&std::fs::read(&compressed).unwrap(), &secret);
+    let result = scan(&secret, &[&compressed]);
+    assert_eq!(result.verdict(), "found", "{}", result.report);
+    for file in ["aes256.pdf", "aes128-empty-user.pdf", "aes256-objstm.pdf"] {
+        let path = dir.path().join(file);
+        assert_not_raw(&std::fs::read(&path).unwrap(), &secret);
+        let result = scan(&secret, &[&path]);
+        assert_eq!(result.code(), 3, "{file}: {}", result.report);
+        let gaps = result.gaps();
+        assert_eq!(gap_kinds(&gaps), ["encrypted"], "{file}: {gaps:?}");
+        assert!(
+            gaps[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("encrypted pdf"),
+            "{file}: {gaps:?}"
+        );
+    }
+}

@@ -58,6 +58,9 @@ pub(crate) enum Follows {
     Der,
     /// Nothing: the marker is specific enough by itself.
     Alone,
+    /// A PDF object: a dictionary (`<<`) or an indirect reference (`6 0 R`), as the
+    /// `/Encrypt` entry of a trailer or cross-reference stream has.
+    PdfObject,
 }
 
 impl Marker {
@@ -82,6 +85,13 @@ impl Marker {
             follows: Follows::Alone,
         }
     }
+    const fn pdf(bytes: &'static [u8], name: &'static str) -> Marker {
+        Marker {
+            bytes,
+            name,
+            follows: Follows::PdfObject,
+        }
+    }
 
     /// Whether `head`, the bytes from where the marker was found, hold ciphertext.
     pub(crate) fn holds_ciphertext(&self, head: &[u8]) -> bool {
@@ -89,8 +99,32 @@ impl Marker {
             Follows::Alone => true,
             Follows::Der => der_length_follows(head.get(self.bytes.len()..).unwrap_or(&[])),
             Follows::Text => base64_run_follows(head),
+            Follows::PdfObject => pdf_object_follows(head.get(self.bytes.len()..).unwrap_or(&[])),
         }
     }
+}
+
+/// Whether `after` starts (past PDF white space) with a dictionary or an indirect
+/// reference (`<<`, or `12 0 R`): the value of a PDF's `/Encrypt` entry, not the word in
+/// code or prose (`trailer["/Encrypt"]`).
+fn pdf_object_follows(after: &[u8]) -> bool {
+    let white = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | 0);
+    let skip_white = |bytes: &[u8]| -> usize { bytes.iter().take_while(|b| white(b)).count() };
+    let digits =
+        |bytes: &[u8]| -> usize { bytes.iter().take_while(|b| b.is_ascii_digit()).count() };
+    let mut at = skip_white(after);
+    if after[at..].starts_with(b"<<") {
+        return true;
+    }
+    for _ in 0..2 {
+        let number = digits(&after[at..]);
+        let gap = skip_white(&after[at + number..]);
+        if number == 0 || gap == 0 {
+            return false;
+        }
+        at += number + gap;
+    }
+    after.get(at) == Some(&b'R')
 }
 
 /// A definite DER length of a value worth encrypting (8 bytes to 16 MiB), or the
@@ -159,6 +193,10 @@ pub(crate) static MARKERS: &[Marker] = &[
     Marker::text(b"kind: SealedSecret", "sealed secret"),
     Marker::text(b"\"kind\":\"SealedSecret\"", "sealed secret"),
     Marker::text(b"EJ[1:", "ejson"),
+    // A PDF encrypted by its standard security handler (`qpdf --encrypt`, a password set
+    // in any PDF writer), even with an empty user password: every string and stream is
+    // RC4 or AES ciphertext scour does not decrypt.
+    Marker::pdf(b"/Encrypt", "encrypted pdf"),
     Marker::alone(
         b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0",
         "encrypted office document",
@@ -319,6 +357,31 @@ mod tests {
         assert!(!is_openpgp_encrypted(b"\x8C\x0D\x01\x07"));
         assert!(!is_openpgp_encrypted(b"hello"));
         assert!(!is_openpgp_encrypted(b""));
+    }
+
+    #[test]
+    fn a_pdf_encrypt_entry_needs_a_dictionary_or_a_reference() {
+        let marker = MARKERS
+            .iter()
+            .find(|marker| marker.name == "encrypted pdf")
+            .unwrap();
+        for trailer in [
+            &b"/Encrypt 6 0 R >>"[..],
+            b"/Encrypt\r\n12 0 R/ID",
+            b"/Encrypt << /Filter /Standard /V 5",
+            b"/Encrypt<</Filter/Standard",
+        ] {
+            assert!(marker.holds_ciphertext(trailer), "{trailer:?}");
+        }
+        for code in [
+            &b"/Encrypt\"]"[..],
+            b"/Encrypt entry",
+            b"/Encrypt 6 0 obj",
+            b"/Encrypt 6 R",
+            b"/Encrypt",
+        ] {
+            assert!(!marker.holds_ciphertext(code), "{code:?}");
+        }
     }
 
     #[test]
