@@ -568,3 +568,100 @@ fn encrypted_pdfs_are_gaps_and_compressed_ones_are_read() {
         );
     }
 }
+
+/// A directory synced to an rclone crypt remote (a common cloud backup) is ciphertext file
+/// by file, each under rclone's header: encrypted gaps, however small the files.
+#[test]
+fn rclone_crypt_files_are_encrypted_gaps() {
+    let Some(mut rclone) = tool("rclone") else {
+        return;
+    };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/creds.txt", text_with(&secret, 1, "token="));
+    write(dir.path(), "src/notes/todo.md", "rotate the token\n");
+    let remote = dir.path().join("remote");
+    let obscured = Command::new("rclone")
+        .args(["obscure", "hunter2"])
+        .output()
+        .expect("rclone obscure");
+    let password = String::from_utf8(obscured.stdout).unwrap();
+    rclone
+        .args(["--config", "/dev/null", "copy", "src", "vault:"])
+        .env("RCLONE_CONFIG_VAULT_TYPE", "crypt")
+        .env("RCLONE_CONFIG_VAULT_REMOTE", &remote)
+        .env("RCLONE_CONFIG_VAULT_PASSWORD", password.trim());
+    run(rclone, dir.path());
+    let mut files = 0;
+    for entry in walk_files(&remote) {
+        assert_not_raw(&std::fs::read(&entry).unwrap(), &secret);
+        files += 1;
+    }
+    assert_eq!(files, 2, "rclone wrote one file per source file");
+    let result = scan(&secret, &[&remote]);
+    assert_eq!(result.code(), 3, "{}", result.report);
+    let gaps = result.gaps();
+    assert_eq!(gap_kinds(&gaps), ["encrypted", "encrypted"], "{gaps:?}");
+    assert!(gaps
+        .iter()
+        .all(|gap| gap["reason"].as_str().unwrap().contains("rclone crypt")));
+}
+
+fn walk_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// A zlib stream carved out of a binary that breaks off after real compressed output is a
+/// `corrupt` gap; a false start in a binary table that runs on through "stored" blocks
+/// (`78 01`, then `00 ff ff 00 00` before each 64 KiB of table) and then fails decoded
+/// nothing the leaf's own scan did not read raw: no gap (a Go binary had two).
+#[test]
+fn a_damaged_zlib_stream_is_a_gap_and_a_stored_block_false_start_is_not() {
+    use flate2::write::ZlibEncoder;
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = Vec::new();
+    for i in 0..6000 {
+        text.extend_from_slice(format!("{i:06} GET /api/v1/items 200 ok\n").as_bytes());
+    }
+    text.extend_from_slice(&text_with(&secret, 1, "token="));
+    let mut encoder = ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&text).unwrap();
+    let compressed = encoder.finish().unwrap();
+    let mut damaged = b"\x00\x01\x02record header\x00\x00\x00\x00".to_vec();
+    damaged.extend_from_slice(&compressed[..compressed.len() * 2 / 3]);
+    damaged.extend_from_slice(&[0xFF; 64]);
+    let damaged_path = write(dir.path(), "damaged/record.bin", &damaged);
+    let result = scan(&secret, &[&damaged_path]);
+    assert_eq!(gap_kinds(&result.gaps()), ["corrupt"], "{}", result.report);
+
+    let mut table = b"\x00\x00\x00\x10\x00\x00\x00".to_vec();
+    table.extend_from_slice(b"x\x01");
+    for block in 0..2u32 {
+        table.extend_from_slice(&[0x00, 0xFF, 0xFF, 0x00, 0x00]);
+        for i in 0..65535u32 {
+            let entry = (i.wrapping_mul(2654435761) >> 24) as u8 & 0x1F;
+            table.push(if i % 4 == 0 {
+                entry
+            } else {
+                (block + i % 3) as u8
+            });
+        }
+    }
+    table.extend_from_slice(&[0x07, 0x00, 0x00]);
+    let table_path = write(dir.path(), "table/lookup.bin", &table);
+    let result = scan(&secret, &[&table_path]);
+    assert_eq!(result.verdict(), "absent", "{}", result.report);
+}

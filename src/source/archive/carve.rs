@@ -17,8 +17,10 @@
 //! armored PGP block whose first packet is not encrypted (`gpg --sign -a`) is no gap: its
 //! base64 is decoded by the decode layers and the message read by [`super::openpgp`].
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
@@ -806,13 +808,36 @@ fn follow_zlib(
     }
     let mut member = chain.to_vec();
     member.push(format!("zlib@{offset}"));
-    let mut decoder = flate2::read::ZlibDecoder::new(source.reader(offset, source.end()));
-    {
+    let consumed = Rc::new(Cell::new(0));
+    let input = SharedCount {
+        inner: source.reader(offset, source.end()),
+        count: Rc::clone(&consumed),
+    };
+    let mut decoder = flate2::read::ZlibDecoder::new(input);
+    let false_start = {
         let mut carved = Carved::new(walk, &member, "zlib", &mut decoder);
+        carved.consumed = Some(consumed);
         inspect(walk, &member, &mut carved, depth + 1, Reopen::None, buffer);
         let _ = io::copy(&mut carved, &mut io::sink());
+        carved.false_start
+    };
+    // A false start read nothing its bytes do not hold raw: they stay the leaf's, for
+    // opaque accounting too.
+    (!false_start).then(|| offset + decoder.total_in())
+}
+
+/// Counts the bytes read through it into a counter someone else holds.
+struct SharedCount<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for SharedCount<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
     }
-    Some(offset + decoder.total_in())
 }
 
 /// A zip found by its end record: the central directory says where the zip begins.
@@ -998,6 +1023,10 @@ struct Carved<'w, 'a, 'm, R> {
     inner: R,
     produced: u64,
     ended: bool,
+    /// Compressed bytes the decoder has read, where known (read-ahead included).
+    consumed: Option<Rc<Cell<u64>>>,
+    /// It failed and was taken for a false start, not a damaged stream.
+    false_start: bool,
 }
 
 impl<'w, 'a, 'm, R: Read> Carved<'w, 'a, 'm, R> {
@@ -1009,7 +1038,23 @@ impl<'w, 'a, 'm, R: Read> Carved<'w, 'a, 'm, R> {
             inner,
             produced: 0,
             ended: false,
+            consumed: None,
+            false_start: false,
         }
+    }
+
+    /// Whether what was decoded before an error shows a real compressed stream: enough of
+    /// it, and (where the input read is known) more than that input. A false start in a
+    /// binary table can pass the trial and run on for a while through "stored" blocks
+    /// (`ff ff 00 00` is a valid stored-block length): such output is no larger than the
+    /// bytes it came from, which the leaf's own scan read raw anyway. A damaged stream of
+    /// real content had compressed it.
+    fn was_real(&self) -> bool {
+        let compressed = self.consumed.as_ref().is_none_or(|consumed| {
+            let input = consumed.get();
+            self.produced > input + input / 8
+        });
+        self.produced >= REAL_STREAM && compressed
     }
 }
 
@@ -1028,7 +1073,8 @@ impl<R: Read> Read for Carved<'_, '_, '_, R> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(error) => {
                 self.ended = true;
-                if self.produced >= REAL_STREAM {
+                self.false_start = !self.was_real();
+                if !self.false_start {
                     self.walk.fail(
                         GapKind::Corrupt,
                         self.chain,

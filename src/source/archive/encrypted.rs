@@ -30,6 +30,8 @@ static HEADERS: MagicTable = MagicTable {
         Magic::start(b"AES\x02\x00", "aescrypt"),
         Magic::start(b"AES\x03\x00", "aescrypt"),
         Magic::start(b"encrcdsa", "encrypted disk image (dmg)"),
+        Magic::start(b"RCLONE\x00\x00", "rclone crypt"),
+        Magic::start(b"PWS3", "password safe v3"),
         Magic::start(
             b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
             "encrypted private key",
@@ -58,6 +60,9 @@ pub(crate) enum Follows {
     Der,
     /// Nothing: the marker is specific enough by itself.
     Alone,
+    /// A run of base64 right after the marker, as in `ENC(...)` or `{cipher}...` values:
+    /// the marker alone is a common word in code.
+    Base64Now,
     /// A PDF object: a dictionary (`<<`) or an indirect reference (`6 0 R`), as the
     /// `/Encrypt` entry of a trailer or cross-reference stream has.
     PdfObject,
@@ -85,6 +90,13 @@ impl Marker {
             follows: Follows::Alone,
         }
     }
+    const fn base64_now(bytes: &'static [u8], name: &'static str) -> Marker {
+        Marker {
+            bytes,
+            name,
+            follows: Follows::Base64Now,
+        }
+    }
     const fn pdf(bytes: &'static [u8], name: &'static str) -> Marker {
         Marker {
             bytes,
@@ -99,9 +111,21 @@ impl Marker {
             Follows::Alone => true,
             Follows::Der => der_length_follows(head.get(self.bytes.len()..).unwrap_or(&[])),
             Follows::Text => base64_run_follows(head),
+            Follows::Base64Now => base64_run_starts(head.get(self.bytes.len()..).unwrap_or(&[])),
             Follows::PdfObject => pdf_object_follows(head.get(self.bytes.len()..).unwrap_or(&[])),
         }
     }
+}
+
+/// Whether `after` starts with at least 24 base64 characters (18 bytes: more than a
+/// word or a name, as short as an encrypted short password).
+fn base64_run_starts(after: &[u8]) -> bool {
+    after
+        .iter()
+        .take(24)
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'))
+        .count()
+        == 24
 }
 
 /// Whether `after` starts (past PDF white space) with a dictionary or an indirect
@@ -197,6 +221,35 @@ pub(crate) static MARKERS: &[Marker] = &[
     // in any PDF writer), even with an empty user password: every string and stream is
     // RC4 or AES ciphertext scour does not decrypt.
     Marker::pdf(b"/Encrypt", "encrypted pdf"),
+    // Encrypted values in configuration and exports, each by its tool's own prefix.
+    Marker::base64_now(b"ENC[PKCS7,", "hiera-eyaml"),
+    Marker::base64_now(b"ENC[GPG,", "hiera-eyaml"),
+    Marker::base64_now(b"{cipher}", "spring cloud config cipher"),
+    Marker::base64_now(b"ENC(", "jasypt"),
+    Marker::text(b"{AQAAABAAAA", "jenkins secret"),
+    // Chef encrypted data bags and OpenTofu encrypted state.
+    Marker::text(b"\"encrypted_data\"", "encrypted data bag or state"),
+    Marker::text(b"\"encryptedPassword\"", "firefox saved login"),
+    Marker::alone(
+        b"\"encKeyValidation_DO_NOT_EDIT\"",
+        "bitwarden encrypted export",
+    ),
+    // Laravel's encrypter: base64 of {"iv":...,"value":...,"mac":...}.
+    Marker::text(b"eyJpdiI6", "laravel encrypted value"),
+    // Kubernetes encryption at rest: every Secret in etcd (and its snapshots) under a
+    // provider's prefix.
+    Marker::alone(b"k8s:enc:", "kubernetes encrypted secret"),
+    // A Windows DPAPI blob (saved RDP and Wi-Fi passwords, browsers' keys, PowerShell
+    // ConvertFrom-SecureString and Export-Clixml, which write it as hex): its version and
+    // provider GUID.
+    Marker::alone(
+        b"\x01\x00\x00\x00\xD0\x8C\x9D\xDF\x01\x15\xD1\x11\x8C\x7A\x00\xC0\x4F\xC2\x97\xEB",
+        "windows dpapi blob",
+    ),
+    Marker::alone(
+        b"01000000d08c9ddf0115d1118c7a00c04fc297eb",
+        "windows dpapi blob",
+    ),
     Marker::alone(
         b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0",
         "encrypted office document",
@@ -337,6 +390,8 @@ mod tests {
             ),
             (b"age-encryption.org/v1\n-> X25519 abc", "age"),
             (b"$ANSIBLE_VAULT;1.1;AES256\n3338", "ansible-vault"),
+            (b"RCLONE\x00\x00\x9a\x41\x07\xee", "rclone crypt"),
+            (b"PWS3\x11\x22\x33\x44", "password safe v3"),
             (
                 b"\x8C\x0D\x04\x07\x03\x02\x11\x22\x33\x44\x55\x66\x77\x88\x01",
                 "openpgp",
@@ -357,6 +412,54 @@ mod tests {
         assert!(!is_openpgp_encrypted(b"\x8C\x0D\x01\x07"));
         assert!(!is_openpgp_encrypted(b"hello"));
         assert!(!is_openpgp_encrypted(b""));
+    }
+
+    /// The name of the first marker that holds ciphertext in `text`, if any.
+    fn marked(text: &[u8]) -> Option<&'static str> {
+        MARKERS.iter().find_map(|marker| {
+            memchr::memmem::find_iter(text, marker.bytes)
+                .any(|at| marker.holds_ciphertext(&text[at..]))
+                .then_some(marker.name)
+        })
+    }
+
+    #[test]
+    fn encrypted_values_in_configuration_and_exports_are_marked() {
+        let laravel = {
+            use base64::Engine;
+            let payload = br#"{"iv":"pGvGCyiKcNq2eRqwIXrhTg==","value":"x8aAy4oRbZ0BBKaGQlyMBomXg2ppmVp1SMvF3KVQ1Y0=","mac":"4f0c6e4e1a0b0b5bd1b7a5b2ad7b1e1e1f5a4c7e2d9a3e6b8c1d0f2a3b4c5d6e","tag":""}"#;
+            base64::engine::general_purpose::STANDARD.encode(payload)
+        };
+        let samples: Vec<(&[u8], &str)> = vec![
+            (b"db::password: ENC[PKCS7,MIIBiQYJKoZIhvcNAQcDoIIBejCCAXYCAQAxggEhMIIBHQIBADAFMAACAQEw]\n", "hiera-eyaml"),
+            (b"password: '{cipher}AQA3PqRkQOnEZHyqcxb1q9G5jcXtW6zrC6/k8Xd5vGRxEzHz'\n", "spring cloud config cipher"),
+            (b"spring.datasource.password=ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)\n", "jasypt"),
+            (b"<password>{AQAAABAAAAAQn8vK6yV0nq0WZ6P3NcKl0h3Y7u0bH+fM1X5ZQk3J2Zo=}</password>", "jenkins secret"),
+            (b"{\"id\": \"db\", \"password\": {\"encrypted_data\": \"hzXGr0o3gXyAp2c/vXrH+Ia1B4n0DRYbB6s5qzvFl0M=\\n\", \"iv\": \"Xb2H\"}}", "encrypted data bag or state"),
+            (b"{\"hostname\":\"https://x\",\"encryptedPassword\":\"MDoEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECN3QW8uy0LpO\"}", "firefox saved login"),
+            (b"{\"encrypted\": true, \"encKeyValidation_DO_NOT_EDIT\": \"2.Gm|Rk|Pz\"}", "bitwarden encrypted export"),
+            (laravel.as_bytes(), "laravel encrypted value"),
+            (b"/registry/secrets/default/db\x00k8s:enc:aescbc:v1:key1:\x8f\x12\x99", "kubernetes encrypted secret"),
+            (b"01000000d08c9ddf0115d1118c7a00c04fc297eb0100000082bd7b4bd1a5a94a", "windows dpapi blob"),
+            (b"\x00\x01\x00\x00\x00\xD0\x8C\x9D\xDF\x01\x15\xD1\x11\x8C\x7A\x00\xC0\x4F\xC2\x97\xEB\x01", "windows dpapi blob"),
+        ];
+        for (text, name) in samples {
+            assert_eq!(
+                marked(text),
+                Some(name),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        for code in [
+            &b"#define ENC(x) ((x) ^ 0x5a)\n"[..],
+            b"if value.startswith('{cipher}'):\n",
+            b"encrypted_data = None\nif self.encrypted_data:\n",
+            b"ENC[PKCS7,]",
+            b"prefix = \"k8s:enc\"",
+        ] {
+            assert_eq!(marked(code), None, "{}", String::from_utf8_lossy(code));
+        }
     }
 
     #[test]
