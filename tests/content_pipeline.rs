@@ -665,3 +665,42 @@ fn a_damaged_zlib_stream_is_a_gap_and_a_stored_block_false_start_is_not() {
     let result = scan(&secret, &[&table_path]);
     assert_eq!(result.verdict(), "absent", "{}", result.report);
 }
+
+/// An encrypted directory made by gocryptfs is known by its configuration file: one
+/// `encrypted` gap for the whole store, never `absent` (its files are short ciphertext
+/// with no magic number). Where FUSE is there, a file is written through the mount too.
+#[test]
+fn a_gocryptfs_directory_is_an_encrypted_gap() {
+    let Some(mut init) = tool("gocryptfs") else {
+        return;
+    };
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let cipher = dir.path().join("cipher");
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&cipher).unwrap();
+    std::fs::create_dir_all(&plain).unwrap();
+    init.args(["-init", "-q", "-extpass", "echo hunter2", "-scryptn", "10"])
+        .arg(&cipher);
+    run(init, dir.path());
+    let mounted = Command::new("gocryptfs")
+        .args(["-q", "-extpass", "echo hunter2"])
+        .arg(&cipher)
+        .arg(&plain)
+        .status()
+        .is_ok_and(|status| status.success());
+    if mounted {
+        std::fs::write(plain.join("creds.txt"), text_with(&secret, 1, "token=")).unwrap();
+        let _ = Command::new("fusermount").arg("-u").arg(&plain).status();
+    } else {
+        eprintln!("no FUSE here: only the store's configuration is checked");
+    }
+    for file in walk_files(&cipher) {
+        assert_not_raw(&std::fs::read(&file).unwrap(), &secret);
+    }
+    let result = scan(&secret, &[&cipher]);
+    assert_eq!(result.code(), 3, "{}", result.report);
+    let gaps = result.gaps();
+    assert_eq!(gap_kinds(&gaps), ["encrypted"], "{gaps:?}");
+    assert!(gaps[0]["reason"].as_str().unwrap().contains("gocryptfs"));
+}

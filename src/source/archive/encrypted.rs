@@ -32,6 +32,9 @@ static HEADERS: MagicTable = MagicTable {
         Magic::start(b"encrcdsa", "encrypted disk image (dmg)"),
         Magic::start(b"RCLONE\x00\x00", "rclone crypt"),
         Magic::start(b"PWS3", "password safe v3"),
+        Magic::start(b"kych\x00\x01", "macos keychain"),
+        Magic::start(b"KWALLET\n\r\x00\r\n", "kwallet"),
+        Magic::start(b"GnomeKeyring\n\r\x00\n", "gnome keyring"),
         Magic::start(
             b"-----BEGIN ENCRYPTED PRIVATE KEY-----",
             "encrypted private key",
@@ -254,6 +257,9 @@ pub(crate) static MARKERS: &[Marker] = &[
         b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0",
         "encrypted office document",
     ),
+    // A password-protected OpenDocument file (LibreOffice): its manifest says which
+    // members are ciphertext.
+    Marker::alone(b"<manifest:encryption-data", "encrypted opendocument"),
     // DER structures that hold ciphertext, each an object identifier (tag, length, value)
     // followed by the constructed value it introduces, so the bare numbers in a table of
     // OIDs do not count. They cover CMS and S/MIME encryption (`openssl cms -encrypt`,
@@ -295,18 +301,69 @@ pub(crate) static MARKERS: &[Marker] = &[
     ),
 ];
 
-/// Whether `path` is the `config` file of a restic repository (whose files are all
-/// ciphertext without any magic number: the repository is known by its layout).
-pub(crate) fn is_restic_config(path: &std::path::Path) -> bool {
-    if path.file_name() != Some(std::ffi::OsStr::new("config")) {
-        return false;
-    }
-    let Some(repository) = path.parent() else {
-        return false;
-    };
-    ["data", "index", "keys", "snapshots"]
+/// An encrypted store known by its layout, not by any magic number: every file in it is
+/// ciphertext (file names too, for most), and its small files are too short to count as
+/// opaque. Each is recognised by the file that configures it, and its siblings.
+struct StoreLayout {
+    /// The configuration file's name.
+    config: &'static str,
+    /// Entries beside it that the store always has.
+    siblings: &'static [&'static str],
+    what: &'static str,
+}
+
+static STORE_LAYOUTS: &[StoreLayout] = &[
+    StoreLayout {
+        config: "config",
+        siblings: &["data", "index", "keys", "snapshots"],
+        what: "a restic repository: every file in it is encrypted, and what it backs up \
+               cannot be read without the repository password",
+    },
+    StoreLayout {
+        config: "gocryptfs.conf",
+        siblings: &["gocryptfs.diriv"],
+        what: "a gocryptfs encrypted directory: every file in it is encrypted, and its \
+               plaintext cannot be read without the password",
+    },
+    StoreLayout {
+        config: "vault.cryptomator",
+        siblings: &["d"],
+        what: "a Cryptomator vault: every file in it is encrypted, and its plaintext cannot \
+               be read without the vault password",
+    },
+    StoreLayout {
+        config: "cryfs.config",
+        siblings: &[],
+        what: "a CryFS encrypted directory: every block in it is encrypted, and its \
+               plaintext cannot be read without the password",
+    },
+    StoreLayout {
+        config: ".encfs6.xml",
+        siblings: &[],
+        what: "an EncFS encrypted directory: every file in it is encrypted, and its \
+               plaintext cannot be read without the password",
+    },
+    StoreLayout {
+        config: "kopia.repository.f",
+        siblings: &[],
+        what: "a Kopia repository: every blob in it is encrypted, and what it backs up \
+               cannot be read without the repository password",
+    },
+];
+
+/// If `path` is the file that configures an encrypted store (see [`STORE_LAYOUTS`]): the
+/// store's directory and what it is.
+pub(crate) fn encrypted_store_of(
+    path: &std::path::Path,
+) -> Option<(&std::path::Path, &'static str)> {
+    let name = path.file_name()?.to_str()?;
+    let layout = STORE_LAYOUTS.iter().find(|layout| layout.config == name)?;
+    let store = path.parent()?;
+    layout
+        .siblings
         .iter()
-        .all(|dir| repository.join(dir).is_dir())
+        .all(|sibling| store.join(sibling).exists())
+        .then_some((store, layout.what))
 }
 
 pub(crate) static ENCRYPTED: Encrypted = Encrypted;
@@ -392,6 +449,9 @@ mod tests {
             (b"$ANSIBLE_VAULT;1.1;AES256\n3338", "ansible-vault"),
             (b"RCLONE\x00\x00\x9a\x41\x07\xee", "rclone crypt"),
             (b"PWS3\x11\x22\x33\x44", "password safe v3"),
+            (b"kych\x00\x01\x00\x00", "macos keychain"),
+            (b"KWALLET\n\r\x00\r\n\x00\x01", "kwallet"),
+            (b"GnomeKeyring\n\r\x00\n\x00\x01", "gnome keyring"),
             (
                 b"\x8C\x0D\x04\x07\x03\x02\x11\x22\x33\x44\x55\x66\x77\x88\x01",
                 "openpgp",
@@ -438,6 +498,7 @@ mod tests {
             (b"{\"id\": \"db\", \"password\": {\"encrypted_data\": \"hzXGr0o3gXyAp2c/vXrH+Ia1B4n0DRYbB6s5qzvFl0M=\\n\", \"iv\": \"Xb2H\"}}", "encrypted data bag or state"),
             (b"{\"hostname\":\"https://x\",\"encryptedPassword\":\"MDoEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECN3QW8uy0LpO\"}", "firefox saved login"),
             (b"{\"encrypted\": true, \"encKeyValidation_DO_NOT_EDIT\": \"2.Gm|Rk|Pz\"}", "bitwarden encrypted export"),
+            (b"<manifest:file-entry manifest:full-path=\"content.xml\"><manifest:encryption-data manifest:checksum-type=\"SHA256\">", "encrypted opendocument"),
             (laravel.as_bytes(), "laravel encrypted value"),
             (b"/registry/secrets/default/db\x00k8s:enc:aescbc:v1:key1:\x8f\x12\x99", "kubernetes encrypted secret"),
             (b"01000000d08c9ddf0115d1118c7a00c04fc297eb0100000082bd7b4bd1a5a94a", "windows dpapi blob"),
@@ -460,6 +521,36 @@ mod tests {
         ] {
             assert_eq!(marked(code), None, "{}", String::from_utf8_lossy(code));
         }
+    }
+
+    #[test]
+    fn encrypted_stores_are_known_by_their_configuration_and_its_siblings() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = |name: &str, config: &str, siblings: &[&str]| {
+            let root = dir.path().join(name);
+            std::fs::create_dir_all(&root).unwrap();
+            std::fs::write(root.join(config), b"{}").unwrap();
+            for sibling in siblings {
+                std::fs::create_dir_all(root.join(sibling)).unwrap();
+            }
+            root.join(config)
+        };
+        for (config, siblings, what) in [
+            ("vault.cryptomator", &["d"][..], "Cryptomator"),
+            (".encfs6.xml", &[], "EncFS"),
+            ("cryfs.config", &[], "CryFS"),
+            ("kopia.repository.f", &[], "Kopia"),
+            ("config", &["data", "index", "keys", "snapshots"], "restic"),
+        ] {
+            let path = store(what, config, siblings);
+            let (root, said) = encrypted_store_of(&path).expect(what);
+            assert_eq!(root, path.parent().unwrap());
+            assert!(said.contains(what), "{said}");
+        }
+        // An ordinary `config` (a git directory's, an app's) and a Cryptomator name
+        // without its data directory are not stores.
+        assert!(encrypted_store_of(&store("app", "config", &["data"])).is_none());
+        assert!(encrypted_store_of(&store("lone", "vault.cryptomator", &[])).is_none());
     }
 
     #[test]

@@ -353,14 +353,11 @@ pub(crate) fn inspect_file(
 ) -> bool {
     let walk = Walk::new(ctx, chain, Place::Filesystem);
     if let Some(path) = chain.first().map(std::path::Path::new) {
-        if encrypted::is_restic_config(path) {
-            let repository = path.parent().map(|p| p.display().to_string());
+        if let Some((store, what)) = encrypted::encrypted_store_of(path) {
             walk.fail(
                 GapKind::Encrypted,
-                &[repository.unwrap_or_default()],
-                "a restic repository: every file in it is encrypted, and what it backs up \
-                 cannot be read without the repository password"
-                    .to_string(),
+                &[store.display().to_string()],
+                what.to_string(),
             );
         }
     }
