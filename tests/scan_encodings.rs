@@ -285,3 +285,36 @@ fn findings_give_line_column_and_offset() {
     assert_eq!(location["column"], 8);
     assert_eq!(location["offset"], 18);
 }
+
+/// A dataset moved off a mainframe in binary mode is EBCDIC: made here with iconv in two
+/// code pages, each found as `ebcdic` (the secret is not in the files raw).
+#[test]
+fn ebcdic_datasets_from_iconv_are_found() {
+    if !common::have_tool("iconv") {
+        return;
+    }
+    let secret = random_token(32);
+    let dir = tempfile::tempdir().unwrap();
+    let jcl = format!(
+        "//DBLOAD   JOB (ACCT),'NIGHTLY LOAD',CLASS=A\n//STEP1    EXEC PGM=DSNTIAD\n//SYSIN    DD *\n  CONNECT TO DB2P USER LOADER USING {};\n/*\n",
+        String::from_utf8_lossy(&secret)
+    );
+    let plain = write(dir.path(), "plain.jcl", &jcl);
+    for code_page in ["IBM037", "IBM1047"] {
+        let output = std::process::Command::new("iconv")
+            .args(["-f", "ASCII", "-t", code_page])
+            .arg(&plain)
+            .output()
+            .expect("iconv");
+        assert!(output.status.success());
+        assert!(memchr::memmem::find(&output.stdout, &secret).is_none());
+        let path = write(
+            dir.path(),
+            &format!("ebcdic/{code_page}.dat"),
+            &output.stdout,
+        );
+        let scan = scan_with_secrets(&[&secret], &[&path], &[]);
+        assert_eq!(scan.verdict(), "found", "{code_page}: {}", scan.report);
+        assert_eq!(scan.encodings(), ["ebcdic"], "{code_page}");
+    }
+}

@@ -9,6 +9,7 @@
 //! dropped by the matcher, so an encoding need not check for overlap with the others.
 
 mod base64;
+mod ebcdic;
 mod hex;
 mod html;
 mod json;
@@ -67,6 +68,7 @@ pub fn all() -> Vec<&'static dyn Encoding> {
         &base64::Base64Wrapped,
         &utf16::Utf16Le,
         &utf16::Utf16Be,
+        &ebcdic::Ebcdic,
     ]
 }
 
