@@ -541,8 +541,10 @@ mod tests {
     #[test]
     fn duplicate_patterns_keep_the_first_encoding() {
         let m = matcher(&[b"plainalnum123"]);
+        // Every encoding of these 13 letters and digits that keeps them one byte each is
+        // the raw bytes again (percent, JSON, HTML...), but EBCDIC's (other bytes).
         let raw_like = (0..m.pattern_count())
-            .filter(|&i| m.pattern(i).len == 13)
+            .filter(|&i| m.pattern(i).len == 13 && m.pattern(i).encoding != "ebcdic")
             .map(|i| m.pattern(i).encoding)
             .collect::<Vec<_>>();
         assert_eq!(raw_like, ["raw"]);
