@@ -398,9 +398,12 @@ fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
         // Whole blocks first, 16 bytes per instruction, through a wider class of bytes
         // ([`maybe_token_mask16`]): a stretch of `shortest` token bytes is a stretch of
         // that many of these, which text (spaces) and binary seldom hold; where one starts,
-        // the bytes walk decides. Each block's mask looks one block ahead for the end.
+        // the exact class ([`token_mask16`], more instructions) decides. Each block's mask
+        // looks one block ahead for the end.
         let mut block = from;
         let mut ahead = None;
+        // The exact mask of the block after the last one that needed it.
+        let mut exact_ahead: Option<(usize, u64)> = None;
         while block + 2 * BLOCK <= len {
             let low = ahead
                 .take()
@@ -412,18 +415,32 @@ fn next_stretch(bytes: &[u8], from: usize, shortest: usize) -> (usize, usize) {
                 ahead = Some(high);
                 continue;
             }
-            let at = block + starts.trailing_zeros() as usize;
-            let mut wide_end = at + shortest;
-            while wide_end < len && MAYBE_TOKEN_BYTES[bytes[wide_end] as usize] {
-                wide_end += 1;
+            // Where the wide class has a long stretch (text: `2025-04-07T12:57:33`,
+            // `id=1099511627775`), the exact class decides for the same two blocks, still
+            // 16 bytes at a time, before any byte is walked.
+            let exact_low = match exact_ahead {
+                Some((at, mask)) if at == block => mask,
+                _ => token_mask(&bytes[block..block + BLOCK]),
+            };
+            let exact_high = token_mask(&bytes[block + BLOCK..block + 2 * BLOCK]);
+            exact_ahead = Some((block + BLOCK, exact_high));
+            let exact = runs_at_least(
+                u128::from(exact_low) | (u128::from(exact_high) << BLOCK),
+                shortest,
+            );
+            if exact == 0 {
+                block += BLOCK;
+                ahead = Some(high);
+                continue;
             }
-            // No token stretch starting before `at` is that long, and none goes past
-            // `wide_end`.
-            let (start, end) = next_stretch_bytewise(&bytes[..wide_end], at, shortest);
-            if end - start >= shortest || (end == len && start < len) {
-                return (extend_back(bytes, start, from), end);
+            // `shortest` token bytes from here on: the first such stretch (none starts in an
+            // earlier block, and none before this in this one), from its start to its end.
+            let at = block + exact.trailing_zeros() as usize;
+            let mut end = at + shortest;
+            while end < len && TOKEN_BYTES[bytes[end] as usize] {
+                end += 1;
             }
-            block = wide_end;
+            return (extend_back(bytes, at, from), end);
         }
         from_bytewise = block;
     }
@@ -491,6 +508,60 @@ fn maybe_token_mask16(chunk: &[u8]) -> u16 {
 #[cfg(not(target_arch = "x86_64"))]
 fn maybe_token_mask16(chunk: &[u8]) -> u16 {
     maybe_token_mask16_bytewise(chunk)
+}
+
+/// One bit per byte of `bytes` (at most 64): set for [`TOKEN_BYTES`].
+fn token_mask(bytes: &[u8]) -> u64 {
+    let mut mask = 0u64;
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        mask |= u64::from(token_mask16(chunk)) << (16 * i);
+    }
+    mask
+}
+
+#[cfg(target_arch = "x86_64")]
+fn token_mask16(chunk: &[u8]) -> u16 {
+    use std::arch::x86_64::*;
+    let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
+        return token_mask16_bytewise(chunk);
+    };
+    // SAFETY: as in `maybe_token_mask16`: SSE2 only, and the load reads the 16 bytes.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let in_range = |lo: u8, hi: u8| {
+            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
+            let over = _mm_subs_epu8(shifted, _mm_set1_epi8((hi - lo) as i8));
+            _mm_cmpeq_epi8(over, _mm_setzero_si128())
+        };
+        let eq = |byte: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8));
+        // Letters of both cases at once: setting bit 5 maps `A-Z` onto `a-z`.
+        let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let shifted = _mm_sub_epi8(folded, _mm_set1_epi8(b'a' as i8));
+        let over = _mm_subs_epu8(shifted, _mm_set1_epi8((b'z' - b'a') as i8));
+        let letters = _mm_cmpeq_epi8(over, _mm_setzero_si128());
+        let marks = _mm_or_si128(
+            _mm_or_si128(
+                _mm_or_si128(eq(b'+'), eq(b'/')),
+                _mm_or_si128(eq(b'-'), eq(b'_')),
+            ),
+            _mm_or_si128(eq(b'\r'), eq(b'\\')),
+        );
+        let token = _mm_or_si128(_mm_or_si128(letters, in_range(b'0', b'9')), marks);
+        _mm_movemask_epi8(token) as u16
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn token_mask16(chunk: &[u8]) -> u16 {
+    token_mask16_bytewise(chunk)
+}
+
+fn token_mask16_bytewise(chunk: &[u8]) -> u16 {
+    chunk
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| TOKEN_BYTES[byte as usize])
+        .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
 fn maybe_token_mask16_bytewise(chunk: &[u8]) -> u16 {
@@ -834,6 +905,11 @@ mod tests {
                     super::MAYBE_TOKEN_BYTES[byte as usize]
                 );
                 assert!(!super::TOKEN_BYTES[byte as usize] || (wide >> i) & 1 == 1);
+                assert_eq!(
+                    (super::token_mask(block) >> i) & 1 == 1,
+                    super::TOKEN_BYTES[byte as usize],
+                    "{byte:#x}"
+                );
             }
         }
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
