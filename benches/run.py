@@ -104,8 +104,13 @@ def timed(argv, shell=False, env=None):
     cmd = ["/usr/bin/time", "-f", "%e %M", "-o", out]
     cmd += ["sh", "-c", argv] if shell else argv
     started = time.monotonic()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     wall = time.monotonic() - started
+    # scour exits 0, 1 or 3 and rg 0 or 1 on a real run; 2 is an error (a reference that
+    # failed at once would make a ratio of nothing).
+    if done.returncode not in (0, 1, 3):
+        sys.exit(f"benchmark command failed ({done.returncode}): {argv}\n"
+                 f"{done.stderr.decode(errors='replace')[-2000:]}")
     with open(out) as f:
         fields = f.read().split()
     return wall, int(fields[-1]) / 1024
