@@ -141,6 +141,9 @@ pub(crate) fn scan(
         if !regions.is_empty() {
             covered.ranges.extend(binary_tables(reopen, length));
         }
+        // Back at this leaf: its opaque gap is about its own bytes, not the carved stream
+        // or decoded run read last (which a gap's reason would otherwise name).
+        walk.entering(chain);
         opaque::account(walk, chain, regions, &covered);
     }
 }
