@@ -278,7 +278,14 @@ fn noise(len: usize) -> Vec<u8> {
 fn high_entropy_content_no_layer_reads_is_opaque() {
     let secret = random_token(32);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "blob.dat", noise(300 << 10));
+    // After the noise, a base64 run the decode layer reads: the last thing read inside the
+    // leaf, which the leaf's own opaque gap must not name.
+    let mut blob = noise(300 << 10);
+    blob.extend_from_slice(b"\nconfig=");
+    blob.extend_from_slice(
+        b"bm90aGluZyB0byBzZWUgaGVyZSwganVzdCBzb21lIGNvbmZpZ3VyYXRpb24gdGV4dCBmb3IgdGhlIHRlc3Q=\n",
+    );
+    write(dir.path(), "blob.dat", blob);
     write(dir.path(), "small-key.bin", noise(32));
     write(dir.path(), "notes.txt", "nothing to see here\n");
     let result = scan(&secret, &[dir.path()]);
@@ -286,6 +293,8 @@ fn high_entropy_content_no_layer_reads_is_opaque() {
     let gaps = result.gaps();
     assert_eq!(gap_kinds(&gaps), ["opaque"], "{gaps:?}");
     assert!(gaps[0]["chain"][0].as_str().unwrap().ends_with("blob.dat"));
+    let reason = gaps[0]["reason"].as_str().unwrap();
+    assert!(!reason.contains("while reading"), "{reason}");
 
     // Accepted explicitly: no gap, and the report says what was accepted.
     let accepted = scan_with_secrets(&[&secret], &[dir.path()], &["--allow-opaque"]);
