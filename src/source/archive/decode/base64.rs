@@ -476,20 +476,25 @@ const MAYBE_TOKEN_BYTES: [bool; 256] = {
     table
 };
 
-/// One bit per byte of `bytes` (at most 64): set for [`MAYBE_TOKEN_BYTES`].
-fn maybe_token_mask(bytes: &[u8]) -> u64 {
+/// One bit per byte of `bytes` (at most 64), from a class test of 16 bytes at a time.
+fn mask64(bytes: &[u8], class16: fn(&[u8]) -> u16) -> u64 {
     let mut mask = 0u64;
     for (i, chunk) in bytes.chunks(16).enumerate() {
-        mask |= u64::from(maybe_token_mask16(chunk)) << (16 * i);
+        mask |= u64::from(class16(chunk)) << (16 * i);
     }
     mask
+}
+
+/// One bit per byte of `bytes` (at most 64): set for [`MAYBE_TOKEN_BYTES`].
+fn maybe_token_mask(bytes: &[u8]) -> u64 {
+    mask64(bytes, maybe_token_mask16)
 }
 
 #[cfg(target_arch = "x86_64")]
 fn maybe_token_mask16(chunk: &[u8]) -> u16 {
     use std::arch::x86_64::*;
     let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
-        return maybe_token_mask16_bytewise(chunk);
+        return bits_of(chunk, &MAYBE_TOKEN_BYTES);
     };
     // SAFETY: SSE2 is part of the x86_64 baseline (every intrinsic here is SSE2), and the
     // load reads exactly the 16 bytes of `chunk`.
@@ -507,23 +512,19 @@ fn maybe_token_mask16(chunk: &[u8]) -> u16 {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn maybe_token_mask16(chunk: &[u8]) -> u16 {
-    maybe_token_mask16_bytewise(chunk)
+    bits_of(chunk, &MAYBE_TOKEN_BYTES)
 }
 
 /// One bit per byte of `bytes` (at most 64): set for [`TOKEN_BYTES`].
 fn token_mask(bytes: &[u8]) -> u64 {
-    let mut mask = 0u64;
-    for (i, chunk) in bytes.chunks(16).enumerate() {
-        mask |= u64::from(token_mask16(chunk)) << (16 * i);
-    }
-    mask
+    mask64(bytes, token_mask16)
 }
 
 #[cfg(target_arch = "x86_64")]
 fn token_mask16(chunk: &[u8]) -> u16 {
     use std::arch::x86_64::*;
     let Ok(chunk) = <&[u8; 16]>::try_from(chunk) else {
-        return token_mask16_bytewise(chunk);
+        return bits_of(chunk, &TOKEN_BYTES);
     };
     // SAFETY: as in `maybe_token_mask16`: SSE2 only, and the load reads the 16 bytes.
     unsafe {
@@ -553,22 +554,15 @@ fn token_mask16(chunk: &[u8]) -> u16 {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn token_mask16(chunk: &[u8]) -> u16 {
-    token_mask16_bytewise(chunk)
+    bits_of(chunk, &TOKEN_BYTES)
 }
 
-fn token_mask16_bytewise(chunk: &[u8]) -> u16 {
+/// One bit per byte of `chunk` (at most 16) that `class` holds.
+fn bits_of(chunk: &[u8], class: &[bool; 256]) -> u16 {
     chunk
         .iter()
         .enumerate()
-        .filter(|&(_, &byte)| TOKEN_BYTES[byte as usize])
-        .fold(0, |mask, (i, _)| mask | (1 << i))
-}
-
-fn maybe_token_mask16_bytewise(chunk: &[u8]) -> u16 {
-    chunk
-        .iter()
-        .enumerate()
-        .filter(|&(_, &byte)| MAYBE_TOKEN_BYTES[byte as usize])
+        .filter(|&(_, &byte)| class[byte as usize])
         .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
