@@ -370,7 +370,13 @@ pub(crate) fn inspect_file(
             }
         }
     }
-    let size = file.metadata().map(|m| m.len().min(limit)).ok();
+    // A limit is the file's size when it was opened (a file that shrank since is a changed
+    // file, which the caller checks): no second `statx` for it, one per file of a tree.
+    let size = if limit == u64::MAX {
+        file.metadata().map(|m| m.len()).ok()
+    } else {
+        Some(limit)
+    };
     let mut rest = (&file).take(limit.saturating_sub(head.len() as u64));
     let mut input = Input {
         walk: &walk,
