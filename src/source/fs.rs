@@ -488,8 +488,8 @@ struct ReadOnce {
 }
 
 /// Files at least this large are hashed on a second thread while they are scanned, so
-/// the disk reads them once for both; a smaller one is hashed after its scan, from the page
-/// cache, which costs less than a thread.
+/// the disk reads them once for both; a smaller one is hashed just before its scan, which
+/// then reads it from the page cache, at less cost than a thread.
 const HASH_ALONGSIDE: u64 = 64 << 20;
 
 /// Reads `file` once for its scan, up to `size` bytes (its size when opened), and, with
@@ -507,30 +507,39 @@ fn scan_once(
     buffer: &mut ScanBuffer,
 ) -> ReadOnce {
     let chain = [display(path)];
-    let hashed = if hash { file.try_clone().ok() } else { None };
-    let Some(hashed) = hashed else {
-        // No digest wanted, or no second handle for one (the manifest then says `-`).
+    if !hash {
         return ReadOnce {
             digest: None,
             sequential: scan_file_upto(ctx, &chain, file, size, buffer),
         };
-    };
-    if size < HASH_ALONGSIDE {
-        let sequential = scan_file_upto(ctx, &chain, file, size, buffer);
-        return ReadOnce {
-            digest: digest_of_file(&hashed, size).ok(),
-            sequential,
-        };
     }
+    // A digest that fails (a read error, a file cut short: the scan records why) is left
+    // out, and the manifest says `-`.
+    let alongside = if size >= HASH_ALONGSIDE {
+        file.try_clone().ok()
+    } else {
+        None
+    };
+    let Some(hashed) = alongside else {
+        // Small (or no second handle): hashed first, from the same handle; positional reads
+        // leave the offset where the scan starts.
+        let digest = digest_of_file(&file, size).ok();
+        return ReadOnce {
+            digest,
+            sequential: scan_file_upto(ctx, &chain, file, size, buffer),
+        };
+    };
     std::thread::scope(|scope| {
-        let digester = scope.spawn(|| digest_of_file(&hashed, size).ok());
+        let digester = std::thread::Builder::new()
+            .name("scour-digest".to_string())
+            .spawn_scoped(scope, || digest_of_file(&hashed, size).ok());
         let sequential = scan_file_upto(ctx, &chain, file, size, buffer);
-        ReadOnce {
-            // A digest that failed (a read error, a file cut short: the scan records why)
-            // is left out, and the manifest says `-`.
-            digest: digester.join().ok().flatten(),
-            sequential,
-        }
+        let digest = match digester {
+            Ok(digester) => digester.join().ok().flatten(),
+            // No thread to be had: hashed after the scan instead.
+            Err(_) => digest_of_file(&hashed, size).ok(),
+        };
+        ReadOnce { digest, sequential }
     })
 }
 
