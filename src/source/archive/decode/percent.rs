@@ -78,7 +78,7 @@ fn base64_run_around(line: &[u8], at: usize) -> (bool, usize) {
     // part of an escape (`%` and hex digits are both).
     let start = line[..at]
         .iter()
-        .rposition(|&b| !b.is_ascii_alphanumeric() && b != b'%')
+        .rposition(|&b| !is_base64_literal(b) && b != b'%')
         .map_or(0, |before| before + 1);
     let mut run = Base64Run::default();
     let mut i = start;
@@ -102,7 +102,7 @@ fn base64_run_around(line: &[u8], at: usize) -> (bool, usize) {
                 }
                 _ => break,
             }
-        } else if byte.is_ascii_alphanumeric() {
+        } else if is_base64_literal(byte) {
             run.char(byte);
             i += 1;
         } else {
@@ -113,6 +113,14 @@ fn base64_run_around(line: &[u8], at: usize) -> (bool, usize) {
         }
     }
     (false, i.max(at + 3))
+}
+
+/// A base64 character as an encoder may leave it unescaped: Python's `urllib.parse.quote`
+/// and Java's `URI` keep `/`, JavaScript's `encodeURI` keeps `+` and `/`. (A `/` ending the
+/// run cut a SAML request's 160-character base64 into pieces shorter than
+/// [`BASE64_RUN`] around each `%2B`, and the request was not decoded.)
+fn is_base64_literal(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/')
 }
 
 /// A stretch of base64 characters and escaped `+/=` being read.
@@ -290,6 +298,28 @@ mod tests {
         assert!(super::has_escape(b"%2B%2BabcDefghijklmnopqrstuv9"));
         assert!(super::has_escape(b"v=%1F%8B%08%00"));
         assert!(super::has_escape(b"u=%2541"));
+        // Python's quote keeps `/`: the escape sits in a short stretch between two of them.
+        assert!(super::has_escape(
+            b"SAMLRequest=HctBCsIwEADAr4R9gNb2oCxGKPWiVA8VLOQ/dmEE%2BbeAkk4Zdhe/oC"
+        ));
+    }
+
+    /// A SAML HTTP-Redirect request as Python's `urllib.parse.quote` writes it (raw deflate,
+    /// base64, `/` left as it is): a `/` a few characters before the only `%2B` kept the
+    /// line from being decoded (in about 2% of random secrets).
+    #[test]
+    fn a_saml_request_with_literal_slashes_is_decoded() {
+        const ID: &[u8] = b"Ll3fZJZ207qc18Ref3bCaWWrprhZNlws";
+        let sample = b"https://idp.example/sso?SAMLRequest=HctBCsIwEADAr4R9gNb2oCxGKPWiVA8VLOQ\
+            WQ0oLySbNJujzFc/DHFl7F7EteabBrsVyFh/viPEPEkoiDJoXRtLeMmaDj/bWY72pMKaQgwkOxOUsoXfNpK6\
+            qrvar2R0GOzWvTo9jimlWd/dmEE%2BbeAkk4Zdhe/oC\n";
+        let places = scan_memory(ID, "redirect.log", sample).places();
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert!(
+            places[0].0.starts_with("redirect.log › percent@0 › base64@")
+                && places[0].0.ends_with("deflate@0"),
+            "{places:?}"
+        );
     }
 
     #[test]
