@@ -315,9 +315,9 @@ mod tests {
             qrvar2R0GOzWvTo9jimlWd/dmEE%2BbeAkk4Zdhe/oC\n";
         let places = scan_memory(ID, "redirect.log", sample).places();
         assert_eq!(places.len(), 1, "{places:?}");
+        let place = &places[0].0;
         assert!(
-            places[0].0.starts_with("redirect.log › percent@0 › base64@")
-                && places[0].0.ends_with("deflate@0"),
+            place.starts_with("redirect.log › percent@0 › base64@") && place.ends_with("deflate@0"),
             "{places:?}"
         );
     }
