@@ -192,6 +192,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::pg_dump::PG_DUMP,
     &super::avro::AVRO,
     &super::orc::ORC,
+    &super::parquet::PARQUET,
     &super::hdf5::HDF5,
     &super::rdb::RDB,
     &super::qcow2::QCOW2,

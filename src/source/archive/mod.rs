@@ -23,6 +23,7 @@
 
 mod ar;
 mod avro;
+mod blocks;
 mod brotli;
 mod carve;
 mod compressed;
@@ -49,6 +50,7 @@ mod opaque;
 mod openpgp;
 mod openpgp_keys;
 mod orc;
+mod parquet;
 mod pg_dump;
 mod pg_heap;
 mod qcow2;

@@ -15,6 +15,7 @@
 
 use std::io::{self, Read};
 
+use super::blocks::{Blocks, NextBlock};
 use super::format::{Format, Place};
 use super::limits::Decoded;
 use super::{leaf, scan_member, Reopen, Walk};
@@ -167,11 +168,10 @@ fn read_chunks(
     let mut member = chain.to_vec();
     member.push("streams".to_string());
     walk.entering(&member);
-    let chunks = Chunks {
+    let chunks = Blocks::new(Chunks {
         body: &bytes[3..tail.end],
         codec,
-        current: io::Cursor::new(Vec::new()),
-    };
+    });
     let mut decoded = Decoded::new(walk, &member, "orc", chunks);
     scan_member(walk, &member, &mut decoded, depth + 1, buffer);
 }
@@ -184,18 +184,16 @@ enum Codec {
     Zstd,
 }
 
-/// The decoded chunks, one after the other.
+/// The chunks from byte 3 to the postscript.
 struct Chunks<'b> {
     body: &'b [u8],
     codec: Codec,
-    current: io::Cursor<Vec<u8>>,
 }
 
-impl Chunks<'_> {
-    /// Decodes the next chunk into `current`; `false` at the end.
-    fn next_chunk(&mut self) -> io::Result<bool> {
+impl NextBlock for Chunks<'_> {
+    fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
         let [a, b, c, rest @ ..] = self.body else {
-            return Ok(false);
+            return Ok(None);
         };
         let header = u32::from(*a) | u32::from(*b) << 8 | u32::from(*c) << 16;
         let len = (header >> 1) as usize;
@@ -207,13 +205,11 @@ impl Chunks<'_> {
             ));
         };
         self.body = &rest[len..];
-        let out = if original {
+        Ok(Some(if original {
             data.to_vec()
         } else {
             decode(self.codec, data)?
-        };
-        self.current = io::Cursor::new(out);
-        Ok(true)
+        }))
     }
 }
 
@@ -233,20 +229,6 @@ fn decode(codec: Codec, data: &[u8]) -> io::Result<Vec<u8>> {
         Codec::Lz4 => lz4_flex::block::decompress(data, MAX_CHUNK)
             .map_err(|e| invalid(format!("an ORC lz4 chunk: {e}"))),
         Codec::Zstd => zstd::bulk::decompress(data, MAX_CHUNK),
-    }
-}
-
-impl Read for Chunks<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let n = self.current.read(out)?;
-            if n > 0 || out.is_empty() {
-                return Ok(n);
-            }
-            if !self.next_chunk()? {
-                return Ok(0);
-            }
-        }
     }
 }
 
