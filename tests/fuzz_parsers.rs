@@ -1,10 +1,11 @@
 //! Seeded mutation fuzzing on the stable toolchain (no nightly, so no cargo-fuzz here).
 //!
 //! Every seed in `fuzz/seeds/` (small real samples made with gzip, tar, zip, ar, xz, zstd,
-//! bzip2, git, gpg, brotli, qemu-img, redis and pyarrow: archives, compressed logs, packed
-//! and loose git objects, a git index, a CI log with colour codes, OpenPGP messages, a Redis
-//! snapshot, a qcow2 image, a v7 tar, a brotli file, a Parquet table) is mutated with a deterministic RNG (bit flips,
-//! interesting integers over header fields, inserted, deleted and duplicated ranges, splices
+//! bzip2, git, gpg, brotli, qemu-img, redis, pyarrow and svn: archives, compressed logs,
+//! packed and loose git objects, a git index, a CI log with colour codes, OpenPGP messages,
+//! a Redis snapshot, a qcow2 image, a v7 tar, a brotli file, a Parquet table, a Subversion
+//! revision file) is mutated with a deterministic RNG (bit flips, interesting integers over
+//! header fields, inserted, deleted and duplicated ranges, splices
 //! of two seeds, truncation) and fed to:
 //!
 //! - the whole scan pipeline, in process (sniffing, every archive and compression reader,

@@ -132,6 +132,12 @@ fn signatures() -> Vec<Signature> {
             forward: 8,
             ..at(b"stream\r\n", Target::Zlib)
         },
+        // A Subversion delta, after the `DELTA` line of a revision file or the blank line
+        // before a dump file's text.
+        Signature {
+            forward: 1,
+            ..at(b"\nSVN", Target::Format(&super::svndiff::SVNDIFF))
+        },
         at(b"\xFF\xD8\xFF", Target::Media),
         at(b"\x89PNG\r\n\x1A\n", Target::Media),
     ];

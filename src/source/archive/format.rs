@@ -203,6 +203,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::openpgp::OPENPGP,
     // Before `ENCRYPTED`: only its key entries are ciphertext.
     &super::java_keystore::JAVA_KEYSTORE,
+    &super::svndiff::SVNDIFF,
     &super::git_formats::GIT_PACK,
     &super::git_formats::GIT_LOOSE_OBJECT,
     &super::encrypted::ENCRYPTED,

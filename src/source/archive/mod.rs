@@ -60,6 +60,7 @@ mod sevenz;
 pub(crate) mod sniff;
 mod sqlite;
 mod squashfs;
+mod svndiff;
 mod tar;
 mod unsupported;
 mod zip;
