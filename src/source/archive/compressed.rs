@@ -221,10 +221,52 @@ pub(crate) static LZ4: Codec = Codec {
             || head.starts_with(b"\x02\x21\x4C\x18")
     },
     decoder: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
-    single: |input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
-    single_exact: Some(|input| Ok(Box::new(lz4_flex::frame::FrameDecoder::new(input)))),
+    single: |input| Ok(Box::new(OneLz4Frame::new(input))),
+    single_exact: Some(|input| Ok(Box::new(OneLz4Frame::new(input)))),
     header_text: None,
 };
+
+/// The first lz4 frame of a stream, for a stream carved out of other bytes: what follows
+/// it there (an Arrow IPC buffer's padding and the next buffer's length) is no second
+/// frame, and ends the stream rather than damaging it. (The frame decoder reads on into
+/// concatenated frames, and a carved Arrow buffer was a false `corrupt` gap.)
+struct OneLz4Frame<R: Read> {
+    decoder: lz4_flex::frame::FrameDecoder<R>,
+    produced: bool,
+}
+
+impl<R: Read> OneLz4Frame<R> {
+    fn new(input: R) -> Self {
+        OneLz4Frame {
+            decoder: lz4_flex::frame::FrameDecoder::new(input),
+            produced: false,
+        }
+    }
+}
+
+impl<R: Read> Read for OneLz4Frame<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self.decoder.read(out) {
+            Ok(n) => {
+                self.produced |= n > 0;
+                Ok(n)
+            }
+            // A magic number is only read where a frame would start: after the first.
+            Err(error)
+                if self.produced
+                    && error.get_ref().is_some_and(|inner| {
+                        matches!(
+                            inner.downcast_ref::<lz4_flex::frame::Error>(),
+                            Some(lz4_flex::frame::Error::WrongMagicNumber)
+                        )
+                    }) =>
+            {
+                Ok(0)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
 
 /// snappy's framing format (`.sz`: Hadoop and Kafka tooling, python-snappy, snzip), which
 /// starts with its stream identifier chunk. Raw snappy blocks have no magic: a format that
@@ -661,6 +703,36 @@ mod tests {
         text.extend_from_slice(b"sasl.password=");
         text.extend_from_slice(SECRET);
         text
+    }
+
+    /// An Arrow IPC body: buffers, each its decoded length (int64) and an lz4 frame, padded
+    /// to 8 bytes. The carved frame ends where the next buffer's length starts (more than
+    /// 64 KiB decoded, so a failure there would have been a `corrupt` gap).
+    #[test]
+    fn a_carved_lz4_frame_ends_at_its_end_mark() {
+        let mut body = b"\xFF\xFF\xFF\xFF\x00\x00\x00\x00record batch".to_vec();
+        for round in 0..2 {
+            let mut buffer = text().repeat(1 + round);
+            for i in 0..8000 {
+                buffer.extend_from_slice(format!("value {i} {}\n", i * 7919 % 1013).as_bytes());
+            }
+            let mut encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            encoder.write_all(&buffer).expect("compress in memory");
+            let frame = encoder.finish().expect("compress in memory");
+            body.extend_from_slice(&(buffer.len() as u64).to_le_bytes());
+            body.extend_from_slice(&frame);
+            body.resize(body.len().next_multiple_of(8), 0);
+        }
+        body.extend_from_slice(b"ARROW1");
+        let scanned = scan_memory(SECRET, "table.arrow", &body);
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        let places = scanned.places();
+        // Once in the first buffer, twice in the second.
+        assert_eq!(places.len(), 3, "{places:?}");
+        assert!(
+            places.iter().all(|(chain, _)| chain.contains("lz4@")),
+            "{places:?}"
+        );
     }
 
     #[test]
