@@ -85,7 +85,7 @@ fn tree_with_secret(dir: &Path, secret: &[u8]) -> PathBuf {
 }
 
 #[test]
-fn sevenz_archives_are_read_with_every_common_coder() {
+fn sevenz_archives_and_zips_are_read_with_every_common_coder() {
     let Some(_) = tool("7zz") else { return };
     let secret = random_token(40);
     let dir = tempfile::tempdir().unwrap();
@@ -101,6 +101,10 @@ fn sevenz_archives_are_read_with_every_common_coder() {
         ("bzip2.7z", &["-m0=BZip2"]),
         ("deflate.7z", &["-m0=Deflate"]),
         ("not-solid.7z", &["-ms=off"]),
+        // 7-Zip's zips with methods Info-ZIP does not write (PPMd was a corrupt gap).
+        ("ppmd.zip", &["-tzip", "-mm=PPMd"]),
+        ("lzma.zip", &["-tzip", "-mm=LZMA"]),
+        ("bzip2.zip", &["-tzip", "-mm=BZip2"]),
     ];
     for (name, options) in variants {
         let mut command = Command::new("7zz");

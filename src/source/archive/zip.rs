@@ -211,10 +211,37 @@ fn scan_entry<R: Read + Seek>(
             return;
         }
     };
+    #[allow(deprecated)]
+    if let zip::CompressionMethod::Unsupported(method) = file.compression() {
+        walk.fail(
+            GapKind::Unsupported,
+            &member,
+            format!(
+                "the member is compressed with zip method {method}{}, which scour cannot \
+                 decode; not scanned",
+                unsupported_method_name(method)
+            ),
+        );
+        return;
+    }
     let mut decoded = Decoded::new(walk, &member, "zip member", &mut file);
     scan_member(walk, &member, &mut decoded, depth + 1, buffer);
     // Reading to the end is what checks the member's CRC.
     let _ = super::drain(&mut decoded);
+}
+
+/// The name of a zip compression method none of the built-in decoders reads (APPNOTE
+/// 4.4.5), for the gap's reason.
+fn unsupported_method_name(method: u16) -> &'static str {
+    match method {
+        10 => " (PKWARE DCL imploding)",
+        16 => " (IBM z/OS CMPSC)",
+        18 => " (IBM TERSE)",
+        19 => " (IBM LZ77 z)",
+        96 => " (JPEG variant)",
+        97 => " (WavPack)",
+        _ => "",
+    }
 }
 
 /// A comment of the archive or of a member (`zip -z`, `zip -c`): text written by whoever
@@ -293,5 +320,34 @@ fn is_reported_zip(error: &ZipError) -> bool {
     match error {
         ZipError::Io(io) => super::is_reported(io),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::super::decode::testing::scan_memory;
+    use crate::coverage::GapKind;
+
+    /// A stored member whose method fields (local header and central directory) say
+    /// WavPack: an `unsupported` gap naming the method, not a `corrupt` one.
+    #[test]
+    fn a_member_in_a_method_no_decoder_reads_is_an_unsupported_gap() {
+        let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        archive.start_file("audio.wv", options).unwrap();
+        archive.write_all(b"samples of a recording").unwrap();
+        let mut bytes = archive.finish().unwrap().into_inner();
+        let local = memchr::memmem::find(&bytes, b"PK\x03\x04").unwrap();
+        bytes[local + 8..local + 10].copy_from_slice(&97u16.to_le_bytes());
+        let central = memchr::memmem::find(&bytes, b"PK\x01\x02").unwrap();
+        bytes[central + 10..central + 12].copy_from_slice(&97u16.to_le_bytes());
+        let scanned = scan_memory(b"Zq7p9xLm3Rt8wKd2", "a.zip", &bytes);
+        assert_eq!(scanned.gaps.len(), 1, "{:?}", scanned.gaps);
+        let gap = &scanned.gaps[0];
+        assert_eq!(gap.kind, GapKind::Unsupported, "{gap:?}");
+        assert!(gap.reason.contains("WavPack"), "{gap:?}");
     }
 }
