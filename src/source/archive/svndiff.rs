@@ -86,6 +86,9 @@ impl WindowHeader {
             && self.instructions_len > 0
             && self.target_len <= MAX_WINDOW
             && self.source_len <= MAX_WINDOW
+            // Compressed or not, a section is read whole into memory: bounded like the text.
+            && self.instructions_len <= MAX_WINDOW
+            && self.new_len <= MAX_WINDOW
             // Uncompressed, the sections are never longer than the text they make (each
             // instruction makes at least a byte, and new bytes are used once).
             && (version > 0 || sections <= self.target_len.saturating_mul(3).saturating_add(16))
