@@ -6,23 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{have_tool, random_token, scan};
-
-fn run(program: &str, args: &[&str], dir: &Path) -> Vec<u8> {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
+use common::{have_tool, random_token, run_tool, scan};
 
 /// Text around the secret: each half a line before it, so lz4 copies both halves.
 fn config_with(secret: &str) -> String {
@@ -58,7 +43,7 @@ fn deltas_in_a_repository_and_its_dump_are_rebuilt() {
     for compression in ["lz4", "zlib"] {
         let work = tempfile::tempdir().unwrap();
         let repo = work.path().join("repo");
-        run("svnadmin", &["create", "repo"], work.path());
+        run_tool(work.path(), "svnadmin", &["create", "repo"]);
         let conf = repo.join("db/fsfs.conf");
         let text = std::fs::read_to_string(&conf).unwrap();
         std::fs::write(
@@ -67,17 +52,17 @@ fn deltas_in_a_repository_and_its_dump_are_rebuilt() {
         )
         .unwrap();
         let url = format!("file://{}", repo.display());
-        run("svn", &["checkout", "-q", &url, "wc"], work.path());
+        run_tool(work.path(), "svn", &["checkout", "-q", &url, "wc"]);
         let wc = work.path().join("wc");
         std::fs::write(wc.join("config.ini"), config_with(&secret)).unwrap();
-        run("svn", &["add", "-q", "config.ini"], &wc);
-        run("svn", &["commit", "-q", "-m", "add config"], &wc);
+        run_tool(&wc, "svn", &["add", "-q", "config.ini"]);
+        run_tool(&wc, "svn", &["commit", "-q", "-m", "add config"]);
         let changed = config_with(&secret).replace("setting_7 ", "setting_seven ");
         std::fs::write(wc.join("config.ini"), changed).unwrap();
-        run("svn", &["commit", "-q", "-m", "rename a setting"], &wc);
-        run("svn", &["rm", "-q", "config.ini"], &wc);
-        run("svn", &["commit", "-q", "-m", "remove the key"], &wc);
-        let dump = run("svnadmin", &["dump", "-q", "--deltas", "repo"], work.path());
+        run_tool(&wc, "svn", &["commit", "-q", "-m", "rename a setting"]);
+        run_tool(&wc, "svn", &["rm", "-q", "config.ini"]);
+        run_tool(&wc, "svn", &["commit", "-q", "-m", "remove the key"]);
+        let dump = run_tool(work.path(), "svnadmin", &["dump", "-q", "--deltas", "repo"]);
         std::fs::remove_dir_all(&wc).unwrap();
         assert!(
             !holds_raw(&repo, secret.as_bytes()),

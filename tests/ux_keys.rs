@@ -27,23 +27,9 @@ fn have(tool: &str) -> bool {
     found
 }
 
-fn run(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
-
 /// The named numbers of `openssl pkey -text` (e.g. `privateExponent`), as bytes.
 fn openssl_numbers(dir: &Path, key: &str) -> Vec<(String, Vec<u8>)> {
-    let text = String::from_utf8(run(
+    let text = String::from_utf8(run_tool(
         dir,
         "openssl",
         &["pkey", "-in", key, "-text", "-noout"],
@@ -123,7 +109,7 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
     let d = dir.path();
     let tree = d.join("tree");
     std::fs::create_dir(&tree).unwrap();
-    run(
+    run_tool(
         d,
         "openssl",
         &[
@@ -137,7 +123,7 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
         ],
     );
     // The same key as PKCS#1 PEM, DER, OpenSSH and JWK, in the tree.
-    run(
+    run_tool(
         d,
         "openssl",
         &[
@@ -149,7 +135,7 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
             "tree/pkcs1.pem",
         ],
     );
-    run(
+    run_tool(
         d,
         "openssl",
         &[
@@ -165,7 +151,7 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
     std::fs::copy(d.join("revoked.pem"), tree.join("id_rsa")).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(tree.join("id_rsa"), std::fs::Permissions::from_mode(0o600)).unwrap();
-    run(&tree, "ssh-keygen", &["-q", "-p", "-N", "", "-f", "id_rsa"]);
+    run_tool(&tree, "ssh-keygen", &["-q", "-p", "-N", "", "-f", "id_rsa"]);
     assert!(std::fs::read_to_string(tree.join("id_rsa"))
         .unwrap()
         .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
@@ -184,7 +170,7 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
     // Unrelated keys: same BEGIN/END lines, same DER headers, other numbers.
     let others = tree.join("others");
     std::fs::create_dir(&others).unwrap();
-    run(
+    run_tool(
         &others,
         "openssl",
         &[
@@ -197,7 +183,7 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
             "other-rsa.pem",
         ],
     );
-    run(
+    run_tool(
         &others,
         "openssl",
         &[
@@ -210,17 +196,17 @@ fn a_revoked_rsa_key_is_found_in_every_form_and_not_in_other_keys() {
             "other-ec.pem",
         ],
     );
-    run(
+    run_tool(
         &others,
         "openssl",
         &["genpkey", "-algorithm", "ed25519", "-out", "other-ed.pem"],
     );
-    run(
+    run_tool(
         &others,
         "ssh-keygen",
         &["-q", "-t", "ed25519", "-N", "", "-f", "other_ed25519"],
     );
-    run(
+    run_tool(
         &others,
         "ssh-keygen",
         &["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", "other_rsa"],
@@ -258,12 +244,12 @@ fn an_ed25519_key_given_as_pkcs8_is_found_as_jwk_and_der_and_an_ec_key_as_pkcs8(
     let d = dir.path();
     let tree = d.join("tree");
     std::fs::create_dir(&tree).unwrap();
-    run(
+    run_tool(
         d,
         "openssl",
         &["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"],
     );
-    run(
+    run_tool(
         d,
         "openssl",
         &[
@@ -283,7 +269,7 @@ fn an_ed25519_key_given_as_pkcs8_is_found_as_jwk_and_der_and_an_ec_key_as_pkcs8(
         number(&numbers, "pub")
     );
     write(&tree, "jwks.json", &jwk);
-    run(
+    run_tool(
         &tree,
         "openssl",
         &["genpkey", "-algorithm", "ed25519", "-out", "unrelated.pem"],
@@ -301,7 +287,7 @@ fn an_ed25519_key_given_as_pkcs8_is_found_as_jwk_and_der_and_an_ec_key_as_pkcs8(
     // found as PKCS#8.
     let ec_tree = d.join("ec-tree");
     std::fs::create_dir(&ec_tree).unwrap();
-    run(
+    run_tool(
         d,
         "openssl",
         &[
@@ -313,7 +299,7 @@ fn an_ed25519_key_given_as_pkcs8_is_found_as_jwk_and_der_and_an_ec_key_as_pkcs8(
             "ec-sec1.pem",
         ],
     );
-    run(
+    run_tool(
         d,
         "openssl",
         &[
@@ -344,7 +330,7 @@ fn an_openssh_key_is_found_inside_a_backup_archive_but_not_in_other_keys() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir_all(d.join("home/.ssh")).unwrap();
-    run(
+    run_tool(
         d,
         "ssh-keygen",
         &[
@@ -358,8 +344,8 @@ fn an_openssh_key_is_found_inside_a_backup_archive_but_not_in_other_keys() {
         ],
     );
     std::fs::create_dir(d.join("tree")).unwrap();
-    run(d, "tar", &["-czf", "tree/home-backup.tar.gz", "home"]);
-    run(
+    run_tool(d, "tar", &["-czf", "tree/home-backup.tar.gz", "home"]);
+    run_tool(
         d,
         "ssh-keygen",
         &[
@@ -389,7 +375,7 @@ fn encrypted_keys_certificates_and_boilerplate_lines_are_refused() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    run(
+    run_tool(
         d,
         "openssl",
         &[

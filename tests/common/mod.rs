@@ -192,6 +192,22 @@ pub fn have_tool(tool: &str) -> bool {
     found
 }
 
+/// Runs `program` with `args` in `dir` (a real tool building a sample); its stdout. Fails
+/// the test, with the tool's stderr, if it does not succeed.
+pub fn run_tool(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// Runs `shell` (bash) in `dir` with `input` on stdin and `secret` in its environment as
 /// `SECRET`; its standard output, or `None` if one of `tools` is missing outside CI.
 pub fn run_shell(
