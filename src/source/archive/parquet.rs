@@ -112,13 +112,61 @@ fn read_file(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &m
     let mut member = chain.to_vec();
     member.push("footer".to_string());
     walk.entering(&member);
-    scan_member(walk, &member, &mut &bytes[footer], depth + 1, buffer);
-    for chunk in chunks {
+    scan_member(
+        walk,
+        &member,
+        &mut &bytes[footer.clone()],
+        depth + 1,
+        buffer,
+    );
+    for chunk in &chunks {
         if walk.check_running().is_err() {
             return;
         }
-        read_chunk(walk, chain, bytes, &chunk, depth, buffer);
+        read_chunk(walk, chain, bytes, chunk, depth, buffer);
     }
+    let listed = chunks.iter().filter_map(|chunk| chunk.range.clone());
+    for range in unlisted(bytes.len(), listed.chain([footer])) {
+        let mut member = chain.to_vec();
+        member.push(format!("bytes {}-{}", range.start, range.end));
+        let unlisted = &bytes[range];
+        // Page indexes and bloom filters (copies of values, hashes) in a file as written;
+        // anything else a writer or an editor left there. Read raw, never skipped; not opaque,
+        // since bloom filters are random bits by design.
+        leaf::scan(
+            walk,
+            &member,
+            &mut &unlisted[..],
+            depth + 1,
+            Reopen::Memory(unlisted),
+            leaf::Kind::Inert,
+            buffer,
+        );
+    }
+}
+
+/// The ranges of a file of `len` bytes that none of `listed` covers, between the leading
+/// `PAR1` and the trailing metadata length and `PAR1`.
+fn unlisted(
+    len: usize,
+    listed: impl Iterator<Item = std::ops::Range<usize>>,
+) -> Vec<std::ops::Range<usize>> {
+    let (start, end) = (4, len.saturating_sub(8));
+    let mut listed: Vec<_> = listed.collect();
+    listed.sort_by_key(|range| range.start);
+    let mut ranges = Vec::new();
+    let mut at = start;
+    for range in listed {
+        if range.start > at {
+            ranges.push(at..range.start.min(end));
+        }
+        at = at.max(range.end);
+    }
+    if at < end {
+        ranges.push(at..end);
+    }
+    ranges.retain(|range| range.start < range.end);
+    ranges
 }
 
 fn read_chunk(
@@ -540,6 +588,42 @@ mod tests {
             }]
         );
         assert!(metadata(&file[..file.len() - 1]).is_err());
+    }
+
+    /// Bytes between the last chunk and the metadata (where a page index would be) are
+    /// scanned as member `bytes A-B`, not skipped.
+    #[test]
+    fn bytes_the_metadata_does_not_list_are_scanned() {
+        const SECRET: &[u8] = b"Zq7p9xLm3Rt8wKd2Pq4s";
+        let mut file = b"PAR1\x15".to_vec();
+        file.extend_from_slice(&[b'.'; 19]);
+        file.extend_from_slice(b"left here: ");
+        file.extend_from_slice(SECRET);
+        // One uncompressed column chunk, bytes 4 to 24.
+        let footer = [
+            0x49, 0x1c, 0x19, 0x1c, 0x3c, 0x45, 0x00, 0x36, 0x28, 0x26, 0x08, 0x00, 0x00, 0x00,
+            0x00,
+        ];
+        file.extend_from_slice(&footer);
+        file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        let scanned = super::super::decode::testing::scan_memory(SECRET, "t.parquet", &file);
+        assert!(scanned.gaps.is_empty(), "{:?}", scanned.gaps);
+        let end = 24 + 11 + SECRET.len();
+        assert_eq!(
+            scanned.places(),
+            vec![(format!("t.parquet › bytes 24-{end}"), "raw".to_string())]
+        );
+    }
+
+    #[test]
+    fn bytes_no_chunk_or_footer_lists_are_found() {
+        assert!(unlisted(100, [4..40, 40..92].into_iter()).is_empty());
+        assert_eq!(
+            unlisted(100, [10..20, 4..8, 15..30, 60..92].into_iter()),
+            vec![8..10, 30..60]
+        );
+        assert_eq!(unlisted(100, std::iter::once(4..50)), vec![50..92]);
     }
 
     #[test]
