@@ -11,9 +11,10 @@
 //! earlier delta that is scanned where it is) is stood in for by as many NUL bytes, so the
 //! copies that follow land where they should and no two pieces of text run together.
 //!
-//! A delta has no length of its own (in a revision file `ENDREP` follows it): the windows
-//! are read until one does not parse, which ends the delta and is no gap. A first window
-//! that does not parse was a false start.
+//! A delta has no length of its own: the windows are read until one does not parse. Where
+//! what follows is what ends a delta (`ENDREP` in a revision file, a line break in a dump
+//! file, the end of the input) that is its end; anything else is a damaged window, and a
+//! `corrupt` gap. A first window that does not parse was a false start.
 
 use std::io::{self, Read};
 
@@ -61,8 +62,12 @@ impl Format for Svndiff {
         member.push("text".to_string());
         walk.entering(&member);
         let windows = Windows {
-            input: reader,
+            input: Noting {
+                inner: reader,
+                first: Vec::new(),
+            },
             version: magic[3],
+            rebuilt: 0,
             ended: false,
         };
         let mut text = Decoded::new(walk, &member, "svndiff", Blocks::new(windows));
@@ -121,9 +126,28 @@ fn window_header(input: &mut dyn Read) -> Option<WindowHeader> {
 
 /// The windows of one delta, each rebuilt into its text.
 struct Windows<'r> {
-    input: &'r mut dyn Read,
+    input: Noting<'r>,
     version: u8,
+    /// Windows rebuilt so far.
+    rebuilt: usize,
     ended: bool,
+}
+
+/// The delta's input, noting the first bytes read since the current window began: what
+/// follows a delta (`ENDREP` in a revision file, a line break in a dump file, or nothing)
+/// tells its end from a damaged window.
+struct Noting<'r> {
+    inner: &'r mut dyn Read,
+    first: Vec<u8>,
+}
+
+impl Read for Noting<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        let room = 8usize.saturating_sub(self.first.len());
+        self.first.extend_from_slice(&out[..n.min(room)]);
+        Ok(n)
+    }
 }
 
 impl NextBlock for Windows<'_> {
@@ -131,16 +155,33 @@ impl NextBlock for Windows<'_> {
         if self.ended {
             return Ok(None);
         }
-        let text = self.window();
-        self.ended = text.is_none();
-        Ok(text)
+        self.input.first.clear();
+        if let Some(text) = self.window() {
+            self.rebuilt += 1;
+            return Ok(Some(text));
+        }
+        self.ended = true;
+        let first = &self.input.first;
+        let at_end = first.is_empty() || first[0] == b'\n' || first.starts_with(b"ENDREP");
+        // A first window that does not parse was a false start, not a delta.
+        if self.rebuilt == 0 || at_end {
+            return Ok(None);
+        }
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "window {} is damaged (neither a window nor the end of the delta); the rest \
+                 of the text was not rebuilt",
+                self.rebuilt + 1
+            ),
+        ))
     }
 }
 
 impl Windows<'_> {
-    /// The next window's text; `None` where the delta ends (what follows is not a window).
+    /// The next window's text; `None` if what follows is not a window.
     fn window(&mut self) -> Option<Vec<u8>> {
-        let header = window_header(self.input)?;
+        let header = window_header(&mut self.input)?;
         if !header.sane(self.version) {
             return None;
         }
@@ -153,7 +194,7 @@ impl Windows<'_> {
     /// decompressed length; equal lengths mean it was stored as it is).
     fn section(&mut self, len: u64) -> Option<Vec<u8>> {
         let mut raw = Vec::new();
-        self.input.take(len).read_to_end(&mut raw).ok()?;
+        (&mut self.input).take(len).read_to_end(&mut raw).ok()?;
         if raw.len() as u64 != len {
             return None;
         }
@@ -253,20 +294,29 @@ mod tests {
         delta
     }
 
+    fn windows_of<'r>(input: &'r mut &[u8], version: u8) -> Windows<'r> {
+        Windows {
+            input: Noting {
+                inner: input,
+                first: Vec::new(),
+            },
+            version,
+            rebuilt: 0,
+            ended: false,
+        }
+    }
+
     #[test]
     fn a_window_is_rebuilt_with_source_copies_as_nul_bytes() {
         for version in [0, 1, 2] {
-            let delta = window(version);
+            let mut delta = window(version);
             assert!(
                 SVNDIFF.recognise(&delta, Place::Inside),
                 "version {version}"
             );
+            delta.extend_from_slice(b"ENDREP\n");
             let mut input = &delta[4..];
-            let mut windows = Windows {
-                input: &mut input,
-                version,
-                ended: false,
-            };
+            let mut windows = windows_of(&mut input, version);
             assert_eq!(
                 windows.next_block().unwrap(),
                 Some(b"abcdeabcdeab\0\0\0".to_vec()),
@@ -274,6 +324,23 @@ mod tests {
             );
             assert_eq!(windows.next_block().unwrap(), None);
         }
+    }
+
+    /// After a window, bytes that are neither a window nor what ends a delta are damage.
+    #[test]
+    fn a_damaged_window_after_the_first_is_an_error() {
+        let mut delta = window(0);
+        delta.extend_from_slice(b"\x01\x02\x05\x03\x02\xff\xff\xff");
+        let mut input = &delta[4..];
+        let mut windows = windows_of(&mut input, 0);
+        assert!(windows.next_block().unwrap().is_some());
+        assert!(windows.next_block().is_err());
+        let mut delta = window(0);
+        delta.extend_from_slice(b"\nNode-path: trunk/b\n");
+        let mut input = &delta[4..];
+        let mut windows = windows_of(&mut input, 0);
+        assert!(windows.next_block().unwrap().is_some());
+        assert_eq!(windows.next_block().unwrap(), None);
     }
 
     #[test]
