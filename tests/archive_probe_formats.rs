@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{random_token, run_shell, scan, write};
+use common::{have_python_module, random_token, run_shell, scan, write};
 
 fn assert_not_raw(bytes: &[u8], secret: &[u8]) {
     assert!(
@@ -391,22 +391,6 @@ for name, plaintext_footer in [("encrypted-footer", False), ("encrypted-column",
             "{name}: {gaps:?}"
         );
     }
-}
-
-/// Whether python3 can import `module`; outside CI a missing module skips the sample.
-fn have_python_module(module: &str) -> bool {
-    let found = std::process::Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 module {module} is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: python3 module {module} is not installed");
-    }
-    found
 }
 
 /// HDF5 chunks through gzip alone are carved zlib streams; through `shuffle` (bytes

@@ -208,6 +208,22 @@ pub fn run_tool(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
     output.stdout
 }
 
+/// Whether python3 can import `module`; outside CI a missing module skips the sample.
+pub fn have_python_module(module: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 module {module} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: python3 module {module} is not installed");
+    }
+    found
+}
+
 /// Runs `shell` (bash) in `dir` with `input` on stdin and `secret` in its environment as
 /// `SECRET`; its standard output, or `None` if one of `tools` is missing outside CI.
 pub fn run_shell(

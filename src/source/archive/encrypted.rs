@@ -131,6 +131,13 @@ fn base64_run_starts(after: &[u8]) -> bool {
         == 24
 }
 
+/// Whether a PDF is encrypted: an `/Encrypt` entry whose value is a dictionary or a
+/// reference (its trailer's, or its cross-reference stream's).
+pub(crate) fn pdf_is_encrypted(pdf: &[u8]) -> bool {
+    memchr::memmem::find_iter(pdf, b"/Encrypt")
+        .any(|at| pdf_object_follows(&pdf[at + b"/Encrypt".len()..]))
+}
+
 /// Whether `after` starts (past PDF white space) with a dictionary or an indirect
 /// reference (`<<`, or `12 0 R`): the value of a PDF's `/Encrypt` entry, not the word in
 /// code or prose (`trailer["/Encrypt"]`).

@@ -193,6 +193,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::avro::AVRO,
     &super::orc::ORC,
     &super::parquet::PARQUET,
+    &super::pdf::PDF,
     &super::hdf5::HDF5,
     &super::rdb::RDB,
     &super::qcow2::QCOW2,

@@ -51,6 +51,7 @@ mod openpgp;
 mod openpgp_keys;
 mod orc;
 mod parquet;
+mod pdf;
 mod pg_dump;
 mod pg_heap;
 mod qcow2;

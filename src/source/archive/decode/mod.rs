@@ -50,7 +50,7 @@ mod ascii85;
 mod backslash;
 mod base32;
 mod base64;
-mod base85;
+pub(crate) mod base85;
 mod base85_tokens;
 mod byte_lists;
 mod container_log;
@@ -379,6 +379,32 @@ pub(crate) fn drop_shadowed(
             .any(|&(s, lo, hi)| s == secret && start < hi && lo < end)
     });
     true
+}
+
+/// Inspects `bytes`, a view of bytes already scanned (the text a PDF shows), as member
+/// `chain` at `depth`: its hits at `seen` (secret, first byte, end) are occurrences the raw
+/// scan already reported, and are dropped like a decoded run's shadowed hits.
+pub(crate) fn inspect_view(
+    walk: &Walk,
+    chain: &[String],
+    bytes: &[u8],
+    seen: Vec<(usize, u64, u64)>,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    *walk.shadow.shadow.borrow_mut() = Some(Shadow {
+        chain: chain.to_vec(),
+        spans: seen,
+    });
+    inspect(
+        walk,
+        chain,
+        &mut &bytes[..],
+        depth,
+        Reopen::Memory(bytes),
+        buffer,
+    );
+    walk.shadow.shadow.borrow_mut().take();
 }
 
 /// Inspects every decoded run of a leaf (after the leaf's own pass, so `buffer` is free),
