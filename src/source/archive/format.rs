@@ -194,6 +194,8 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::orc::ORC,
     &super::parquet::PARQUET,
     &super::pdf::PDF,
+    &super::leveldb::LEVELDB_TABLE,
+    &super::leveldb_log::LEVELDB_LOG,
     &super::hdf5::HDF5,
     &super::rdb::RDB,
     &super::qcow2::QCOW2,

@@ -42,6 +42,8 @@ mod iso9660;
 mod java_keystore;
 mod journal;
 mod leaf;
+mod leveldb;
+mod leveldb_log;
 pub mod limits;
 mod member;
 mod member_pool;
@@ -64,6 +66,7 @@ mod squashfs;
 mod svndiff;
 mod tar;
 mod unsupported;
+mod varint;
 mod zip;
 mod zisofs;
 
@@ -569,6 +572,48 @@ fn note_layer(walk: &Walk, chain: &[String]) {
 /// Reads the rest of `reader` (to reach the end of a member), counting the bytes.
 fn drain(reader: &mut dyn Read) -> io::Result<u64> {
     io::copy(reader, &mut io::sink())
+}
+
+/// Reads `reader` whole into memory for a format that reads its bytes twice (raw, then
+/// through its own structure: a PDF's text, a LevelDB table's blocks). If they do not fit
+/// in what is left of `--archive-max-buffer`, they are still scanned as bytes, as a leaf
+/// streamed (a `limit-exceeded` gap says what `what` was not read), and `None` is returned.
+fn hold_or_scan_raw(
+    walk: &Walk,
+    chain: &[String],
+    reader: &mut dyn Read,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+    what: &str,
+) -> Option<Vec<u8>> {
+    let limit = walk.limits().max_buffer.saturating_sub(walk.buffered.get());
+    let mut bytes = Vec::new();
+    let read = reader.take(limit.saturating_add(1)).read_to_end(&mut bytes);
+    if read.is_ok() && (bytes.len() as u64) <= limit && walk.reserve(bytes.len() as u64) {
+        return Some(bytes);
+    }
+    if read.is_ok() {
+        walk.fail(
+            GapKind::LimitExceeded,
+            chain,
+            format!(
+                "it is larger than the {limit} bytes left of the limit (--archive-max-buffer), \
+                 so it was scanned as bytes only: {what} was not read"
+            ),
+        );
+    }
+    // What was read, then the rest (a read error is recorded by the stream that failed).
+    let mut rest = io::Cursor::new(bytes).chain(reader);
+    leaf::scan(
+        walk,
+        chain,
+        &mut rest,
+        depth,
+        Reopen::None,
+        leaf::Kind::Plain,
+        buffer,
+    );
+    None
 }
 
 /// Reads `reader` whole into memory, within the walk's buffer limit. `None` if it did not

@@ -100,11 +100,11 @@ fn postscript(bytes: &[u8]) -> Option<Tail> {
     let mut compression = 0;
     let mut magic = false;
     while !ps.is_empty() {
-        let key = varint(&mut ps)?;
+        let key = super::varint::leb128(&mut ps)?;
         let (field, wire) = (key >> 3, key & 7);
         match wire {
             0 => {
-                let value = varint(&mut ps)?;
+                let value = super::varint::leb128(&mut ps)?;
                 if field == 2 {
                     compression = value;
                 }
@@ -114,7 +114,7 @@ fn postscript(bytes: &[u8]) -> Option<Tail> {
                 ps = ps.get(n..)?;
             }
             2 => {
-                let len = usize::try_from(varint(&mut ps)?).ok()?;
+                let len = usize::try_from(super::varint::leb128(&mut ps)?).ok()?;
                 let value = ps.get(..len)?;
                 magic |= field == 8000 && value == b"ORC";
                 ps = &ps[len..];
@@ -123,19 +123,6 @@ fn postscript(bytes: &[u8]) -> Option<Tail> {
         }
     }
     magic.then_some(Tail { end, compression })
-}
-
-fn varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7F) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 fn read_chunks(

@@ -62,36 +62,10 @@ impl Format for Pdf {
         depth: u32,
         buffer: &mut ScanBuffer,
     ) {
-        let limit = walk.limits().max_buffer.saturating_sub(walk.buffered.get());
-        let mut bytes = Vec::new();
-        let read = reader.take(limit.saturating_add(1)).read_to_end(&mut bytes);
-        let whole = read.is_ok() && (bytes.len() as u64) <= limit;
-        if !whole {
-            if read.is_ok() {
-                walk.fail(
-                    GapKind::LimitExceeded,
-                    chain,
-                    format!(
-                        "a PDF larger than the {limit} bytes left of the limit \
-                         (--archive-max-buffer) is scanned as bytes only: text shown in \
-                         subset fonts or cut into pieces was not read"
-                    ),
-                );
-            }
-            // What was read, then the rest, as the bytes they are (a read error is recorded
-            // by the stream that failed, as for any leaf).
-            let mut rest = std::io::Cursor::new(bytes).chain(reader);
-            return leaf::scan(
-                walk,
-                chain,
-                &mut rest,
-                depth,
-                Reopen::None,
-                leaf::Kind::Plain,
-                buffer,
-            );
-        }
-        walk.reserve(bytes.len() as u64);
+        let what = "text shown in subset fonts or cut into pieces";
+        let Some(bytes) = super::hold_or_scan_raw(walk, chain, reader, depth, buffer, what) else {
+            return;
+        };
         leaf::scan(
             walk,
             chain,

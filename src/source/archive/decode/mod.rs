@@ -407,6 +407,42 @@ pub(crate) fn inspect_view(
     walk.shadow.shadow.borrow_mut().take();
 }
 
+/// How many secrets leaves have reported so far: a mark for [`reported_since`].
+pub(crate) fn reported_mark(walk: &Walk) -> usize {
+    walk.shadow.reported.borrow().len()
+}
+
+/// The secrets leaves reported since `mark` (each once).
+pub(crate) fn reported_since(walk: &Walk, mark: usize) -> Vec<usize> {
+    let mut secrets = walk.shadow.reported.borrow()[mark..].to_vec();
+    secrets.sort_unstable();
+    secrets.dedup();
+    secrets
+}
+
+/// Inspects `bytes`, decoded from bytes whose raw scan already reported `secrets`, as
+/// member `chain` at `depth`: those secrets are not reported again anywhere inside (a
+/// snappy literal is the same occurrence raw and decoded; the raw one is reported).
+pub(crate) fn inspect_suppressing(
+    walk: &Walk,
+    chain: &[String],
+    bytes: &[u8],
+    secrets: Vec<usize>,
+    depth: u32,
+    buffer: &mut ScanBuffer,
+) {
+    walk.shadow.suppressed.borrow_mut().push(secrets);
+    inspect(
+        walk,
+        chain,
+        &mut &bytes[..],
+        depth,
+        Reopen::Memory(bytes),
+        buffer,
+    );
+    walk.shadow.suppressed.borrow_mut().pop();
+}
+
 /// Inspects every decoded run of a leaf (after the leaf's own pass, so `buffer` is free),
 /// and records what the budgets stopped. Returns the leaf ranges the runs interpreted.
 pub(crate) fn follow(
