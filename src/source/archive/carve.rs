@@ -387,6 +387,57 @@ fn zlib_header_ok(bytes: &[u8]) -> bool {
     }
 }
 
+/// Whether `bytes` could start a deflate stream whose first block a decoder accepts: not
+/// the reserved block type, a stored block's length and its complement agreeing, a
+/// dynamic block's counts in range and its code-length code complete (zlib refuses an
+/// incomplete or over-subscribed one). Most two-byte zlib headers met in binary data are
+/// chance, and this rejects nearly all of those without setting up an inflater (its
+/// zeroed window cost more than the rest of the carving of a binary file). A fixed-code
+/// block has nothing to check here; the trial decode decides.
+fn deflate_start_plausible(bytes: &[u8]) -> bool {
+    let bit = |at: usize| {
+        bytes
+            .get(at / 8)
+            .map(|byte| u32::from(byte >> (at % 8) & 1))
+    };
+    let bits = |at: usize, count: usize| -> Option<u32> {
+        (0..count).try_fold(0, |value, i| Some(value | bit(at + i)? << i))
+    };
+    // Too few bytes to tell (a stream at the very end): the trial decode decides.
+    let Some(block_type) = bits(1, 2) else {
+        return true;
+    };
+    match block_type {
+        0 => match bytes.get(1..5) {
+            Some(&[l0, l1, n0, n1]) => {
+                u16::from_le_bytes([l0, l1]) == !u16::from_le_bytes([n0, n1])
+            }
+            _ => true,
+        },
+        1 => true,
+        2 => {
+            let counts = (bits(3, 5), bits(8, 5), bits(13, 4));
+            let (Some(literals), Some(distances), Some(lengths)) = counts else {
+                return true;
+            };
+            if literals + 257 > 286 || distances + 1 > 30 {
+                return false;
+            }
+            let mut kraft = 0u32;
+            for i in 0..(lengths as usize + 4) {
+                let Some(length) = bits(17 + 3 * i, 3) else {
+                    return true;
+                };
+                if length > 0 {
+                    kraft += 1 << (7 - length);
+                }
+            }
+            kraft == 128
+        }
+        _ => false,
+    }
+}
+
 /// Bytes of a leaf that can be read again from an offset.
 pub(crate) enum Bytes<'a> {
     Memory { bytes: &'a [u8], start: u64 },
@@ -581,8 +632,8 @@ pub(crate) fn follow(
                 }
             }
             Target::Zlib if !duplicate && !is_png_pixel_data(source, offset) => {
-                let head = source.head(offset, 2);
-                if head.len() == 2 && zlib_header_ok(&head) {
+                let head = source.head(offset, 16);
+                if head.len() >= 2 && zlib_header_ok(&head) && deflate_start_plausible(&head[2..]) {
                     if let Some(end) = follow_zlib(walk, chain, source, offset, depth, buffer) {
                         covered.ranges.push((offset, end));
                     }
@@ -1150,6 +1201,40 @@ pub(crate) fn too_large_to_follow(
 #[cfg(test)]
 mod tests {
     use std::io::Write;
+
+    #[test]
+    fn deflate_starts_that_no_decoder_accepts_are_rejected() {
+        use super::deflate_start_plausible;
+        let counting: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        for text in [&b"short"[..], &[b'x'; 100_000][..], &counting[..]] {
+            for level in [0, 1, 6, 9] {
+                let mut encoder =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+                encoder.write_all(text).unwrap();
+                let stream = encoder.finish().unwrap();
+                assert!(deflate_start_plausible(&stream[2..]), "level {level}");
+            }
+        }
+        // The reserved block type, and a stored block whose length is not complemented.
+        assert!(!deflate_start_plausible(&[0b110, 0, 0, 0, 0]));
+        assert!(!deflate_start_plausible(&[0b000, 5, 0, 5, 0]));
+        // Random bytes: most starts are rejected.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let rejected = (0..10_000)
+            .filter(|_| {
+                let head: Vec<u8> = (0..14)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state as u8
+                    })
+                    .collect();
+                !deflate_start_plausible(&head)
+            })
+            .count();
+        assert!(rejected > 6_500, "{rejected}");
+    }
 
     use super::super::decode::testing::scan_memory;
 
