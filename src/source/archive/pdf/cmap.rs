@@ -20,6 +20,16 @@ pub(super) struct CMap {
     chars: Vec<((usize, u32), String)>,
     /// (code length, first code, last code, what the first maps to), sorted.
     ranges: Vec<(usize, u32, u32, RangeTarget)>,
+    /// For a map whose codes all have one length of 1 or 2 bytes (nearly every map): each
+    /// code's text, as (start, end) in `texts`, looked up directly instead of searched.
+    dense: Option<Dense>,
+}
+
+#[derive(Debug)]
+struct Dense {
+    length: usize,
+    spans: Vec<(u32, u32)>,
+    texts: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -77,7 +87,36 @@ impl CMap {
         }
         map.chars.sort_by_key(|(key, _)| *key);
         map.ranges.sort_by_key(|(len, lo, _, _)| (*len, *lo));
+        map.dense = map.densify();
         map
+    }
+
+    /// The direct table of a map whose codes all have one length of at most 2 bytes.
+    fn densify(&self) -> Option<Dense> {
+        let mut lengths = self
+            .codespace
+            .iter()
+            .map(|(len, _, _)| *len)
+            .chain(self.chars.iter().map(|((len, _), _)| *len))
+            .chain(self.ranges.iter().map(|(len, _, _, _)| *len));
+        let length = lengths.next()?;
+        if length > 2 || lengths.any(|other| other != length) {
+            return None;
+        }
+        let mut dense = Dense {
+            length,
+            spans: vec![(0, 0); 1 << (8 * length)],
+            texts: Vec::new(),
+        };
+        let mut text = Vec::new();
+        for code in 0..dense.spans.len() as u32 {
+            text.clear();
+            self.text_of(length, code, &mut text);
+            let start = dense.texts.len() as u32;
+            dense.texts.extend_from_slice(&text);
+            dense.spans[code as usize] = (start, dense.texts.len() as u32);
+        }
+        Some(dense)
     }
 
     /// Takes a complete entry of `section` out of `pending`.
@@ -152,6 +191,15 @@ impl CMap {
     /// not know are left out: they are glyphs with no text (or damage), never the code's
     /// own bytes, which would be noise between the characters of a word.
     pub(super) fn decode(&self, shown: &[u8], default_length: usize, out: &mut Vec<u8>) {
+        if let Some(dense) = &self.dense {
+            for code in shown.chunks(dense.length) {
+                let index = code.iter().fold(0usize, |v, &b| v << 8 | usize::from(b));
+                if let Some(&(start, end)) = dense.spans.get(index) {
+                    out.extend_from_slice(&dense.texts[start as usize..end as usize]);
+                }
+            }
+            return;
+        }
         let mut at = 0;
         while at < shown.len() {
             let len = self.code_length(&shown[at..], default_length);

@@ -220,18 +220,33 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// A PDF number: an optional sign, digits, at most one `.`.
+/// A PDF number: an optional sign, digits, at most one `.` (read by hand: content streams
+/// are mostly numbers, and a general float parser costs more than the rest of the lexer).
 fn number(word: &[u8]) -> Option<f64> {
-    let digits = word.strip_prefix(b"-").or(word.strip_prefix(b"+"));
-    let unsigned = digits.unwrap_or(word);
-    let numeric = !unsigned.is_empty()
-        && unsigned.iter().all(|&b| b.is_ascii_digit() || b == b'.')
-        && unsigned.iter().filter(|&&b| b == b'.').count() <= 1
-        && unsigned.iter().any(u8::is_ascii_digit);
-    if !numeric {
+    let (negative, unsigned) = match word.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, word),
+    };
+    let mut value = 0f64;
+    let mut scale = 0f64;
+    let mut digits = 0;
+    for &byte in unsigned {
+        match byte {
+            b'0'..=b'9' => {
+                digits += 1;
+                value = value * 10.0 + f64::from(byte - b'0');
+                scale *= 10.0;
+            }
+            b'.' if scale == 0.0 => scale = 1.0,
+            _ => return None,
+        }
+    }
+    if digits == 0 {
         return None;
     }
-    std::str::from_utf8(word).ok()?.parse::<f64>().ok()
+    let value = if scale > 0.0 { value / scale } else { value };
+    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
