@@ -68,7 +68,7 @@ pub fn scan_inner_stream(
 /// access, a compressed file is decoded on a second thread while this one scans, and
 /// streams found inside the file are read again from their offset.
 pub fn scan_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBuffer) {
-    scan_file_upto(ctx, chain, file, u64::MAX, buffer);
+    scan_file_upto(ctx, chain, &file, u64::MAX, buffer);
 }
 
 /// Like [`scan_file`], but a file read as a stream is read only up to `limit` bytes (its
@@ -78,24 +78,28 @@ pub fn scan_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBu
 pub fn scan_file_upto(
     ctx: Context,
     chain: &[String],
-    mut file: File,
+    file: &File,
     limit: u64,
     buffer: &mut ScanBuffer,
 ) -> bool {
     // The whole sniffing window in one read, so the stream scan starts from it without
     // reading the head again.
     let mut head = [0u8; SNIFF_LEN];
-    let read = read_up_to(&mut file, &mut head).unwrap_or(0);
+    let read = read_up_to(&mut { file }, &mut head).unwrap_or(0);
     // A file that ended inside the sniffing window has nothing left to read, holes or not
     // (and most files are small: this saves a `statx` each).
     let ended = read < head.len();
     let read = read.min(usize::try_from(limit).unwrap_or(usize::MAX));
     if !ended
-        && sparse::has_holes(&file)
+        && sparse::has_holes(file)
         && archive::sniff::sniff(&head[..read], Place::Filesystem).is_none()
     {
-        scan_sparse(ctx, chain, file, &head[..read], buffer);
-        return true;
+        // The sparse reader owns its handle: a second one on the same open file (its
+        // offset is shared, so the caller still sees how far the read got).
+        if let Ok(owned) = file.try_clone() {
+            scan_sparse(ctx, chain, owned, &head[..read], buffer);
+            return true;
+        }
     }
     archive::inspect_file(ctx, chain, file, &head[..read], limit, buffer)
 }

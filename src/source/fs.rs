@@ -388,14 +388,11 @@ fn scan_file_into_manifest(
         let unit = cache
             .and_then(|_| file.metadata().ok())
             .map(|metadata| crate::cache::unit::file(&name, &metadata));
-        // A second handle on the same open file: its offset is the read's, and its stamp
-        // after the read is the file's then, wherever the path points by that time.
-        let mut observer = file.try_clone().ok();
-        let content = scan_once(ctx, path, file, before.size(), hash, buffer);
-        let (read, after) = match observer.as_mut() {
-            Some(observer) => judge_read(path, &before, observer, content.sequential),
-            None => (FileRead::Stable, before),
-        };
+        // The handle read: its offset is the read's, and its stamp after the read is the
+        // file's then, wherever the path points by that time.
+        let content = scan_once(ctx, path, &file, before.size(), hash, buffer);
+        let (read, after) = judge_read(path, &before, &file, content.sequential);
+        let observer = Some(&file);
         let last = reads == READS_OF_A_CHANGING_FILE;
         match read {
             // Seen cut short or rewritten before: the rewrite may not be done (a writer
@@ -404,7 +401,7 @@ fn scan_file_into_manifest(
             // kernel's clock tick), so the file must keep the stamp of this read for
             // SETTLED, by this process's clock, before the read counts.
             FileRead::Stable
-                if last_change.is_some() && !keeps_its_stamp(path, observer.as_ref(), &after) =>
+                if last_change.is_some() && !keeps_its_stamp(path, observer, &after) =>
             {
                 last_change = Some("it changed again just after it was read".to_string());
                 if last {
@@ -501,7 +498,7 @@ const HASH_ALONGSIDE: u64 = 64 << 20;
 fn scan_once(
     ctx: Context,
     path: &Path,
-    file: File,
+    file: &File,
     size: u64,
     hash: bool,
     buffer: &mut ScanBuffer,
@@ -515,41 +512,32 @@ fn scan_once(
     }
     // A digest that fails (a read error, a file cut short: the scan records why) is left
     // out, and the manifest says `-`.
-    let alongside = if size >= HASH_ALONGSIDE {
-        file.try_clone().ok()
-    } else {
-        None
-    };
-    let Some(hashed) = alongside else {
-        // Small (or no second handle): hashed first, from the same handle; positional reads
-        // leave the offset where the scan starts.
-        let digest = digest_of_file(&file, size).ok();
+    if size < HASH_ALONGSIDE {
+        // Small: hashed first; positional reads leave the offset where the scan starts.
+        let digest = digest_of_file(file, size).ok();
         return ReadOnce {
             digest,
             sequential: scan_file_upto(ctx, &chain, file, size, buffer),
         };
-    };
+    }
+    // Positional reads on the same handle, on a second thread, while the scan reads on.
     std::thread::scope(|scope| {
         let digester = std::thread::Builder::new()
             .name("scour-digest".to_string())
-            .spawn_scoped(scope, || digest_of_file(&hashed, size).ok());
+            .spawn_scoped(scope, || digest_of_file(file, size).ok());
         let sequential = scan_file_upto(ctx, &chain, file, size, buffer);
         let digest = match digester {
             Ok(digester) => digester.join().ok().flatten(),
             // No thread to be had: hashed after the scan instead.
-            Err(_) => digest_of_file(&hashed, size).ok(),
+            Err(_) => digest_of_file(file, size).ok(),
         };
         ReadOnce { digest, sequential }
     })
 }
 
 /// How the read went, and the open file's stamp once read.
-fn judge_read(
-    path: &Path,
-    before: &Stamp,
-    observer: &mut File,
-    sequential: bool,
-) -> (FileRead, Stamp) {
+fn judge_read(path: &Path, before: &Stamp, observer: &File, sequential: bool) -> (FileRead, Stamp) {
+    let mut observer = observer;
     let Ok(after) = observer.metadata() else {
         return (FileRead::Stable, *before);
     };

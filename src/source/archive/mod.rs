@@ -353,7 +353,7 @@ pub(crate) fn scan_plain_top_level(
 pub(crate) fn inspect_file(
     ctx: Context,
     chain: &[String],
-    file: File,
+    file: &File,
     head: &[u8],
     limit: u64,
     buffer: &mut ScanBuffer,
@@ -371,7 +371,7 @@ pub(crate) fn inspect_file(
     if let Some(format) = sniff(head, Place::Filesystem) {
         if format.class() == Class::Readable {
             walk.opening(format.name());
-            if format.open_file(&walk, chain, &file, buffer) {
+            if format.open_file(&walk, chain, file, buffer) {
                 walk.finish();
                 return false;
             }
@@ -384,7 +384,7 @@ pub(crate) fn inspect_file(
     } else {
         Some(limit)
     };
-    let mut rest = (&file).take(limit.saturating_sub(head.len() as u64));
+    let mut rest = file.take(limit.saturating_sub(head.len() as u64));
     let mut input = Input {
         walk: &walk,
         chain,
@@ -395,7 +395,7 @@ pub(crate) fn inspect_file(
         chain,
         &mut input,
         0,
-        Reopen::File(&file, size),
+        Reopen::File(file, size),
         buffer,
     );
     walk.finish();
