@@ -62,12 +62,7 @@ impl Format for Table {
         buffer: &mut ScanBuffer,
     ) {
         let what = "the table's compressed blocks";
-        let Some(bytes) = super::hold_or_scan_raw(walk, chain, reader, depth, buffer, what) else {
-            return;
-        };
-        let held = bytes.len() as u64;
-        read_table(walk, chain, &bytes, depth, buffer);
-        walk.release(held);
+        super::hold_then_read(walk, chain, reader, depth, buffer, what, read_table);
     }
 }
 

@@ -99,12 +99,7 @@ impl Format for Log {
         buffer: &mut ScanBuffer,
     ) {
         let what = "records split across its blocks";
-        let Some(bytes) = super::hold_or_scan_raw(walk, chain, reader, depth, buffer, what) else {
-            return;
-        };
-        let held = bytes.len() as u64;
-        read_log(walk, chain, &bytes, depth, buffer);
-        walk.release(held);
+        super::hold_then_read(walk, chain, reader, depth, buffer, what, read_log);
     }
 }
 

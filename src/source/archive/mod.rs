@@ -574,25 +574,32 @@ fn drain(reader: &mut dyn Read) -> io::Result<u64> {
     io::copy(reader, &mut io::sink())
 }
 
+/// How a format that holds its stream reads the bytes held ([`hold_then_read`]).
+type ReadHeld = fn(&Walk, &[String], &[u8], u32, &mut ScanBuffer);
+
 /// Reads `reader` whole into memory for a format that reads its bytes twice (raw, then
-/// through its own structure: a PDF's text, a LevelDB table's blocks). If they do not fit
-/// in what is left of `--archive-max-buffer`, they are still scanned as bytes, as a leaf
-/// streamed (a `limit-exceeded` gap says what `what` was not read), and `None` is returned.
-fn hold_or_scan_raw(
+/// through its own structure: a PDF's text, a LevelDB table's blocks), and hands them to
+/// `read`. If they do not fit in what is left of `--archive-max-buffer`, they are still
+/// scanned as bytes, as a leaf streamed, and a `limit-exceeded` gap says what `what` was
+/// not read.
+fn hold_then_read(
     walk: &Walk,
     chain: &[String],
     reader: &mut dyn Read,
     depth: u32,
     buffer: &mut ScanBuffer,
     what: &str,
-) -> Option<Vec<u8>> {
+    read: ReadHeld,
+) {
     let limit = walk.limits().max_buffer.saturating_sub(walk.buffered.get());
     let mut bytes = Vec::new();
-    let read = reader.take(limit.saturating_add(1)).read_to_end(&mut bytes);
-    if read.is_ok() && (bytes.len() as u64) <= limit && walk.reserve(bytes.len() as u64) {
-        return Some(bytes);
+    let outcome = reader.take(limit.saturating_add(1)).read_to_end(&mut bytes);
+    if outcome.is_ok() && (bytes.len() as u64) <= limit && walk.reserve(bytes.len() as u64) {
+        read(walk, chain, &bytes, depth, buffer);
+        walk.release(bytes.len() as u64);
+        return;
     }
-    if read.is_ok() {
+    if outcome.is_ok() {
         walk.fail(
             GapKind::LimitExceeded,
             chain,
@@ -613,7 +620,6 @@ fn hold_or_scan_raw(
         leaf::Kind::Plain,
         buffer,
     );
-    None
 }
 
 /// Reads `reader` whole into memory, within the walk's buffer limit. `None` if it did not

@@ -63,22 +63,23 @@ impl Format for Pdf {
         buffer: &mut ScanBuffer,
     ) {
         let what = "text shown in subset fonts or cut into pieces";
-        let Some(bytes) = super::hold_or_scan_raw(walk, chain, reader, depth, buffer, what) else {
-            return;
-        };
-        leaf::scan(
-            walk,
-            chain,
-            &mut &bytes[..],
-            depth,
-            Reopen::Memory(&bytes),
-            leaf::Kind::Plain,
-            buffer,
-        );
-        if !super::encrypted::pdf_is_encrypted(&bytes) && walk.check_running().is_ok() {
-            read_text(walk, chain, &bytes, depth, buffer);
-        }
-        walk.release(bytes.len() as u64);
+        super::hold_then_read(walk, chain, reader, depth, buffer, what, read_pdf);
+    }
+}
+
+/// The PDF's bytes as they are, then the text it shows.
+fn read_pdf(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &mut ScanBuffer) {
+    leaf::scan(
+        walk,
+        chain,
+        &mut &bytes[..],
+        depth,
+        Reopen::Memory(bytes),
+        leaf::Kind::Plain,
+        buffer,
+    );
+    if !super::encrypted::pdf_is_encrypted(bytes) && walk.check_running().is_ok() {
+        read_text(walk, chain, bytes, depth, buffer);
     }
 }
 
