@@ -171,11 +171,14 @@ fn may_be_entry(line: &[u8]) -> bool {
     }
 }
 
-/// An entry is docker's `"log"` key or a CRI stream field.
+/// An entry is docker's `"log"` key or a CRI stream field (` stdout `, ` stderr `), named
+/// from their second byte on: the wake literals are searched for together by their first
+/// bytes, and ` s` (` status`, ` step`) starts a word on nearly every line of a log, where
+/// `td` starts almost none.
 const ENTRY_MARKS: &[Atom] = &[
     Atom::Literal(b"\"log\""),
-    Atom::Literal(b" stdout "),
-    Atom::Literal(b" stderr "),
+    Atom::Literal(b"tdout "),
+    Atom::Literal(b"tderr "),
 ];
 
 impl LineFinder for ContainerLogRuns {

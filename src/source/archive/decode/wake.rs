@@ -52,8 +52,8 @@ pub(crate) const LITERALS: &[&[u8]] = &[
     b"=\r\n",            // quoted-printable soft break
     b"=hex",             // .reg value
     b"\"log\"",          // docker json-file entry
-    b" stdout ",         // CRI entry
-    b" stderr ",         // CRI entry
+    b"tdout ",           // CRI entry (` stdout `, named from its second byte)
+    b"tderr ",           // CRI entry (` stderr `)
     b"begin ",           // uuencode header
     b"GIT binary patch", // git binary diff
     b"<~",               // Ascii85 block
