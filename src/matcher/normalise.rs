@@ -102,7 +102,7 @@ impl<'m> TerminalView<'m> {
         let probed = self.raw + self.held.len() as u64;
         if probed < BINARY_PROBE {
             let probe = &bytes[..bytes.len().min((BINARY_PROBE - probed) as usize)];
-            self.controls += probe.iter().filter(|&&b| is_control(b)).count() as u64;
+            self.controls += count_controls(probe);
             if probed + probe.len() as u64 >= BINARY_PROBE {
                 self.decide(BINARY_PROBE);
                 if self.binary {
@@ -373,6 +373,39 @@ impl<'m> TerminalView<'m> {
     }
 }
 
+/// How many bytes of `bytes` are [`is_control`], sixteen at a time: the probe sees the
+/// first 8 KiB of every leaf, which for most leaves is all of it, and a byte-by-byte count
+/// cost more than the rest of the view.
+fn count_controls(bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(16);
+    let mut count = 0;
+    #[cfg(target_arch = "x86_64")]
+    for chunk in &mut chunks {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the load reads the chunk's 16 bytes.
+        count += unsafe {
+            use std::arch::x86_64::*;
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let eq = |byte: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8));
+            let below_space = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+            let kept = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_or_si128(eq(b'\t'), eq(b'\n')),
+                    _mm_or_si128(eq(b'\r'), eq(0x0C)),
+                ),
+                _mm_or_si128(_mm_or_si128(eq(0x08), eq(0x07)), eq(ESC)),
+            );
+            let controls = _mm_or_si128(_mm_andnot_si128(kept, below_space), eq(0x7F));
+            (_mm_movemask_epi8(controls) as u32).count_ones() as u64
+        };
+    }
+    count
+        + chunks
+            .remainder()
+            .iter()
+            .filter(|&&b| is_control(b))
+            .count() as u64
+}
+
 /// A byte that text does not hold (terminal output keeps tab, newline, `\r`, form feed,
 /// backspace, ESC and BEL).
 fn is_control(byte: u8) -> bool {
@@ -411,6 +444,22 @@ fn escaped_esc(bytes: &[u8], last: bool) -> Escaped {
 
 #[cfg(test)]
 mod tests {
+
+    /// The vectorised count agrees with a byte-by-byte one, for every byte value at every
+    /// position of a chunk and in the remainder.
+    #[test]
+    fn controls_are_counted_as_byte_by_byte() {
+        for byte in 0..=255u8 {
+            for len in [1, 15, 16, 17, 40] {
+                let mut bytes = vec![b'a'; len];
+                for at in (0..len).step_by(3) {
+                    bytes[at] = byte;
+                }
+                let expected = bytes.iter().filter(|&&b| super::is_control(b)).count() as u64;
+                assert_eq!(super::count_controls(&bytes), expected, "{byte:#x} {len}");
+            }
+        }
+    }
     use super::*;
     use crate::secret::Secret;
 

@@ -86,11 +86,13 @@ pub fn scan_file_upto(
     // reading the head again.
     let mut head = [0u8; SNIFF_LEN];
     let read = read_up_to(&mut { file }, &mut head).unwrap_or(0);
-    // A file that ended inside the sniffing window has nothing left to read, holes or not
-    // (and most files are small: this saves a `statx` each).
+    // A file that ended inside the sniffing window has nothing left to read, holes or not,
+    // and one smaller than the shortest hole the sparse reader leaves out reads the same
+    // either way (most files are small: this saves a `statx` each).
     let ended = read < head.len();
     let read = read.min(usize::try_from(limit).unwrap_or(usize::MAX));
     if !ended
+        && limit >= sparse::MIN_SKIP
         && sparse::has_holes(file)
         && archive::sniff::sniff(&head[..read], Place::Filesystem).is_none()
     {

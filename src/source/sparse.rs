@@ -20,7 +20,7 @@ use crate::matcher::Splices;
 
 /// Holes shorter than this (beyond the `keep` zeros at each end) are read as zeros: a splice
 /// per small hole would cost more than the zeros it saves.
-const MIN_SKIP: u64 = 1 << 20;
+pub const MIN_SKIP: u64 = 1 << 20;
 /// Zeros handed on at each end of a hole beyond what the matcher needs, so the terminal view
 /// (whose escape sequences run for at most 4 KiB) sees a hole's ends as in the full file.
 const VIEW_SLACK: u64 = 64 << 10;

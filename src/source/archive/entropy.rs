@@ -37,7 +37,17 @@ pub(crate) struct Meter {
     measuring_block: bool,
     /// Consecutive high-entropy blocks, as byte ranges, merged.
     regions: Vec<(u64, u64)>,
+    /// The stream's first bytes, held (not counted) while it is shorter than
+    /// [`SHORTEST_REGION`]: a shorter stream has no region whatever its bytes, and most
+    /// leaves are that short, so counting them cost more than the rest of their scan.
+    head: Vec<u8>,
+    /// The head was counted: the stream reached [`SHORTEST_REGION`].
+    head_counted: bool,
 }
+
+/// The shortest stream that can hold a region: a last, partial block counts from a
+/// quarter of a block measured (see [`Meter::regions`]).
+const SHORTEST_REGION: u64 = BLOCK / 4;
 
 impl Meter {
     pub(crate) fn new(enabled: bool) -> Meter {
@@ -49,10 +59,23 @@ impl Meter {
     }
 
     /// Sees the next bytes of the stream.
-    pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
         if !self.enabled {
             return;
         }
+        if !self.head_counted {
+            if ((self.head.len() + bytes.len()) as u64) < SHORTEST_REGION {
+                self.head.extend_from_slice(bytes);
+                return;
+            }
+            self.head_counted = true;
+            let head = std::mem::take(&mut self.head);
+            self.count(&head);
+        }
+        self.count(bytes);
+    }
+
+    fn count(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let in_block = self.position % BLOCK;
             let counting = in_block < SAMPLE || self.measuring_block;
@@ -187,6 +210,36 @@ mod tests {
         }
         let regions = meter.regions();
         assert_eq!(regions, vec![(256 << 10, 512 << 10)]);
+    }
+
+    /// A stream too short to hold a region is held, not counted; held or not, the regions
+    /// are those of the stream fed whole, however it is cut into reads.
+    #[test]
+    fn short_streams_are_held_and_regions_do_not_depend_on_reads() {
+        let whole = |bytes: &[u8]| {
+            let mut meter = Meter::new(true);
+            meter.feed(bytes);
+            meter.regions()
+        };
+        for len in [
+            100,
+            4096,
+            (16 << 10) - 1,
+            16 << 10,
+            (16 << 10) + 1,
+            70 << 10,
+        ] {
+            let noise = random(len, len as u64);
+            let expected = whole(&noise);
+            assert_eq!(expected.is_empty(), (len as u64) < SHORTEST_REGION, "{len}");
+            for read in [1, 999, 4096, 16 << 10] {
+                let mut meter = Meter::new(true);
+                for chunk in noise.chunks(read) {
+                    meter.feed(chunk);
+                }
+                assert_eq!(meter.regions(), expected, "{len} in reads of {read}");
+            }
+        }
     }
 
     #[test]
