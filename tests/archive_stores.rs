@@ -432,3 +432,80 @@ fn cpio_binary_newc_and_odc_members() {
     let result = scan(&secret, &[dir.path()]);
     assert_found_once(&result, &secret, "initrd.img!etc/app/credentials");
 }
+
+/// Random bytes as a SQLite blob literal.
+fn blob_literal(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    format!("X'{hex}'")
+}
+
+/// A Chromium `Cookies` database, with Chrome's schema, made by `sqlite3`: every cookie value
+/// is AES ciphertext behind a `v10` tag, as Chrome on Linux writes it. A session token kept
+/// there cannot be read, so the database is an `encrypted` gap, never a clean pass; the same
+/// schema with no encrypted value, and another app's `v10` blob, stay clean.
+#[test]
+fn chromium_encrypted_values_are_an_encrypted_gap() {
+    if !have("sqlite3") {
+        return;
+    }
+    let secret = random_token(40);
+    let dir = tempfile::tempdir().unwrap();
+    let schema =
+        "CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);\n\
+        CREATE TABLE cookies(creation_utc INTEGER NOT NULL,host_key TEXT NOT NULL,\
+        top_frame_site_key TEXT NOT NULL,name TEXT NOT NULL,value TEXT NOT NULL,\
+        encrypted_value BLOB NOT NULL,path TEXT NOT NULL,expires_utc INTEGER NOT NULL,\
+        is_secure INTEGER NOT NULL,is_httponly INTEGER NOT NULL,last_access_utc INTEGER NOT NULL,\
+        has_expires INTEGER NOT NULL,is_persistent INTEGER NOT NULL,priority INTEGER NOT NULL,\
+        samesite INTEGER NOT NULL,source_scheme INTEGER NOT NULL,source_port INTEGER NOT NULL,\
+        last_update_utc INTEGER NOT NULL);\n\
+        INSERT INTO meta VALUES('version','21');\n";
+    let mut rows = String::new();
+    for (i, host) in [".github.com", ".gitlab.example.com", "ci.example.com"]
+        .iter()
+        .enumerate()
+    {
+        let mut ciphertext = b"v10".to_vec();
+        ciphertext.extend(random_token(48).iter().map(|b| b.wrapping_mul(151)));
+        rows.push_str(&format!(
+            "INSERT INTO cookies VALUES(1337{i},'{host}','','session','',{},'/',0,1,1,0,1,1,1,0,2,443,0);\n",
+            blob_literal(&ciphertext)
+        ));
+    }
+    let profile = dir.path().join("profile");
+    std::fs::create_dir(&profile).unwrap();
+    let cookies = profile.join("Cookies");
+    let sql = format!("{schema}{rows}");
+    run_with_input("sqlite3", &[cookies.to_str().unwrap()], sql.as_bytes());
+    assert!(!contains(&std::fs::read(&cookies).unwrap(), &secret));
+    let result = scan(&secret, &[&profile]);
+    assert_eq!(result.verdict(), "incomplete", "gaps: {:?}", result.gaps());
+    let gaps = result.gaps();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["kind"], "encrypted", "{gaps:?}");
+    let said = gaps[0].to_string();
+    assert!(
+        said.contains("Cookies") && said.contains("3 values"),
+        "{said}"
+    );
+    result.assert_no_leak(&secret);
+
+    // The same schema with no value in it, and another app's `v10` blob: nothing encrypted.
+    let clean = dir.path().join("clean");
+    std::fs::create_dir(&clean).unwrap();
+    let empty = clean.join("Cookies");
+    run_with_input("sqlite3", &[empty.to_str().unwrap()], schema.as_bytes());
+    let mut tagged = b"v10".to_vec();
+    tagged.extend_from_slice(&[0x42; 40]);
+    let other = format!(
+        "CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB);\nINSERT INTO blobs(data) VALUES({});\n",
+        blob_literal(&tagged)
+    );
+    run_with_input(
+        "sqlite3",
+        &[clean.join("app.db").to_str().unwrap()],
+        other.as_bytes(),
+    );
+    let result = scan(&secret, &[&clean]);
+    assert_eq!(result.verdict(), "absent", "gaps: {:?}", result.gaps());
+}

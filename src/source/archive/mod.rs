@@ -62,6 +62,7 @@ mod rpm;
 mod sevenz;
 pub(crate) mod sniff;
 mod sqlite;
+mod sqlite_encrypted;
 mod squashfs;
 mod svndiff;
 mod tar;

@@ -26,6 +26,7 @@ use std::os::unix::fs::FileExt;
 
 use super::format::{Format, Place};
 use super::leaf::{self, Reopen};
+use super::sqlite_encrypted::ChromiumValues;
 use super::{buffer_whole, scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
@@ -196,6 +197,7 @@ fn read_database(
         return;
     };
     let mut blanked: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
+    let mut chromium = ChromiumValues::default();
     let mut page = vec![0u8; geometry.page_size];
     for number in 1..=geometry.pages {
         if walk.check_running().is_err() {
@@ -210,17 +212,20 @@ fn read_database(
             );
             return;
         }
+        chromium.page(&page);
         let Some(cells) = btree_cells(&page, number, geometry.usable) else {
             continue;
         };
         for (index, cell) in cells.iter().enumerate() {
             let Some(first_overflow) = cell.overflow else {
+                chromium.record(&page[cell.local_start..cell.local_start + cell.local_len]);
                 continue;
             };
             let mut member = chain.to_vec();
             member.push(format!("page {number} cell {index}"));
             match reassemble(walk, source, geometry, &page, cell, first_overflow) {
                 Ok((value, used)) => {
+                    chromium.record(&value);
                     walk.entering(&member);
                     scan_member(walk, &member, &mut &value[..], depth + 1, buffer);
                     walk.release(value.len() as u64);
@@ -240,6 +245,7 @@ fn read_database(
             }
         }
     }
+    chromium.report(walk, chain);
     scan_raw(
         walk,
         chain,
@@ -385,7 +391,7 @@ fn reassemble(
 }
 
 /// A SQLite varint: 1 to 9 bytes, big-endian, 7 bits a byte (all 8 in the ninth).
-fn varint(bytes: &[u8]) -> Option<(u64, usize)> {
+pub(super) fn varint(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, &byte) in bytes.iter().enumerate().take(9) {
         if i == 8 {
