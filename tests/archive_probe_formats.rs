@@ -474,3 +474,63 @@ for attempt in range(10000):
     assert!(result.gaps().is_empty(), "{:?}", result.gaps());
     result.assert_no_leak(&secret);
 }
+
+/// UNIX `compress` output (`.Z`, LZW), alone and around a tar as old tape backups keep it
+/// (`tar.Z`): decoded and found, where it was an `unsupported` gap. A `.Z` whose header
+/// compress never writes stays a gap.
+#[test]
+fn unix_compress_streams_are_decoded() {
+    let secret = random_token(32);
+    let work = tempfile::tempdir().unwrap();
+    let mut big = Vec::new();
+    for i in 0..20_000 {
+        big.extend_from_slice(format!("{i} request served, status 200, cache hit\n").as_bytes());
+    }
+    big.extend_from_slice(&text_with(&secret));
+    std::fs::write(work.path().join("app.log"), &big).unwrap();
+    std::fs::create_dir(work.path().join("etc")).unwrap();
+    std::fs::write(work.path().join("etc/app.env"), text_with(&secret)).unwrap();
+    let Some(log) = run_shell(
+        "compress -c < app.log",
+        b"",
+        &secret,
+        &["compress"],
+        work.path(),
+    ) else {
+        return;
+    };
+    let tar_z = run_shell(
+        "tar -cf - etc | compress -c -b 12",
+        b"",
+        &secret,
+        &["compress"],
+        work.path(),
+    )
+    .expect("tar | compress ran");
+    let sample = tempfile::tempdir().unwrap();
+    for (name, bytes) in [("app.log.Z", &log), ("backup.tar.Z", &tar_z)] {
+        assert_not_raw(bytes, &secret);
+        write(sample.path(), name, bytes);
+    }
+    let result = scan(&secret, &[sample.path()]);
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+    let mut places: Vec<String> = result
+        .places()
+        .into_iter()
+        .map(|(chain, _)| chain)
+        .collect();
+    places.sort();
+    assert_eq!(places.len(), 2, "{places:?}");
+    assert!(places[0].ends_with("/app.log.Z"), "{places:?}");
+    assert!(
+        places[1].contains("backup.tar.Z") && places[1].contains("etc/app.env"),
+        "{places:?}"
+    );
+    result.assert_no_leak(&secret);
+
+    // 8-bit codes: no compress writes them, and no decoder reads them.
+    let mut odd = b"\x1F\x9D\x08".to_vec();
+    odd.extend((0..64u32).map(|i| (i * 91 % 253) as u8));
+    assert_unsupported(&odd, &secret, "compress");
+}

@@ -280,6 +280,25 @@ pub(crate) static SNAPPY: Codec = Codec {
     header_text: None,
 };
 
+/// UNIX `compress` (`.Z`): LZW, read by [`super::unix_compress`]. The stream has no end
+/// marker (it ends where its input does), so a carved one cannot say where it stops.
+pub(crate) static UNIX_COMPRESS: Codec = Codec {
+    name: "compress",
+    recognise: super::unix_compress::recognise,
+    decoder: |input| {
+        Ok(Box::new(super::unix_compress::Decoder::new(
+            io::BufReader::new(input),
+        )))
+    },
+    single: |input| {
+        Ok(Box::new(super::unix_compress::Decoder::new(
+            io::BufReader::new(input),
+        )))
+    },
+    single_exact: None,
+    header_text: None,
+};
+
 /// The chunk every framed snappy stream starts with.
 pub(crate) const SNAPPY_STREAM_IDENTIFIER: &[u8] = b"\xFF\x06\x00\x00sNaPpY";
 

@@ -177,6 +177,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::LZMA_ALONE,
     &super::compressed::LZ4,
     &super::compressed::SNAPPY,
+    &super::compressed::UNIX_COMPRESS,
     &super::mozlz4::MOZLZ4,
     &super::brotli::BROTLI,
     &super::zip::ZIP,

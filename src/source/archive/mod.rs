@@ -66,6 +66,7 @@ mod sqlite_encrypted;
 mod squashfs;
 mod svndiff;
 mod tar;
+mod unix_compress;
 mod unsupported;
 mod varint;
 mod zip;
