@@ -534,3 +534,103 @@ fn unix_compress_streams_are_decoded() {
     odd.extend((0..64u32).map(|i| (i * 91 % 253) as u8));
     assert_unsupported(&odd, &secret, "compress");
 }
+
+/// Text in which the secret's first half was said before, so LZO (which keeps literals as
+/// they are) codes the secret as a match and a literal, and no file holds it whole.
+fn text_for_lzo(secret: &[u8]) -> Vec<u8> {
+    let mut text = b"decoy=".to_vec();
+    text.extend_from_slice(&secret[..secret.len() / 2]);
+    text.extend_from_slice(b"#\n");
+    text.extend_from_slice(&text_with(secret));
+    text
+}
+
+/// lzop files (`.lzo`: LZO1X blocks) at the fastest and the best level, one of several
+/// blocks with noise stored as it is among them, and `tar --lzop`: decoded and found, where
+/// each was an `unsupported` gap. The original file name in lzop's header is a name, checked
+/// like any other.
+#[test]
+fn lzop_files_are_decoded() {
+    let secret = random_token(32);
+    let work = tempfile::tempdir().unwrap();
+    let mut big: Vec<u8> = Vec::new();
+    let mut seed = 9u64;
+    for i in 0..30_000 {
+        big.extend_from_slice(format!("{i} request served, status 200\n").as_bytes());
+        if i % 1000 == 0 {
+            // Incompressible stretches: lzop stores such a block as it is.
+            for _ in 0..40_000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                big.push(seed as u8);
+            }
+        }
+    }
+    big.extend_from_slice(&text_for_lzo(&secret));
+    std::fs::write(work.path().join("app.log"), &big).unwrap();
+    std::fs::create_dir(work.path().join("etc")).unwrap();
+    std::fs::write(work.path().join("etc/app.env"), text_for_lzo(&secret)).unwrap();
+    let Some(fast) = run_shell("lzop -1 -c app.log", b"", &secret, &["lzop"], work.path()) else {
+        return;
+    };
+    let best = run_shell(
+        "lzop -9 -c etc/app.env",
+        b"",
+        &secret,
+        &["lzop"],
+        work.path(),
+    )
+    .expect("lzop ran");
+    let tarred = run_shell("tar --lzop -cf - etc", b"", &secret, &["lzop"], work.path())
+        .expect("tar --lzop ran");
+    let named = run_shell(
+        "printf 'nothing here\\n' > \"$SECRET.txt\" && lzop -c \"$SECRET.txt\"",
+        b"",
+        &secret,
+        &["lzop"],
+        work.path(),
+    )
+    .expect("lzop ran");
+    let sample = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("app.log.lzo", &fast),
+        ("app.env.lzo", &best),
+        ("etc.tar.lzo", &tarred),
+        ("note.lzo", &named),
+    ] {
+        write(sample.path(), name, bytes);
+    }
+    // The named one holds the secret in its header, as the file's name.
+    for (name, bytes) in [("-1", &fast), ("-9", &best), ("tar", &tarred)] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret),
+            "{name} holds it raw"
+        );
+    }
+    let result = scan(&secret, &[sample.path()]);
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+    let mut places: Vec<String> = result
+        .places()
+        .into_iter()
+        .map(|(chain, _)| chain)
+        .collect();
+    places.sort();
+    assert_eq!(places.len(), 4, "{places:?}");
+    for (place, end) in places.iter().zip([
+        "/app.env.lzo",
+        "/app.log.lzo",
+        "/etc.tar.lzo!etc/app.env",
+        "/note.lzo",
+    ]) {
+        assert!(place.ends_with(end), "{places:?}");
+    }
+    let named = result
+        .findings()
+        .iter()
+        .find(|f| f["location"]["chain"].to_string().contains("note.lzo"))
+        .expect("the name's finding");
+    assert_eq!(named["location"]["in"], "lzop-name", "{named}");
+    result.assert_no_leak(&secret);
+}

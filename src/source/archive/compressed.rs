@@ -299,6 +299,17 @@ pub(crate) static UNIX_COMPRESS: Codec = Codec {
     header_text: None,
 };
 
+/// lzop (`.lzo`): LZO1X blocks, read by [`super::lzop`], whose header's file name is
+/// checked as a name.
+pub(crate) static LZOP: Codec = Codec {
+    name: "lzop",
+    recognise: super::lzop::recognise,
+    decoder: |input| Ok(Box::new(super::lzop::Decoder::new(input, None))),
+    single: |input| Ok(Box::new(super::lzop::Decoder::new(input, None))),
+    single_exact: None,
+    header_text: Some(|input, sink| Box::new(super::lzop::Decoder::new(input, Some(sink)))),
+};
+
 /// The chunk every framed snappy stream starts with.
 pub(crate) const SNAPPY_STREAM_IDENTIFIER: &[u8] = b"\xFF\x06\x00\x00sNaPpY";
 

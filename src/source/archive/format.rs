@@ -178,6 +178,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &super::compressed::LZ4,
     &super::compressed::SNAPPY,
     &super::compressed::UNIX_COMPRESS,
+    &super::compressed::LZOP,
     &super::mozlz4::MOZLZ4,
     &super::brotli::BROTLI,
     &super::zip::ZIP,

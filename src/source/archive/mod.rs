@@ -45,6 +45,7 @@ mod leaf;
 mod leveldb;
 mod leveldb_log;
 pub mod limits;
+mod lzop;
 mod member;
 mod member_pool;
 mod mozlz4;

@@ -12,7 +12,6 @@ pub(crate) static UNSUPPORTED: MagicTable = MagicTable {
         // reads the others).
         Magic::start(b"7z\xBC\xAF\x27\x1C", "7z"),
         Magic::start(b"Rar!\x1A\x07", "rar"),
-        Magic::start(b"\x89LZO\x00\r\n\x1A\n", "lzop"),
         // A `.Z` header ncompress does not write (compressed.rs reads the others).
         Magic::start(b"\x1F\x9D", "unix compress (.Z)"),
         Magic::start(b"\x1F\xA0", "lzh compress"),
