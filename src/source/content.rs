@@ -10,7 +10,7 @@
 //! interpret is accounted for as a gap, never passed over in silence.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 
 use super::archive::format::Place;
 use super::archive::sniff::SNIFF_LEN;
@@ -75,6 +75,9 @@ pub fn scan_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBu
 /// size when opened, so a live log that grows cannot keep the scan reading). Returns true
 /// if the file was read as one sequential stream (so the file offset afterwards says how
 /// far the read got), false if it was read with random access (a zip).
+/// Files up to this size (when it is known) are read whole in one read.
+const SMALL_FILE: u64 = 64 << 10;
+
 pub fn scan_file_upto(
     ctx: Context,
     chain: &[String],
@@ -83,18 +86,28 @@ pub fn scan_file_upto(
     buffer: &mut ScanBuffer,
 ) -> bool {
     // The whole sniffing window in one read, so the stream scan starts from it without
-    // reading the head again.
-    let mut head = [0u8; SNIFF_LEN];
-    let read = read_up_to(&mut { file }, &mut head).unwrap_or(0);
+    // reading the head again; a small file (its size known) whole, in that same read: a
+    // second read per file cost more than its bytes.
+    let whole = limit <= SMALL_FILE;
+    let want = if whole { limit as usize } else { SNIFF_LEN };
+    let mut head = Vec::with_capacity(want);
+    if (&mut { file })
+        .take(want as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        head.clear();
+    }
     // A file that ended inside the sniffing window has nothing left to read, holes or not,
     // and one smaller than the shortest hole the sparse reader leaves out reads the same
     // either way (most files are small: this saves a `statx` each).
-    let ended = read < head.len();
-    let read = read.min(usize::try_from(limit).unwrap_or(usize::MAX));
+    let ended = whole || head.len() < want;
+    let read = head.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
+    let sniffed = &head[..read.min(SNIFF_LEN)];
     if !ended
         && limit >= sparse::MIN_SKIP
         && sparse::has_holes(file)
-        && archive::sniff::sniff(&head[..read], Place::Filesystem).is_none()
+        && archive::sniff::sniff(sniffed, Place::Filesystem).is_none()
     {
         // The sparse reader owns its handle: a second one on the same open file (its
         // offset is shared, so the caller still sees how far the read got).
@@ -123,17 +136,4 @@ fn scan_sparse(ctx: Context, chain: &[String], file: File, head: &[u8], buffer: 
         buffer,
     );
     buffer.end_splices();
-}
-
-fn read_up_to(reader: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < out.len() {
-        match reader.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }

@@ -371,7 +371,8 @@ pub(crate) fn inspect_file(
             );
         }
     }
-    if let Some(format) = sniff(head, Place::Filesystem) {
+    // Formats are told by the sniffing window, however much of a small file `head` holds.
+    if let Some(format) = sniff(&head[..head.len().min(SNIFF_LEN)], Place::Filesystem) {
         if format.class() == Class::Readable {
             walk.opening(format.name());
             if format.open_file(&walk, chain, file, buffer) {

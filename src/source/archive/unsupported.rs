@@ -101,7 +101,7 @@ mod tests {
         for head in [
             &b"7z\xBC\xAF\x27\x1C\x00\x04"[..],
             b"Rar!\x1A\x07\x01\x00",
-            b"\x89LZO\x00\r\n\x1A\n\x10",
+            b"\x1F\x9D\x08",
         ] {
             let format = recognise(head, Place::Filesystem).expect("recognised");
             assert_eq!(format.class(), Class::Unsupported, "{head:?}");
