@@ -475,6 +475,19 @@ for attempt in range(10000):
     result.assert_no_leak(&secret);
 }
 
+/// The places of a scan that must be `found` with no gap, sorted.
+fn found_without_gaps(result: &common::Scan) -> Vec<String> {
+    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
+    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
+    let mut places: Vec<String> = result
+        .places()
+        .into_iter()
+        .map(|(chain, _)| chain)
+        .collect();
+    places.sort();
+    places
+}
+
 /// UNIX `compress` output (`.Z`, LZW), alone and around a tar as old tape backups keep it
 /// (`tar.Z`): decoded and found, where it was an `unsupported` gap. A `.Z` whose header
 /// compress never writes stays a gap.
@@ -513,14 +526,7 @@ fn unix_compress_streams_are_decoded() {
         write(sample.path(), name, bytes);
     }
     let result = scan(&secret, &[sample.path()]);
-    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
-    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
-    let mut places: Vec<String> = result
-        .places()
-        .into_iter()
-        .map(|(chain, _)| chain)
-        .collect();
-    places.sort();
+    let places = found_without_gaps(&result);
     assert_eq!(places.len(), 2, "{places:?}");
     assert!(places[0].ends_with("/app.log.Z"), "{places:?}");
     assert!(
@@ -609,14 +615,7 @@ fn lzop_files_are_decoded() {
         );
     }
     let result = scan(&secret, &[sample.path()]);
-    assert_eq!(result.verdict(), "found", "{:?}", result.gaps());
-    assert!(result.gaps().is_empty(), "{:?}", result.gaps());
-    let mut places: Vec<String> = result
-        .places()
-        .into_iter()
-        .map(|(chain, _)| chain)
-        .collect();
-    places.sort();
+    let places = found_without_gaps(&result);
     assert_eq!(places.len(), 4, "{places:?}");
     for (place, end) in places.iter().zip([
         "/app.env.lzo",
