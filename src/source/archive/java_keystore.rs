@@ -56,15 +56,7 @@ impl Format for JavaKeystore {
                 &error,
             );
             let kind = leaf::Kind::Accounted;
-            leaf::scan(
-                walk,
-                chain,
-                &mut &bytes[..],
-                depth,
-                Reopen::Memory(&bytes),
-                kind,
-                buffer,
-            );
+            leaf::scan_bytes(walk, chain, &bytes[..], depth, kind, buffer);
             return;
         }
         if bytes.len() as u64 > MAX_KEYSTORE {
@@ -100,15 +92,7 @@ impl Format for JavaKeystore {
             }
         }
         let kind = leaf::Kind::Inert;
-        leaf::scan(
-            walk,
-            chain,
-            &mut &bytes[..],
-            depth,
-            Reopen::Memory(&bytes),
-            kind,
-            buffer,
-        );
+        leaf::scan_bytes(walk, chain, &bytes[..], depth, kind, buffer);
     }
 }
 

@@ -47,6 +47,26 @@ pub(crate) enum Kind {
     Accounted,
 }
 
+/// [`scan`] of bytes held in memory, which can be reread from there.
+pub(crate) fn scan_bytes(
+    walk: &Walk,
+    chain: &[String],
+    bytes: &[u8],
+    depth: u32,
+    kind: Kind,
+    buffer: &mut ScanBuffer,
+) {
+    scan(
+        walk,
+        chain,
+        &mut &bytes[..],
+        depth,
+        Reopen::Memory(bytes),
+        kind,
+        buffer,
+    );
+}
+
 pub(crate) fn scan(
     walk: &Walk,
     chain: &[String],

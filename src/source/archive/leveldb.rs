@@ -22,7 +22,7 @@ use std::io::Read;
 
 use super::format::{Format, Place};
 use super::varint::leb128;
-use super::{decode, leaf, Reopen, Walk};
+use super::{decode, leaf, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 
@@ -146,15 +146,7 @@ fn index_handle(bytes: &[u8]) -> Result<Option<Handle>, String> {
 
 fn read_table(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &mut ScanBuffer) {
     let mark = decode::reported_mark(walk);
-    leaf::scan(
-        walk,
-        chain,
-        &mut &bytes[..],
-        depth,
-        Reopen::Memory(bytes),
-        leaf::Kind::Plain,
-        buffer,
-    );
+    leaf::scan_bytes(walk, chain, bytes, depth, leaf::Kind::Plain, buffer);
     let index = match index_handle(bytes) {
         Ok(Some(index)) => index,
         // No footer: a `.ldb` is LevelDB's own name, so a table cut short (copied while

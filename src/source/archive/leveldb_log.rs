@@ -16,7 +16,7 @@
 use std::io::Read;
 
 use super::format::{Format, Place};
-use super::{decode, leaf, Reopen, Walk};
+use super::{decode, leaf, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 
@@ -105,15 +105,7 @@ impl Format for Log {
 
 fn read_log(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &mut ScanBuffer) {
     let mark = decode::reported_mark(walk);
-    leaf::scan(
-        walk,
-        chain,
-        &mut &bytes[..],
-        depth,
-        Reopen::Memory(bytes),
-        leaf::Kind::Plain,
-        buffer,
-    );
+    leaf::scan_bytes(walk, chain, bytes, depth, leaf::Kind::Plain, buffer);
     let confirmed =
         header(bytes).is_some_and(|(_, header, length)| checksum_holds(bytes, header, length));
     if !confirmed {

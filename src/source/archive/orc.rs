@@ -18,7 +18,7 @@ use std::io::{self, Read};
 use super::blocks::{Blocks, NextBlock};
 use super::format::{Format, Place};
 use super::limits::Decoded;
-use super::{leaf, scan_member, Reopen, Walk};
+use super::{leaf, scan_member, Walk};
 use crate::coverage::GapKind;
 use crate::matcher::ScanBuffer;
 
@@ -65,15 +65,7 @@ impl Format for Orc {
             Some(tail) if tail.compression != 0 => leaf::Kind::Inert,
             _ => leaf::Kind::Plain,
         };
-        leaf::scan(
-            walk,
-            chain,
-            &mut &bytes[..],
-            depth,
-            Reopen::Memory(&bytes),
-            kind,
-            buffer,
-        );
+        leaf::scan_bytes(walk, chain, &bytes[..], depth, kind, buffer);
         if let Some(tail) = tail {
             read_chunks(walk, chain, &bytes, tail, depth, buffer);
         }

@@ -75,15 +75,7 @@ impl Format for Parquet {
 
 fn read_file(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &mut ScanBuffer) {
     let raw = |walk: &Walk, buffer: &mut ScanBuffer, kind| {
-        leaf::scan(
-            walk,
-            chain,
-            &mut &bytes[..],
-            depth,
-            Reopen::Memory(bytes),
-            kind,
-            buffer,
-        );
+        leaf::scan_bytes(walk, chain, bytes, depth, kind, buffer);
     };
     if bytes.starts_with(b"PARE") {
         walk.fail(

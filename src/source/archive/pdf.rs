@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::format::{Format, Place};
-use super::{decode, leaf, Reopen, Walk};
+use super::{decode, leaf, Walk};
 use crate::coverage::GapKind;
 use crate::findings::display_chain;
 use crate::matcher::ScanBuffer;
@@ -69,15 +69,7 @@ impl Format for Pdf {
 
 /// The PDF's bytes as they are, then the text it shows.
 fn read_pdf(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &mut ScanBuffer) {
-    leaf::scan(
-        walk,
-        chain,
-        &mut &bytes[..],
-        depth,
-        Reopen::Memory(bytes),
-        leaf::Kind::Plain,
-        buffer,
-    );
+    leaf::scan_bytes(walk, chain, bytes, depth, leaf::Kind::Plain, buffer);
     if !super::encrypted::pdf_is_encrypted(bytes) && walk.check_running().is_ok() {
         read_text(walk, chain, bytes, depth, buffer);
     }

@@ -22,7 +22,7 @@
 use std::io::Read;
 
 use super::format::{Format, Place};
-use super::leaf::{self, Reopen};
+use super::leaf;
 use super::limits::Decoded;
 use super::{buffer_whole, scan_member, Walk};
 use crate::matcher::ScanBuffer;
@@ -86,15 +86,7 @@ impl Format for PgDump {
                 bytes[start..start + len].fill(0);
             }
         }
-        leaf::scan(
-            walk,
-            chain,
-            &mut &bytes[..],
-            depth,
-            Reopen::Memory(&bytes),
-            leaf::Kind::Plain,
-            buffer,
-        );
+        leaf::scan_bytes(walk, chain, &bytes[..], depth, leaf::Kind::Plain, buffer);
         walk.release(bytes.len() as u64);
     }
 }
