@@ -136,3 +136,29 @@ fn a_subset_font_without_a_map_is_a_gap() {
         "{gaps:?}"
     );
 }
+
+/// An object stream whose filter scour does not undo (LZW here) holds objects that were
+/// not read (fonts and their maps, in most writers' files): a gap naming it, not a file
+/// that passes as read.
+#[test]
+fn an_object_stream_scour_cannot_decode_is_a_gap() {
+    let secret = random_token(32);
+    let mut pdf = b"%PDF-1.5\n1 0 obj\n<< /Type /ObjStm /N 1 /First 5 /Filter /LZWDecode /Length 8 >>\nstream\n".to_vec();
+    pdf.extend_from_slice(b"\x80\x0b\x60\x50\x22\x0c\x0c\x85");
+    pdf.extend_from_slice(b"\nendstream\nendobj\ntrailer\n<< /Root 2 0 R >>\n%%EOF\n");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lzw.pdf"), &pdf).unwrap();
+    let result = scan(&secret, &[dir.path()]);
+    assert_eq!(result.verdict(), "incomplete", "{:?}", result.gaps());
+    let gaps = result.gaps();
+    assert!(
+        gaps.iter().any(|gap| {
+            let reason = gap["reason"].as_str().unwrap_or_default();
+            gap["kind"] == "unsupported"
+                && reason.contains("object 1 ")
+                && reason.contains("LZWDecode")
+                && reason.contains("objects it holds")
+        }),
+        "{gaps:?}"
+    );
+}

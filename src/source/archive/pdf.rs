@@ -187,6 +187,10 @@ fn is_not_content(dict: &objects::Dict) -> bool {
 
 fn read_text(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &mut ScanBuffer) {
     let document = Document::parse(bytes);
+    for (number, why) in &document.unreadable_object_streams {
+        let lost = "the objects it holds (fonts and their maps among them) were not read";
+        undecodable(walk, chain, *number, why.clone(), lost);
+    }
     let fonts = Fonts::of(&document);
     let maps: Vec<u32> = fonts
         .by_object
@@ -224,7 +228,7 @@ fn read_text(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &m
         let content = match objects::decode(&dict, raw) {
             Ok(content) => content,
             Err(why) => {
-                undecodable(walk, chain, number, why);
+                undecodable(walk, chain, number, why, "text it shows was not read");
                 continue;
             }
         };
@@ -277,7 +281,9 @@ fn read_text(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &m
     }
 }
 
-fn undecodable(walk: &Walk, chain: &[String], number: u32, why: Undecodable) {
+/// A stream that could not be decoded: a gap naming the object, its reason and `lost`,
+/// what was therefore not read.
+fn undecodable(walk: &Walk, chain: &[String], number: u32, why: Undecodable, lost: &str) {
     let (kind, what) = match why {
         Undecodable::Filter(filter) => (
             GapKind::Unsupported,
@@ -292,8 +298,8 @@ fn undecodable(walk: &Walk, chain: &[String], number: u32, why: Undecodable) {
         kind,
         chain.to_vec(),
         format!(
-            "object {number} of {} could not be decoded: {what}; text it shows was not read, \
-             only its raw bytes were scanned",
+            "object {number} of {} could not be decoded: {what}; {lost}, only its raw bytes \
+             were scanned",
             display_chain(chain)
         ),
     );

@@ -154,6 +154,9 @@ impl Object<'_> {
 /// Every object of a PDF, by number.
 pub(super) struct Document<'a> {
     pub objects: HashMap<u32, Object<'a>>,
+    /// Object streams whose filters could not be undone: the objects in them (fonts and
+    /// their maps, often) were not read, which the caller records as a gap.
+    pub unreadable_object_streams: Vec<(u32, Undecodable)>,
 }
 
 impl<'a> Document<'a> {
@@ -171,7 +174,10 @@ impl<'a> Document<'a> {
             next = end;
             insert(&mut objects, number, object);
         }
-        let mut document = Document { objects };
+        let mut document = Document {
+            objects,
+            unreadable_object_streams: Vec::new(),
+        };
         document.read_object_streams();
         document
     }
@@ -192,15 +198,19 @@ impl<'a> Document<'a> {
     /// writers are there, compressed).
     fn read_object_streams(&mut self) {
         let mut found = Vec::new();
-        for object in self.objects.values() {
+        for (&number, object) in &self.objects {
             let (Some(dict), Some(raw)) = (object.dict(), object.stream) else {
                 continue;
             };
             if dict.name(b"Type") != Some(b"ObjStm") {
                 continue;
             }
-            let Ok(decoded) = decode(dict, raw) else {
-                continue;
+            let decoded = match decode(dict, raw) {
+                Ok(decoded) => decoded,
+                Err(why) => {
+                    self.unreadable_object_streams.push((number, why));
+                    continue;
+                }
             };
             let first = match dict.get(b"First") {
                 Some(Value::Number(first)) if *first >= 0.0 => *first as usize,
