@@ -598,12 +598,23 @@ fn lzop_files_are_decoded() {
         work.path(),
     )
     .expect("lzop ran");
+    // Two files one after another (`cat a.lzo b.lzo`): the second is read too.
+    let first = run_shell(
+        "lzop -c -",
+        b"nothing to see\n",
+        &secret,
+        &["lzop"],
+        work.path(),
+    )
+    .expect("lzop ran");
+    let both = [first.as_slice(), best.as_slice()].concat();
     let sample = tempfile::tempdir().unwrap();
     for (name, bytes) in [
         ("app.log.lzo", &fast),
         ("app.env.lzo", &best),
         ("etc.tar.lzo", &tarred),
         ("note.lzo", &named),
+        ("both.lzo", &both),
     ] {
         write(sample.path(), name, bytes);
     }
@@ -616,10 +627,11 @@ fn lzop_files_are_decoded() {
     }
     let result = scan(&secret, &[sample.path()]);
     let places = found_without_gaps(&result);
-    assert_eq!(places.len(), 4, "{places:?}");
+    assert_eq!(places.len(), 5, "{places:?}");
     for (place, end) in places.iter().zip([
         "/app.env.lzo",
         "/app.log.lzo",
+        "/both.lzo",
         "/etc.tar.lzo!etc/app.env",
         "/note.lzo",
     ]) {
@@ -632,4 +644,18 @@ fn lzop_files_are_decoded() {
         .expect("the name's finding");
     assert_eq!(named["location"]["in"], "lzop-name", "{named}");
     result.assert_no_leak(&secret);
+
+    // Bytes after the end that are not another lzop file: a gap, never skipped unread.
+    let trailing = [first.as_slice(), b"and then some bytes that are not lzop"].concat();
+    let junk = tempfile::tempdir().unwrap();
+    write(junk.path(), "trailing.lzo", &trailing);
+    let result = scan(&secret, &[junk.path()]);
+    assert_eq!(result.verdict(), "incomplete", "{:?}", result.gaps());
+    let gaps = result.gaps();
+    assert!(
+        gaps.iter().any(|g| g["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("bytes follow the end of an lzop file"))),
+        "{gaps:?}"
+    );
 }

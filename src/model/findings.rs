@@ -71,9 +71,9 @@ pub struct Location {
     /// Set when the match is in a name rather than in the bytes of the innermost element:
     /// `name` (a file, directory or member name), `symlink-target`, `ref-name`,
     /// `xattr-name`, `xattr:NAME` (an extended attribute's value), `gzip-name` and
-    /// `gzip-comment` (text fields of a gzip header) or `report-text` (text
-    /// scour wrote about the place, such as an error quoting its bytes). Offsets, lines and
-    /// columns then count within that name.
+    /// `gzip-comment` (text fields of a gzip header), `lzop-name` and `lzop-extra` (of an
+    /// lzop header) or `report-text` (text scour wrote about the place, such as an error
+    /// quoting its bytes). Offsets, lines and columns then count within that name.
     #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
     pub within: Option<String>,
 }

@@ -71,13 +71,15 @@ pub fn scan_file(ctx: Context, chain: &[String], file: File, buffer: &mut ScanBu
     scan_file_upto(ctx, chain, &file, u64::MAX, buffer);
 }
 
+/// Files up to this size (when it is known) are read whole in one read. The bytes are then
+/// copied once more, into the scan's buffer; up to this size the copy costs less than the
+/// `read` it saves.
+const SMALL_FILE: u64 = 16 << 10;
+
 /// Like [`scan_file`], but a file read as a stream is read only up to `limit` bytes (its
 /// size when opened, so a live log that grows cannot keep the scan reading). Returns true
 /// if the file was read as one sequential stream (so the file offset afterwards says how
 /// far the read got), false if it was read with random access (a zip).
-/// Files up to this size (when it is known) are read whole in one read.
-const SMALL_FILE: u64 = 64 << 10;
-
 pub fn scan_file_upto(
     ctx: Context,
     chain: &[String],

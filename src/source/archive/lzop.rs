@@ -6,8 +6,10 @@
 //! `location.in` `lzop-name`), then blocks, each its decoded and stored lengths and the
 //! checksums the flags ask for, then the bytes: stored as they are when no shorter, else
 //! LZO1X (all three lzop methods, `-1` to `-9`, decode with it; `lzokay-native`). A zero
-//! decoded length ends the file. A method lzop does not write, a block larger than lzop
-//! allows or one that does not decode to its length is an error (the caller's gap).
+//! decoded length ends the file; another file may follow (files concatenated). A method
+//! lzop does not write, a block larger than lzop allows, one that does not decode to its
+//! length, or bytes after the end that are not another file are an error (the caller's
+//! gap). The header's extra field, if any, is checked as text like the name (`lzop-extra`).
 
 use std::io::{self, Read};
 
@@ -40,8 +42,8 @@ pub(crate) struct Decoder<'r> {
     flags: u32,
     started: bool,
     finished: bool,
-    block: Vec<u8>,
-    handed: usize,
+    /// The current block's decoded bytes, as far as they were handed out.
+    block: io::Cursor<Vec<u8>>,
 }
 
 impl<'r> Decoder<'r> {
@@ -52,17 +54,21 @@ impl<'r> Decoder<'r> {
             flags: 0,
             started: false,
             finished: false,
-            block: Vec::new(),
-            handed: 0,
+            block: io::Cursor::new(Vec::new()),
         }
     }
 
+    /// Reads a header, the magic number included.
     fn header(&mut self) -> io::Result<()> {
         let mut magic = [0u8; 9];
         self.input.read_exact(&mut magic)?;
         if magic != MAGIC {
             return Err(invalid("not an lzop header"));
         }
+        self.header_after_magic()
+    }
+
+    fn header_after_magic(&mut self) -> io::Result<()> {
         let version = self.u16()?;
         let _library_version = self.u16()?;
         if version >= VERSION_WITH_LEVEL {
@@ -96,18 +102,49 @@ impl<'r> Decoder<'r> {
         }
         let _header_checksum = self.u32()?;
         if self.flags & EXTRA_FIELD != 0 {
+            // Bytes of the header like the name: checked as text, never skipped unread.
             let len = self.u32()?;
-            io::copy(&mut (&mut self.input).take(u64::from(len)), &mut io::sink())?;
+            let mut extra = Vec::new();
+            (&mut self.input)
+                .take(u64::from(len))
+                .read_to_end(&mut extra)?;
+            if extra.len() != len as usize {
+                return Err(invalid("an lzop header's extra field is cut short"));
+            }
+            if let Some(names) = &mut self.names {
+                names("lzop-extra", &extra);
+            }
             let _extra_checksum = self.u32()?;
         }
         Ok(())
     }
 
+    /// After a file's end marker: the end of the input, or the next file's header (files
+    /// written one after another, `cat a.lzo b.lzo`). Anything else is an error, never
+    /// bytes left unread.
+    fn next_file(&mut self) -> io::Result<bool> {
+        let mut magic = Vec::with_capacity(MAGIC.len());
+        (&mut self.input)
+            .take(MAGIC.len() as u64)
+            .read_to_end(&mut magic)?;
+        if magic.is_empty() {
+            return Ok(false);
+        }
+        if magic != MAGIC {
+            return Err(invalid("bytes follow the end of an lzop file"));
+        }
+        self.header_after_magic()?;
+        Ok(true)
+    }
+
     /// Reads the next block into `block`; false after the last.
     fn next_block(&mut self) -> io::Result<bool> {
-        let decoded_len = self.u32()?;
-        if decoded_len == 0 {
-            return Ok(false);
+        let mut decoded_len = self.u32()?;
+        while decoded_len == 0 {
+            if !self.next_file()? {
+                return Ok(false);
+            }
+            decoded_len = self.u32()?;
         }
         let stored_len = self.u32()?;
         if decoded_len > MAX_BLOCK || stored_len > decoded_len {
@@ -127,7 +164,7 @@ impl<'r> Decoder<'r> {
         }
         let mut stored = vec![0u8; stored_len as usize];
         self.input.read_exact(&mut stored)?;
-        self.block = if stored_len == decoded_len {
+        let block = if stored_len == decoded_len {
             stored
         } else {
             let decoded = lzokay_native::decompress_all(&stored, Some(decoded_len as usize))
@@ -139,7 +176,7 @@ impl<'r> Decoder<'r> {
             }
             decoded
         };
-        self.handed = 0;
+        self.block = io::Cursor::new(block);
         Ok(true)
     }
 
@@ -168,16 +205,15 @@ impl Read for Decoder<'_> {
             self.started = true;
             self.header()?;
         }
-        while self.handed == self.block.len() {
-            if self.finished || !self.next_block()? {
+        loop {
+            let n = self.block.read(out)?;
+            if n > 0 || out.is_empty() || self.finished {
+                return Ok(n);
+            }
+            if !self.next_block()? {
                 self.finished = true;
-                return Ok(0);
             }
         }
-        let n = out.len().min(self.block.len() - self.handed);
-        out[..n].copy_from_slice(&self.block[self.handed..self.handed + n]);
-        self.handed += n;
-        Ok(n)
     }
 }
 

@@ -189,7 +189,7 @@ fn read_text(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &m
     let document = Document::parse(bytes);
     for (number, why) in &document.unreadable_object_streams {
         let lost = "the objects it holds (fonts and their maps among them) were not read";
-        undecodable(walk, chain, *number, why.clone(), lost);
+        undecodable(walk, chain, *number, why, lost);
     }
     let fonts = Fonts::of(&document);
     let maps: Vec<u32> = fonts
@@ -228,7 +228,7 @@ fn read_text(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &m
         let content = match objects::decode(&dict, raw) {
             Ok(content) => content,
             Err(why) => {
-                undecodable(walk, chain, number, why, "text it shows was not read");
+                undecodable(walk, chain, number, &why, "text it shows was not read");
                 continue;
             }
         };
@@ -283,7 +283,7 @@ fn read_text(walk: &Walk, chain: &[String], bytes: &[u8], depth: u32, buffer: &m
 
 /// A stream that could not be decoded: a gap naming the object, its reason and `lost`,
 /// what was therefore not read.
-fn undecodable(walk: &Walk, chain: &[String], number: u32, why: Undecodable, lost: &str) {
+fn undecodable(walk: &Walk, chain: &[String], number: u32, why: &Undecodable, lost: &str) {
     let (kind, what) = match why {
         Undecodable::Filter(filter) => (
             GapKind::Unsupported,

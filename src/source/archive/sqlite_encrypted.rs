@@ -24,6 +24,16 @@ const ENCRYPTED_COLUMNS: &[&[u8]] = &[
     b"card_number_encrypted",
     b"value_encrypted",
 ];
+/// One search for every name of [`ENCRYPTED_COLUMNS`] (a page is looked at once, not once
+/// per name), built once.
+fn encrypted_columns() -> &'static aho_corasick::AhoCorasick {
+    static SEARCHER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    SEARCHER.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(ENCRYPTED_COLUMNS)
+            .unwrap_or_else(|_| unreachable!("a few short literals always build"))
+    })
+}
+
 /// The version tags of Chromium's encrypted values.
 const TAGS: &[&[u8]] = &[b"v10", b"v11", b"v20"];
 /// Shortest tagged blob that can be ciphertext: the tag and one AES block.
@@ -41,9 +51,7 @@ impl ChromiumValues {
     /// `sqlite_master`, wherever they are).
     pub(super) fn page(&mut self, page: &[u8]) {
         if !self.schema_names_one {
-            self.schema_names_one = ENCRYPTED_COLUMNS
-                .iter()
-                .any(|column| memchr::memmem::find(page, column).is_some());
+            self.schema_names_one = encrypted_columns().is_match(page);
         }
     }
 

@@ -55,9 +55,8 @@ pub(crate) struct Decoder<R> {
     next_free: u32,
     previous: Option<u32>,
     first_byte: u8,
-    /// Decoded bytes not yet handed out, and how many of them were.
-    pending: Vec<u8>,
-    handed: usize,
+    /// The last batch of decoded bytes, as far as it was handed out.
+    decoded: io::Cursor<Vec<u8>>,
     finished: bool,
 }
 
@@ -79,8 +78,7 @@ impl<R: Read> Decoder<R> {
             next_free: 256,
             previous: None,
             first_byte: 0,
-            pending: Vec::new(),
-            handed: 0,
+            decoded: io::Cursor::new(Vec::new()),
             finished: false,
         }
     }
@@ -136,7 +134,7 @@ impl<R: Read> Decoder<R> {
         Ok(())
     }
 
-    /// Decodes the next code into `pending`; false at the end of the stream.
+    /// Decodes the next code onto the batch in `decoded`; false at the end of the stream.
     fn step(&mut self) -> io::Result<bool> {
         if self.next_free > self.width_limit {
             self.skip_group_padding()?;
@@ -159,7 +157,7 @@ impl<R: Read> Decoder<R> {
             }
             self.previous = Some(code);
             self.first_byte = code as u8;
-            self.pending.push(code as u8);
+            self.decoded.get_mut().push(code as u8);
             return Ok(true);
         };
         if code == CLEAR && self.block_mode {
@@ -169,21 +167,21 @@ impl<R: Read> Decoder<R> {
             self.width_limit = (1 << INITIAL_BITS) - 1;
             return Ok(true);
         }
-        let start = self.pending.len();
+        let start = self.decoded.get_ref().len();
         let mut string = code;
         if code >= self.next_free {
             if code > self.next_free {
                 return Err(corrupt("a compress (.Z) code points past its table"));
             }
             // KwKwK: the previous string and its own first byte.
-            self.pending.push(self.first_byte);
+            self.decoded.get_mut().push(self.first_byte);
             string = previous;
         }
         // A string is never longer than the table; a chain that is was made by a damaged
         // stream (never loop on one).
         let mut steps = 0;
         while string >= CLEAR {
-            self.pending.push(self.suffix[string as usize]);
+            self.decoded.get_mut().push(self.suffix[string as usize]);
             string = u32::from(self.prefix[string as usize]);
             steps += 1;
             if steps > 1 << 16 {
@@ -191,8 +189,8 @@ impl<R: Read> Decoder<R> {
             }
         }
         self.first_byte = string as u8;
-        self.pending.push(self.first_byte);
-        self.pending[start..].reverse();
+        self.decoded.get_mut().push(self.first_byte);
+        self.decoded.get_mut()[start..].reverse();
         if self.next_free < 1 << self.max_bits {
             self.prefix[self.next_free as usize] = previous as u16;
             self.suffix[self.next_free as usize] = self.first_byte;
@@ -208,21 +206,21 @@ impl<R: Read> Read for Decoder<R> {
         if !self.started {
             self.header()?;
         }
-        while self.handed == self.pending.len() && !self.finished {
-            self.pending.clear();
-            self.handed = 0;
+        loop {
+            let n = self.decoded.read(out)?;
+            if n > 0 || out.is_empty() || self.finished {
+                return Ok(n);
+            }
+            self.decoded.get_mut().clear();
+            self.decoded.set_position(0);
             // Decode a batch, so a read is not a call per code.
-            while self.pending.len() < out.len().max(1) {
+            while self.decoded.get_ref().len() < out.len() {
                 if !self.step()? {
                     self.finished = true;
                     break;
                 }
             }
         }
-        let n = out.len().min(self.pending.len() - self.handed);
-        out[..n].copy_from_slice(&self.pending[self.handed..self.handed + n]);
-        self.handed += n;
-        Ok(n)
     }
 }
 
